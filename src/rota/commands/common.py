@@ -1,0 +1,50 @@
+"""Argument and context helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from rota.config import Config, load_config
+from rota.errors import UsageError
+from rota.store import Store, open_store
+
+
+def add_config_args(p: argparse.ArgumentParser, *, workspace: bool = True) -> None:
+    p.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $ROTA_CONFIG, else $XDG_CONFIG_HOME/rota/rota.toml)",
+    )
+    if workspace:
+        p.add_argument("--workspace", metavar="DIR", help="override the configured workspace")
+
+
+def add_json_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+
+def load(args: argparse.Namespace) -> Config:
+    return load_config(getattr(args, "config", None), workspace=getattr(args, "workspace", None))
+
+
+def store_for(config: Config) -> Store:
+    return open_store(config)
+
+
+def category_arg(config: Config, value: str | None) -> str:
+    if value is None:
+        return config.default_category
+    if value not in config.categories:
+        raise UsageError(
+            f"unknown category {value!r}; configured categories: {', '.join(config.categories)}"
+        )
+    return value
+
+
+def now() -> float:
+    return time.time()
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps hand-written line breaks in descriptions and epilogs."""

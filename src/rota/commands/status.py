@@ -1,0 +1,174 @@
+"""`rota status`: what rota has learnt, what is blocked, quota, and the latest sessions."""
+
+from __future__ import annotations
+
+import argparse
+
+from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now, store_for
+from rota.decide import quota_states, workspace_id
+from rota.errors import EXIT_OK
+from rota.policy import arm_posterior, observation_weight
+from rota.render import fmt, paint, print_json, table, use_colour
+from rota.timefmt import iso, local, relative
+
+HELP = """\
+Show, per category and arm, the posterior mean with a 90% interval and the number of graded
+observations; the active blocks; the quota states; running sessions (fleet-wide when the store is
+shared); and the most recent sessions.
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "status",
+        help="posteriors, blocks, quota and recent sessions",
+        description=HELP,
+        formatter_class=Formatter,
+    )
+    add_config_args(p)
+    add_json_arg(p)
+    p.add_argument("--limit", type=int, default=10, help="recent sessions to show (default 10)")
+    p.set_defaults(func=run)
+
+
+def gather(args: argparse.Namespace) -> dict:
+    config = load(args)
+    t = now()
+    with store_for(config) as store:
+        evidence = store.evidence()
+        weight = observation_weight(config, evidence)
+        arms = []
+        for cat in config.categories:
+            for arm in config.arms.values():
+                post = arm_posterior(config, evidence, cat, arm, t, weight)
+                low, high = post.interval(0.90)
+                arms.append(
+                    {
+                        "category": cat,
+                        "arm": arm.arm,
+                        "tier": arm.tier,
+                        "enabled": arm.enabled and config.harnesses[arm.harness].enabled,
+                        "mean": round(post.mean, 4),
+                        "interval90": [round(low, 4), round(high, 4)],
+                        "n": post.n,
+                    }
+                )
+        blocks = [
+            {
+                "scope": f"{b.scope_kind}:{b.scope}",
+                "until": iso(b.until),
+                "until_ts": b.until,
+                "reason": b.reason,
+                "source": b.source,
+                "hits": b.hits,
+            }
+            for b in store.active_blocks(t)
+        ]
+        states = [s.to_dict() for s in quota_states(config, store, t, warn=False)]
+        running = [s.to_dict() for s in store.running_sessions()]
+        recent = [s.to_dict() for s in store.recent_sessions(args.limit)]
+        store_url = store.url
+    return {
+        "now": t,
+        "store": store_url,
+        "workspace": workspace_id(config),
+        "observation_weight": round(weight, 3),
+        "posteriors": arms,
+        "blocks": blocks,
+        "quota": states,
+        "running": running,
+        "recent_sessions": recent,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    data = gather(args)
+    if args.json:
+        print_json(data)
+        return EXIT_OK
+    colour = use_colour()
+    t = data["now"]
+    print(paint(f"store {data['store']}  workspace {data['workspace']}", "dim", colour))
+    print(paint("posteriors", "bold", colour) + f" (observation weight {data['observation_weight']})")
+    rows = [
+        [
+            p["category"],
+            p["arm"] if p["enabled"] else paint(p["arm"] + " (disabled)", "dim", colour),
+            p["tier"],
+            fmt(p["mean"]),
+            f"[{fmt(p['interval90'][0])}, {fmt(p['interval90'][1])}]",
+            p["n"],
+        ]
+        for p in data["posteriors"]
+    ]
+    print(table(["category", "arm", "tier", "mean", "90% interval", "n"], rows, indent="  ") if rows else "  (no arms configured)")
+    print(paint("blocks", "bold", colour))
+    if data["blocks"]:
+        print(
+            table(
+                ["scope", "until", "", "source", "reason"],
+                [
+                    [b["scope"], local(b["until_ts"]), relative(b["until_ts"], t), b["source"], b["reason"]]
+                    for b in data["blocks"]
+                ],
+                indent="  ",
+            )
+        )
+    else:
+        print("  none")
+    print(paint("quota", "bold", colour))
+    if data["quota"]:
+        qrows = []
+        for q in data["quota"]:
+            util = q["utilization"]
+            avail = q["available"]
+            state = "unknown" if avail is None else ("ok" if avail else "exhausted")
+            qrows.append(
+                [
+                    f"{q['scope_kind']}:{q['scope']}",
+                    q["window"] or "-",
+                    "-" if util is None else f"{util * 100:.0f}%",
+                    paint(state, "red" if avail is False else "green" if avail else "dim", colour),
+                    relative(q["resets_at"], t) if q["resets_at"] else "-",
+                    q["source"],
+                    q["reason"],
+                ]
+            )
+        print(table(["scope", "window", "used", "state", "resets", "source", "reason"], qrows, indent="  "))
+    else:
+        print("  no quota states (no probe answered and no [quota] file)")
+    if data["running"]:
+        print(paint("running", "bold", colour))
+        print(
+            table(
+                ["id", "arm", "machine", "workspace", "pid", "started"],
+                [
+                    [s["id"], s["arm"], s["machine"], s["workspace"], s["pid"], relative(s["started_at"], t)]
+                    for s in data["running"]
+                ],
+                indent="  ",
+            )
+        )
+    print(paint("recent sessions", "bold", colour))
+    print(session_table(data["recent_sessions"], t, colour) if data["recent_sessions"] else "  none yet")
+    return EXIT_OK
+
+
+def session_table(sessions: list[dict], t: float, colour: bool) -> str:
+    colours = {"completed": "green", "crashed": "red", "timed_out": "red", "rate_limited": "yellow"}
+    rows = []
+    for s in sessions:
+        ran = s["arm_ran"] if s["arm_ran"] and s["arm_ran"] != s["arm"] else ""
+        rows.append(
+            [
+                s["id"],
+                relative(s["started_at"], t),
+                s["category"],
+                s["arm"] + (f" -> {ran}" if ran else ""),
+                paint(s["status"], colours.get(s["status"], "dim"), colour),
+                fmt(s["reward"]),
+                "-" if s["exit_code"] is None else s["exit_code"],
+                s["machine"],
+            ]
+        )
+    return table(["id", "started", "category", "arm", "status", "grade", "exit", "machine"], rows, indent="  ")

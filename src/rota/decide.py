@@ -1,0 +1,78 @@
+"""Gathering what `select` needs from the world (store, quota sources, clock) and asking it.
+
+policy.select is pure; this module is the thin I/O shell around it shared by `rota select` and
+`rota run`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from rota.config import Config
+from rota.policy import Decision, SelectionInput, select
+from rota.quota import QuotaState
+from rota.store.base import Store
+
+
+def machine_name() -> str:
+    return os.environ.get("ROTA_MACHINE") or socket.gethostname()
+
+
+def workspace_id(config: Config) -> str:
+    """A configured workspace.id, else machine:path (one workspace per machine by default)."""
+    return config.workspace.id or f"{machine_name()}:{config.workspace.path}"
+
+
+def quota_states(
+    config: Config, store: Store, now: float, *, refresh: bool = False, warn: bool = True
+) -> list[QuotaState]:
+    """Quota states from every source: harness probes (cached in the store) and the quota file."""
+    states: list[QuotaState] = []
+    try:
+        from rota import probes
+    except ImportError:  # pragma: no cover - probes ship with rota
+        probes = None  # type: ignore[assignment]
+    if probes is not None and hasattr(probes, "quota_states"):
+        states.extend(probes.quota_states(config, store, now, refresh=refresh))
+    else:
+        states.extend(store.cached_quota_states(config.quota.cache_minutes * 60, now))
+    if config.quota.file:
+        from rota.quota_file import QuotaFileError, read_quota_file
+
+        try:
+            states.extend(read_quota_file(Path(config.quota.file).expanduser(), now))
+        except QuotaFileError as exc:
+            if warn:
+                print(f"rota: warning: {exc} (ignored)", file=sys.stderr)
+    return states
+
+
+def decide(
+    config: Config,
+    store: Store,
+    *,
+    category: str,
+    now: float,
+    seed: int | None = None,
+    states: Sequence[QuotaState] | None = None,
+    pool_busy: Mapping[str, int] | None = None,
+) -> Decision:
+    if states is None:
+        states = quota_states(config, store, now)
+    inputs = SelectionInput(
+        config=config,
+        category=category,
+        now=now,
+        evidence=store.evidence(),
+        quota_states=states,
+        blocks=store.active_blocks(now),
+        pool_busy=pool_busy or {},
+    )
+    decision = select(inputs, random.Random(seed))
+    decision.seed = seed
+    return decision

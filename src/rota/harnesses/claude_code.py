@@ -1,0 +1,180 @@
+"""Claude Code: `claude -p … --output-format stream-json`.
+
+Limits: the stream's `rate_limit_event` with status "rejected" (structured: reset in ms and which
+pool), else the `result` line's text when is_error, else the error channel. Quota: the OAuth usage
+endpoint, with the local project logs as the fallback (rota.harnesses.claude_usage).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from rota.harnesses.base import LimitHit, ProbeContext, SessionOutput
+from rota.harnesses.common import BuiltinProfile, json_lines, strip_prefix
+from rota.quota import QuotaState
+
+NAME = "claude-code"
+MODEL_FAMILIES = ("opus", "sonnet", "haiku")
+
+LIMIT_PATTERNS = (
+    r"Claude (?:AI )?usage limit reached",
+    r"You(?:'|’)ve (?:hit|reached) your (?:[\w-]+ ){0,3}limit\b",
+    r"(?:(?:5-hour|weekly|daily|session|opus|sonnet|haiku|usage)\s+){1,3}limit reached\b",
+    r"429\b.*rate_limit_error",
+)
+
+# rateLimitType / text -> (window, model family or "")
+_WINDOW_WORDS = (
+    (re.compile(r"\b(opus)\b", re.I), "seven_day_opus", "opus"),
+    (re.compile(r"\b(sonnet)\b", re.I), "seven_day_sonnet", "sonnet"),
+    (re.compile(r"\b(haiku)\b", re.I), "seven_day_haiku", "haiku"),
+    (re.compile(r"\b(weekly|7-day|seven.day)\b", re.I), "seven_day", ""),
+    (re.compile(r"\b(session|5-hour|five.hour)\b", re.I), "five_hour", ""),
+)
+
+
+def window_scope(rate_limit_type: str) -> tuple[str, str]:
+    """("seven_day_opus", "opus") for a per-model pool, ("five_hour", "") for a harness window."""
+    t = (rate_limit_type or "").strip().lower()
+    for fam in MODEL_FAMILIES:
+        if t.endswith("_" + fam) or t == fam:
+            return t, fam
+    return t, ""
+
+
+def _text_scope(text: str) -> tuple[str, str]:
+    # Only the limit phrase itself decides the scope, not the reset clause after it.
+    phrase = re.split(r"[·∙•|]|\bresets?\b", text, maxsplit=1)[0]
+    for pat, window, fam in _WINDOW_WORDS:
+        if pat.search(phrase):
+            return window, fam
+    return "", ""
+
+
+@dataclass
+class ClaudeCodeProfile(BuiltinProfile):
+    def detect_limit(self, out: SessionOutput) -> LimitHit | None:
+        from rota.resettime import epoch_seconds, parse_reset
+
+        rejected: dict[str, Any] | None = None
+        result: dict[str, Any] | None = None
+        for obj in json_lines(out.stdout):
+            t = obj.get("type")
+            if t == "rate_limit_event":
+                info = obj.get("rate_limit_info")
+                if isinstance(info, dict) and str(info.get("status", "")).lower() == "rejected":
+                    rejected = info
+            elif t == "result":
+                result = obj
+        failed = bool(result.get("is_error")) if result is not None else out.exit_code != 0
+        result_text = ""
+        if result is not None and result.get("is_error"):
+            r = result.get("result")
+            result_text = strip_prefix(r) if isinstance(r, str) else ""
+
+        if rejected is not None and failed:
+            window, family = window_scope(str(rejected.get("rateLimitType", "")))
+            resets_at: float | None = None
+            raw = rejected.get("resetsAt")
+            if isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw > 0:
+                resets_at = epoch_seconds(raw)
+            elif result_text:
+                resets_at = parse_reset(result_text, out.ended_at)
+            msg = result_text or f"rate limit rejected ({window or 'unknown window'})"
+            if family:
+                return self._hit(
+                    msg, resets_at, scope_kind="arm", scope="", window=window, model_match=family
+                )
+            return self._hit(msg, resets_at, scope_kind="harness", scope=self.name, window=window)
+
+        hit = self.text_limit(out, [result_text] if result_text else [])
+        if hit is None:
+            return None
+        window, family = _text_scope(hit.message)
+        if family:
+            return LimitHit(
+                message=hit.message,
+                resets_at=hit.resets_at,
+                scope_kind="arm",
+                scope="",
+                window=window,
+                model_match=family,
+            )
+        return LimitHit(
+            message=hit.message,
+            resets_at=hit.resets_at,
+            scope_kind="harness",
+            scope=self.name,
+            window=window,
+        )
+
+    def model_seen(self, stdout: str) -> str | None:
+        init_model: str | None = None
+        last: str | None = None
+        for obj in json_lines(stdout):
+            t = obj.get("type")
+            if t == "system" and obj.get("subtype") == "init":
+                m = obj.get("model")
+                if isinstance(m, str) and m:
+                    init_model = m
+            elif t == "assistant" and not obj.get("parent_tool_use_id"):
+                msg = obj.get("message")
+                m = msg.get("model") if isinstance(msg, dict) else None
+                # The model that answered the main thread; subagents and synthetic lines don't count.
+                if isinstance(m, str) and m and m != "<synthetic>":
+                    last = m
+        return last or init_model
+
+    def result_signals(self, stdout: str) -> dict[str, float]:
+        result = None
+        for obj in json_lines(stdout):
+            if obj.get("type") == "result":
+                result = obj
+        if result is None or "is_error" not in result:
+            return {}
+        return {"harness": 0.0 if result.get("is_error") else 1.0}
+
+    def cache_seconds(self, states: list[QuotaState], options: Any) -> float:
+        from rota.harnesses.claude_usage import cache_seconds
+
+        return cache_seconds(states, options, super().cache_seconds(states, options))
+
+    def probe(self, ctx: ProbeContext) -> list[QuotaState]:
+        from rota.harnesses.claude_usage import probe
+
+        return probe(ctx, self.name)
+
+
+def profile() -> ClaudeCodeProfile:
+    return ClaudeCodeProfile(
+        name=NAME,
+        executable="claude",
+        argv=[
+            "claude",
+            "-p",
+            "{prompt}",
+            "--model",
+            "{model}",
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--permission-mode",
+            "bypassPermissions",
+        ],
+        rate_limit_exit_codes=(),
+        auth_files=(".claude/.credentials.json",),
+        auth_env=("CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_API_KEY"),
+        default_models={
+            "opus": {"tier": "high", "cost": 5.0},
+            "sonnet": {"tier": "medium", "cost": 1.5},
+            "haiku": {"tier": "low", "cost": 0.5},
+        },
+        quota_source="api (OAuth usage endpoint), logs (~/.claude/projects)",
+        limit_patterns=LIMIT_PATTERNS,
+        default_timeout_minutes=60.0,
+    )
+
+
+__all__ = ["ClaudeCodeProfile", "profile", "window_scope"]

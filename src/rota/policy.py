@@ -1,0 +1,267 @@
+"""The selection pipeline: candidates -> quota and blocks -> rules -> bandit -> Decision. Pure.
+
+`select` is the one decision function: `rota select`, `rota run` and `rota simulate` all call it.
+It takes everything it needs as data (config, evidence, quota states, blocks, clock, rng) and
+returns a Decision that explains itself for every configured arm.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from rota import bandit
+from rota.config import ArmConfig, Config, Rule
+from rota.pacing import pacing_adjustment
+from rota.quota import Block, QuotaState, blocking, exhausting, states_for
+
+DAY = 86400.0
+
+
+@dataclass(slots=True)
+class Candidate:
+    arm: str
+    harness: str
+    model: str
+    tier: str
+    cost: float
+    eligible: bool = True
+    reason: str = ""
+    until: float | None = None  # when an ineligible arm becomes usable again, if known
+    mean: float | None = None
+    low: float | None = None
+    high: float | None = None
+    n: int = 0
+    sample: float | None = None
+    score: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "arm": self.arm,
+            "harness": self.harness,
+            "model": self.model,
+            "tier": self.tier,
+            "cost": self.cost,
+            "eligible": self.eligible,
+            "reason": self.reason,
+            "until": self.until,
+            "mean": _r(self.mean),
+            "interval": [_r(self.low), _r(self.high)] if self.low is not None else None,
+            "n": self.n,
+            "sample": _r(self.sample),
+            "score": _r(self.score),
+            "notes": list(self.notes),
+        }
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+@dataclass(slots=True)
+class Decision:
+    category: str
+    arm: str | None
+    candidates: list[Candidate]
+    earliest_reset: float | None
+    why: str
+    weight: float
+    seed: int | None = None
+    decided_at: float = 0.0
+
+    @property
+    def harness(self) -> str | None:
+        return self.arm.split(":", 1)[0] if self.arm else None
+
+    @property
+    def model(self) -> str | None:
+        return self.arm.split(":", 1)[1] if self.arm else None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "arm": self.arm,
+            "harness": self.harness,
+            "model": self.model,
+            "category": self.category,
+            "why": self.why,
+            "observation_weight": round(self.weight, 3),
+            "earliest_reset": self.earliest_reset,
+            "decided_at": self.decided_at,
+            "seed": self.seed,
+            "candidates": [c.to_dict() for c in self.candidates],
+        }
+
+
+@dataclass(slots=True)
+class SelectionInput:
+    config: Config
+    category: str
+    now: float
+    evidence: Mapping[tuple[str, str], bandit.Evidence]
+    quota_states: Sequence[QuotaState] = ()
+    blocks: Sequence[Block] = ()
+    pool_busy: Mapping[str, int] = field(default_factory=dict)  # running sessions per pool
+    arms: Sequence[str] | None = None  # restrict to these arms (the simulator's existing arms)
+
+
+def observation_weight(config: Config, evidence: Mapping[tuple[str, str], bandit.Evidence]) -> float:
+    return config.bandit.observation_weight or bandit.noise_weight(bandit.evidence_table(evidence))
+
+
+def arm_posterior(
+    config: Config,
+    evidence: Mapping[tuple[str, str], bandit.Evidence],
+    category: str,
+    arm: ArmConfig,
+    now: float,
+    weight: float,
+) -> bandit.Posterior:
+    """The posterior select() samples from for (category, arm); also what `rota status` shows."""
+    settings = config.bandit
+    return bandit.posterior(
+        prior_mean=bandit.tier_prior_mean(config.tier_rank(arm.tier), len(config.tiers)),
+        category=evidence.get((category, arm.arm)),
+        overall=evidence.get((bandit.OVERALL, arm.arm)),
+        now=now,
+        half_life_s=settings.half_life_days * DAY,
+        weight=weight,
+        prior_strength=settings.prior_strength,
+        pooling_strength=settings.pooling_strength,
+    )
+
+
+def rule_for(config: Config, category: str) -> Rule | None:
+    return config.rules.get(category) or config.rules.get("default")
+
+
+def _rule_reason(arm: ArmConfig, rule: Rule | None, config: Config) -> str:
+    if rule is None:
+        return ""
+    where = f"rules.{rule.category}"
+    if arm.arm in rule.exclude:
+        return f"excluded by rule {where}.exclude"
+    if rule.pin and arm.arm not in rule.pin:
+        return f"not pinned by rule {where}.pin"
+    rank = config.tier_rank(arm.tier)
+    if rule.min_tier and rank < config.tier_rank(rule.min_tier):
+        return f"tier {arm.tier} is below min_tier {rule.min_tier} ({where})"
+    if rule.max_tier and rank > config.tier_rank(rule.max_tier):
+        return f"tier {arm.tier} is above max_tier {rule.max_tier} ({where})"
+    return ""
+
+
+def select(inputs: SelectionInput, rng: random.Random) -> Decision:
+    cfg = inputs.config
+    now = inputs.now
+    settings = cfg.bandit
+    half_life_s = settings.half_life_days * DAY
+    weight = observation_weight(cfg, inputs.evidence)
+    rule = rule_for(cfg, inputs.category)
+    allowed = set(inputs.arms) if inputs.arms is not None else None
+
+    candidates: list[Candidate] = []
+    for arm in cfg.arms.values():
+        if allowed is not None and arm.arm not in allowed:
+            continue
+        c = Candidate(arm.arm, arm.harness, arm.model, arm.tier, arm.cost)
+        candidates.append(c)
+        post = arm_posterior(cfg, inputs.evidence, inputs.category, arm, now, weight)
+        c.mean = post.mean
+        c.low, c.high = post.interval(0.90)
+        c.n = post.n
+        # The sample is drawn for every arm, eligible or not, so that a seed gives the same
+        # draws whatever the quota situation: reproducible and easy to explain.
+        c.sample = post.sample(rng)
+
+        if not arm.enabled or not cfg.harnesses[arm.harness].enabled:
+            c.eligible, c.reason = False, "disabled in config"
+            continue
+        scopes = cfg.arm_scopes(arm.arm)
+        blk = blocking(scopes, inputs.blocks, now)
+        if blk is not None:
+            c.eligible, c.until = False, blk.until
+            c.reason = f"blocked ({blk.scope_kind} {blk.scope}) until {_iso(blk.until)}" + (
+                f": {blk.reason}" if blk.reason else ""
+            )
+            continue
+        ex = exhausting(scopes, inputs.quota_states, now)
+        if ex is not None:
+            c.eligible, c.until = False, ex.resets_at
+            label = f"{ex.scope_kind} {ex.scope}" + (f" {ex.window}" if ex.window else "")
+            c.reason = (
+                f"exhausted ({label}, {ex.source})"
+                + (f" until {_iso(ex.resets_at)}" if ex.resets_at else "")
+                + (f": {ex.reason}" if ex.reason else "")
+            )
+            continue
+        full = [
+            p
+            for p in scopes.pools
+            if cfg.pools[p].concurrency and inputs.pool_busy.get(p, 0) >= cfg.pools[p].concurrency
+        ]
+        if full:
+            c.eligible = False
+            c.reason = f"pool {full[0]} is at its concurrency limit ({cfg.pools[full[0]].concurrency})"
+            continue
+        reason = _rule_reason(arm, rule, cfg)
+        if reason:
+            c.eligible, c.reason = False, reason
+            continue
+
+        score = c.sample
+        max_cost = max((a.cost for a in cfg.arms.values()), default=1.0) or 1.0
+        if settings.cost_weight and arm.cost:
+            penalty = settings.cost_weight * arm.cost / max_cost
+            score -= penalty
+            c.notes.append(f"cost -{penalty:.3f}")
+        if cfg.pacing.enabled:
+            delta, note = pacing_adjustment(states_for(scopes, inputs.quota_states), cfg.pacing, now)
+            if delta:
+                score += delta
+                c.notes.append(note)
+        overall = inputs.evidence.get((bandit.OVERALL, arm.arm))
+        tried = overall.decayed(now, half_life_s) if overall else (0.0, 0.0)
+        if sum(tried) < settings.explore_min_trials:
+            # Deliberate, bounded exploration: an arm with (almost) no record is tried first, until it
+            # has explore_min_trials observations; otherwise it stays at its prior forever.
+            score += 1.0
+            c.notes.append(f"explore: fewer than {settings.explore_min_trials} observations")
+        c.score = score
+
+    eligible = [c for c in candidates if c.eligible]
+    earliest = min((c.until for c in candidates if c.until is not None), default=None)
+    if not eligible:
+        why = "no eligible arm: " + (
+            f"earliest reset {_iso(earliest)}" if earliest else "no reset time known"
+        )
+        if not candidates:
+            why = "no arms configured: add models under [harnesses.NAME.models]"
+        return Decision(inputs.category, None, candidates, earliest, why, weight, decided_at=now)
+
+    if rule is not None and rule.pin:
+        order = {a: i for i, a in enumerate(rule.pin)}
+        best = min(eligible, key=lambda c: order.get(c.arm, len(order)))
+        why = f"pinned by rules.{rule.category}.pin"
+    else:
+        best = max(eligible, key=lambda c: c.score or 0.0)
+        why = f"highest Thompson draw {best.sample:.3f} (score {best.score:.3f})"
+        near = [c for c in eligible if (best.score or 0.0) - (c.score or 0.0) <= settings.near_tie]
+        if rule is not None and rule.prefer_cheapest and len(near) > 1:
+            cheapest = min(near, key=lambda c: (c.cost, -(c.score or 0.0)))
+            if cheapest is not best:
+                why = (
+                    f"cheapest of {len(near)} near-equal arms (within {settings.near_tie}), "
+                    f"rules.{rule.category}.prefer_cheapest"
+                )
+                best = cheapest
+    return Decision(inputs.category, best.arm, candidates, None, why, weight, decided_at=now)
+
+
+def _iso(ts: float | None) -> str:
+    if ts is None:
+        return "unknown"
+    import time
+
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))

@@ -1,0 +1,59 @@
+"""Terminal output: aligned tables, colour only on a TTY (and never with NO_COLOR), JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+_CODES = {"red": "31", "green": "32", "yellow": "33", "dim": "2", "bold": "1", "cyan": "36"}
+
+
+def use_colour(stream: TextIO = sys.stdout) -> bool:
+    return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def paint(text: str, colour: str, enabled: bool) -> str:
+    if not enabled or colour not in _CODES:
+        return text
+    return f"\033[{_CODES[colour]}m{text}\033[0m"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, indent: str = "") -> str:
+    """A plain aligned table. Cells may carry ANSI colour; widths ignore it."""
+    cells = [[("" if c is None else str(c)) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, c in enumerate(row):
+            widths[i] = max(widths[i], _visible_len(c))
+    lines = [indent + "  ".join(h.ljust(widths[i]) for i, h in enumerate(headers)).rstrip()]
+    for row in cells:
+        lines.append(
+            indent
+            + "  ".join(c + " " * (widths[i] - _visible_len(c)) for i, c in enumerate(row)).rstrip()
+        )
+    return "\n".join(lines)
+
+
+def _visible_len(text: str) -> int:
+    n = 0
+    i = 0
+    while i < len(text):
+        if text[i] == "\033":
+            j = text.find("m", i)
+            i = j + 1 if j >= 0 else len(text)
+            continue
+        n += 1
+        i += 1
+    return n
+
+
+def print_json(obj: Any, stream: TextIO = sys.stdout) -> None:
+    json.dump(obj, stream, indent=2, sort_keys=False, default=str)
+    stream.write("\n")
+
+
+def fmt(x: float | None, digits: int = 2) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"

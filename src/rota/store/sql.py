@@ -1,0 +1,453 @@
+"""The SQL logic shared by the SQLite and PostgreSQL stores.
+
+Statements are written once with `?` placeholders; a dialect converts them. Every value goes
+through a placeholder: no SQL is ever built from data. Subclasses provide the connection,
+`_write()` (a serialised write transaction) and `_read()`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rota import bandit
+from rota.bandit import Evidence
+from rota.quota import Block, QuotaState
+from rota.store.base import (
+    ABANDONED,
+    RUNNING,
+    SessionOutcome,
+    SessionRecord,
+    Store,
+    dumps,
+    loads,
+)
+
+SESSION_COLUMNS = (
+    "id, category, arm, arm_ran, status, started_at, ended_at, exit_code, reward, graded_at, "
+    "signals, detail, decision_id, pid, machine, workspace, log_path"
+)
+BLOCK_COLUMNS = "scope_kind, scope, until_ts, reason, source, created_at, hits"
+
+
+class SQLStore(Store):
+    for_update = ""  # PostgreSQL: " FOR UPDATE" (SQLite serialises writers with BEGIN IMMEDIATE)
+
+    # -- provided by the dialect ------------------------------------------------------------------
+    def _write(self) -> contextlib.AbstractContextManager[Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _read(self) -> contextlib.AbstractContextManager[Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _sql(self, statement: str) -> str:
+        return statement
+
+    def _insert_id(self, cur: Any, statement: str, params: Sequence[Any]) -> int:
+        """Run an INSERT and return the new row's id."""
+        cur.execute(self._sql(statement + " RETURNING id"), params)
+        return int(cur.fetchone()[0])
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _one(self, cur: Any, statement: str, params: Sequence[Any] = ()) -> Any:
+        cur.execute(self._sql(statement), params)
+        return cur.fetchone()
+
+    def _all(self, cur: Any, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        cur.execute(self._sql(statement), params)
+        return list(cur.fetchall())
+
+    def _exec(self, cur: Any, statement: str, params: Sequence[Any] = ()) -> int:
+        cur.execute(self._sql(statement), params)
+        return int(cur.rowcount or 0)
+
+    # -- evidence ---------------------------------------------------------------------------------
+    def evidence(self) -> dict[tuple[str, str], Evidence]:
+        with self._read() as cur:
+            rows = self._all(cur, "SELECT category, arm, s, f, t, n, sum_r, sum_r2 FROM evidence")
+        return {
+            (r[0], r[1]): Evidence(
+                s=float(r[2]),
+                f=float(r[3]),
+                t=float(r[4]),
+                n=int(r[5]),
+                sum_r=float(r[6]),
+                sum_r2=float(r[7]),
+            )
+            for r in rows
+        }
+
+    def _locked_evidence(self, cur: Any, category: str, arm: str, now: float) -> Evidence:
+        # Create the row first so that concurrent writers contend on one existing row.
+        self._exec(
+            cur,
+            "INSERT INTO evidence (category, arm, s, f, t, n, sum_r, sum_r2) "
+            "VALUES (?, ?, 0, 0, ?, 0, 0, 0) ON CONFLICT (category, arm) DO NOTHING",
+            (category, arm, now),
+        )
+        r = self._one(
+            cur,
+            "SELECT s, f, t, n, sum_r, sum_r2 FROM evidence WHERE category = ? AND arm = ?"
+            + self.for_update,
+            (category, arm),
+        )
+        return Evidence(
+            s=float(r[0]),
+            f=float(r[1]),
+            t=float(r[2]),
+            n=int(r[3]),
+            sum_r=float(r[4]),
+            sum_r2=float(r[5]),
+        )
+
+    def _save_evidence(self, cur: Any, category: str, arm: str, ev: Evidence) -> None:
+        self._exec(
+            cur,
+            "UPDATE evidence SET s = ?, f = ?, t = ?, n = ?, sum_r = ?, sum_r2 = ? "
+            "WHERE category = ? AND arm = ?",
+            (ev.s, ev.f, ev.t, ev.n, ev.sum_r, ev.sum_r2, category, arm),
+        )
+
+    def _observe(
+        self, cur: Any, category: str, arm: str, reward: float, at: float, half_life_s: float
+    ) -> None:
+        for cat in (category, bandit.OVERALL):
+            ev = self._locked_evidence(cur, cat, arm, at)
+            self._save_evidence(cur, cat, arm, bandit.update(ev, reward, at, half_life_s))
+
+    def _unobserve(
+        self,
+        cur: Any,
+        category: str,
+        arm: str,
+        reward: float,
+        observed_at: float,
+        now: float,
+        half_life_s: float,
+    ) -> None:
+        for cat in (category, bandit.OVERALL):
+            ev = self._locked_evidence(cur, cat, arm, now)
+            self._save_evidence(
+                cur, cat, arm, bandit.retract(ev, reward, observed_at, now, half_life_s)
+            )
+
+    # -- decisions and sessions -------------------------------------------------------------------
+    def record_decision(self, decision: Mapping[str, Any], *, workspace: str, machine: str) -> int:
+        with self._write() as cur:
+            return self._insert_id(
+                cur,
+                "INSERT INTO decisions (at, category, arm, workspace, machine, explanation) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    float(decision.get("decided_at") or 0.0),
+                    str(decision.get("category") or ""),
+                    decision.get("arm"),
+                    workspace,
+                    machine,
+                    dumps(decision),
+                ),
+            )
+
+    def start_session(
+        self,
+        *,
+        category: str,
+        arm: str,
+        started_at: float,
+        decision_id: int | None,
+        pid: int | None,
+        machine: str,
+        workspace: str,
+        log_path: str = "",
+        detail: Mapping[str, Any] | None = None,
+    ) -> int:
+        with self._write() as cur:
+            return self._insert_id(
+                cur,
+                "INSERT INTO sessions (category, arm, status, started_at, decision_id, pid, "
+                "machine, workspace, log_path, signals, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    category,
+                    arm,
+                    RUNNING,
+                    started_at,
+                    decision_id,
+                    pid,
+                    machine,
+                    workspace,
+                    log_path,
+                    "{}",
+                    dumps(dict(detail or {})),
+                ),
+            )
+
+    def finish_session(
+        self, session_id: int, outcome: SessionOutcome, *, half_life_s: float
+    ) -> SessionRecord:
+        with self._write() as cur:
+            rec = self._session(cur, session_id, lock=True)
+            if rec is None:
+                raise KeyError(f"no session {session_id}")
+            if rec.status != RUNNING:
+                raise ValueError(f"session {session_id} is already {rec.status}")
+            credited = outcome.arm_ran or rec.arm
+            graded_at = outcome.ended_at if outcome.reward is not None else None
+            detail = dict(rec.detail)
+            detail.update(outcome.detail)
+            self._exec(
+                cur,
+                "UPDATE sessions SET status = ?, ended_at = ?, exit_code = ?, arm_ran = ?, "
+                "reward = ?, graded_at = ?, signals = ?, detail = ? WHERE id = ?",
+                (
+                    outcome.status,
+                    outcome.ended_at,
+                    outcome.exit_code,
+                    outcome.arm_ran,
+                    outcome.reward,
+                    graded_at,
+                    dumps(dict(outcome.signals)),
+                    dumps(detail),
+                    session_id,
+                ),
+            )
+            if outcome.reward is not None:
+                self._observe(
+                    cur, rec.category, credited, outcome.reward, outcome.ended_at, half_life_s
+                )
+            for b in outcome.blocks:
+                self._insert_block(cur, b)
+            out = self._session(cur, session_id)
+            assert out is not None
+            return out
+
+    def set_grade(
+        self, session_id: int, reward: float, *, now: float, half_life_s: float, source: str = "manual"
+    ) -> SessionRecord:
+        reward = bandit.clip01(reward)
+        with self._write() as cur:
+            rec = self._session(cur, session_id, lock=True)
+            if rec is None:
+                raise KeyError(f"no session {session_id}")
+            if rec.status == RUNNING:
+                raise ValueError(f"session {session_id} is still running")
+            arm = rec.credited_arm
+            observed_at = rec.graded_at if rec.graded_at is not None else (rec.ended_at or now)
+            if rec.reward is not None and rec.graded_at is not None:
+                self._unobserve(cur, rec.category, arm, rec.reward, rec.graded_at, now, half_life_s)
+            # The corrected grade counts as observed when the session was, so it decays the same.
+            self._observe_at(cur, rec.category, arm, reward, observed_at, now, half_life_s)
+            signals = dict(rec.signals)
+            history = list(signals.get("grade_history", []))
+            history.append({"reward": reward, "previous": rec.reward, "at": now, "source": source})
+            signals["grade_history"] = history
+            self._exec(
+                cur,
+                "UPDATE sessions SET reward = ?, graded_at = ?, signals = ? WHERE id = ?",
+                (reward, observed_at, dumps(signals), session_id),
+            )
+            out = self._session(cur, session_id)
+            assert out is not None
+            return out
+
+    def _observe_at(
+        self,
+        cur: Any,
+        category: str,
+        arm: str,
+        reward: float,
+        observed_at: float,
+        now: float,
+        half_life_s: float,
+    ) -> None:
+        """Add an observation made at `observed_at` to rows already decayed up to `now`."""
+        k = bandit.decay_factor(now - observed_at, half_life_s)
+        r = bandit.clip01(reward)
+        for cat in (category, bandit.OVERALL):
+            ev = self._locked_evidence(cur, cat, arm, now)
+            s, f = ev.decayed(now, half_life_s)
+            self._save_evidence(
+                cur,
+                cat,
+                arm,
+                Evidence(
+                    s=s + r * k,
+                    f=f + (1.0 - r) * k,
+                    t=max(now, ev.t),
+                    n=ev.n + 1,
+                    sum_r=ev.sum_r + r,
+                    sum_r2=ev.sum_r2 + r * r,
+                ),
+            )
+
+    def _session(self, cur: Any, session_id: int, lock: bool = False) -> SessionRecord | None:
+        r = self._one(
+            cur,
+            f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"  # noqa: S608 - constant columns
+            + (self.for_update if lock else ""),
+            (session_id,),
+        )
+        return _session_from_row(r) if r else None
+
+    def get_session(self, session_id: int) -> SessionRecord | None:
+        with self._read() as cur:
+            return self._session(cur, session_id)
+
+    def recent_sessions(
+        self, limit: int = 20, *, status: str | None = None, workspace: str | None = None
+    ) -> list[SessionRecord]:
+        where, params = [], []
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if workspace is not None:
+            where.append("workspace = ?")
+            params.append(workspace)
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        params.append(int(limit))
+        with self._read() as cur:
+            rows = self._all(
+                cur,
+                f"SELECT {SESSION_COLUMNS} FROM sessions{clause} "  # noqa: S608 - constant parts
+                "ORDER BY started_at DESC, id DESC LIMIT ?",
+                params,
+            )
+        return [_session_from_row(r) for r in rows]
+
+    def running_sessions(self) -> list[SessionRecord]:
+        with self._read() as cur:
+            rows = self._all(
+                cur,
+                f"SELECT {SESSION_COLUMNS} FROM sessions WHERE status = ? ORDER BY id",  # noqa: S608
+                (RUNNING,),
+            )
+        return [_session_from_row(r) for r in rows]
+
+    def mark_abandoned(self, session_id: int, now: float, reason: str) -> bool:
+        with self._write() as cur:
+            rec = self._session(cur, session_id, lock=True)
+            if rec is None or rec.status != RUNNING:
+                return False
+            detail = dict(rec.detail)
+            detail["abandoned_reason"] = reason
+            self._exec(
+                cur,
+                "UPDATE sessions SET status = ?, ended_at = ?, detail = ? WHERE id = ? AND status = ?",
+                (ABANDONED, now, dumps(detail), session_id, RUNNING),
+            )
+            return True
+
+    def graded_observations(self) -> list[tuple[str, str, float, float]]:
+        with self._read() as cur:
+            rows = self._all(
+                cur,
+                "SELECT category, COALESCE(arm_ran, arm), reward, graded_at FROM sessions "
+                "WHERE reward IS NOT NULL AND graded_at IS NOT NULL ORDER BY graded_at, id",
+            )
+        return [(r[0], r[1], float(r[2]), float(r[3])) for r in rows]
+
+    # -- blocks -----------------------------------------------------------------------------------
+    def _insert_block(self, cur: Any, b: Block) -> None:
+        self._exec(
+            cur,
+            f"INSERT INTO blocks ({BLOCK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            (b.scope_kind, b.scope, b.until, b.reason, b.source, b.created_at, b.hits),
+        )
+
+    def add_block(self, block: Block) -> None:
+        with self._write() as cur:
+            self._insert_block(cur, block)
+
+    def remove_blocks(self, scope_kind: str, scope: str) -> int:
+        with self._write() as cur:
+            return self._exec(
+                cur, "DELETE FROM blocks WHERE scope_kind = ? AND scope = ?", (scope_kind, scope)
+            )
+
+    def active_blocks(self, now: float) -> list[Block]:
+        with self._read() as cur:
+            rows = self._all(
+                cur,
+                f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE until_ts > ? ORDER BY until_ts",  # noqa: S608
+                (now,),
+            )
+        return [_block_from_row(r) for r in rows]
+
+    def latest_block(self, scope_kind: str, scope: str) -> Block | None:
+        with self._read() as cur:
+            r = self._one(
+                cur,
+                f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE scope_kind = ? AND scope = ? "  # noqa: S608
+                "ORDER BY created_at DESC, until_ts DESC LIMIT 1",
+                (scope_kind, scope),
+            )
+        return _block_from_row(r) if r else None
+
+    # -- quota cache ------------------------------------------------------------------------------
+    def put_quota_states(self, states: Sequence[QuotaState], *, source_key: str = "") -> None:
+        with self._write() as cur:
+            for s in states:
+                self._exec(
+                    cur,
+                    "INSERT INTO quota_cache (scope_kind, scope, window, source_key, observed_at, state) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope_kind, scope, window, source_key) "
+                    "DO UPDATE SET observed_at = excluded.observed_at, state = excluded.state",
+                    (s.scope_kind, s.scope, s.window, source_key, s.observed_at, dumps(s.to_dict())),
+                )
+
+    def cached_quota_states(self, max_age_s: float, now: float) -> list[QuotaState]:
+        with self._read() as cur:
+            rows = self._all(
+                cur,
+                "SELECT state FROM quota_cache WHERE observed_at >= ? ORDER BY scope_kind, scope, window",
+                (now - max_age_s,),
+            )
+        out = []
+        for (text,) in rows:
+            d = loads(text)
+            if d:
+                out.append(QuotaState.from_dict(d))
+        return out
+
+    def counts(self) -> dict[str, int]:
+        out = {}
+        with self._read() as cur:
+            for table in ("evidence", "decisions", "sessions", "blocks", "quota_cache"):
+                # table names come from the constant tuple above, never from data
+                out[table] = int(self._one(cur, f"SELECT COUNT(*) FROM {table}")[0])  # noqa: S608
+        return out
+
+
+def _session_from_row(r: Sequence[Any]) -> SessionRecord:
+    return SessionRecord(
+        id=int(r[0]),
+        category=r[1],
+        arm=r[2],
+        arm_ran=r[3],
+        status=r[4],
+        started_at=float(r[5]),
+        ended_at=None if r[6] is None else float(r[6]),
+        exit_code=None if r[7] is None else int(r[7]),
+        reward=None if r[8] is None else float(r[8]),
+        graded_at=None if r[9] is None else float(r[9]),
+        signals=loads(r[10]),
+        detail=loads(r[11]),
+        decision_id=None if r[12] is None else int(r[12]),
+        pid=None if r[13] is None else int(r[13]),
+        machine=r[14] or "",
+        workspace=r[15] or "",
+        log_path=r[16] or "",
+    )
+
+
+def _block_from_row(r: Sequence[Any]) -> Block:
+    return Block(
+        scope_kind=r[0],
+        scope=r[1],
+        until=float(r[2]),
+        reason=r[3] or "",
+        source=r[4] or "",
+        created_at=float(r[5] or 0.0),
+        hits=int(r[6] or 1),
+    )

@@ -1,0 +1,131 @@
+"""The embedded default store: one SQLite file in WAL mode, readable by its owner only."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rota.errors import StoreUnavailable
+from rota.store.sql import SQLStore
+
+# Each entry migrates the schema from version i to i + 1. Append only; never edit a shipped one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE evidence (
+        category TEXT NOT NULL, arm TEXT NOT NULL,
+        s REAL NOT NULL, f REAL NOT NULL, t REAL NOT NULL,
+        n INTEGER NOT NULL, sum_r REAL NOT NULL, sum_r2 REAL NOT NULL,
+        PRIMARY KEY (category, arm)
+    );
+    CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, category TEXT NOT NULL,
+        arm TEXT, workspace TEXT NOT NULL, machine TEXT NOT NULL, explanation TEXT NOT NULL
+    );
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, category TEXT NOT NULL, arm TEXT NOT NULL,
+        arm_ran TEXT, status TEXT NOT NULL, started_at REAL NOT NULL, ended_at REAL,
+        exit_code INTEGER, reward REAL, graded_at REAL, signals TEXT NOT NULL DEFAULT '{}',
+        detail TEXT NOT NULL DEFAULT '{}', decision_id INTEGER, pid INTEGER,
+        machine TEXT NOT NULL DEFAULT '', workspace TEXT NOT NULL DEFAULT '',
+        log_path TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX sessions_started ON sessions (started_at);
+    CREATE INDEX sessions_status ON sessions (status);
+    CREATE TABLE blocks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, scope_kind TEXT NOT NULL, scope TEXT NOT NULL,
+        until_ts REAL NOT NULL, reason TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL, hits INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX blocks_until ON blocks (until_ts);
+    CREATE INDEX blocks_scope ON blocks (scope_kind, scope);
+    CREATE TABLE quota_cache (
+        scope_kind TEXT NOT NULL, scope TEXT NOT NULL, window TEXT NOT NULL,
+        source_key TEXT NOT NULL DEFAULT '', observed_at REAL NOT NULL, state TEXT NOT NULL,
+        PRIMARY KEY (scope_kind, scope, window, source_key)
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def default_db_path() -> Path:
+    """$ROTA_STATE_DIR/rota.db, else $XDG_STATE_HOME/rota/rota.db (~/.local/state/rota/rota.db)."""
+    d = os.environ.get("ROTA_STATE_DIR")
+    if d:
+        return Path(d).expanduser() / "rota.db"
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "rota" / "rota.db"
+
+
+class SQLiteStore(SQLStore):
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
+        try:
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                # Create the file owner-only before SQLite opens it; WAL/SHM files copy its mode.
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                os.close(fd)
+            # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE for writes).
+            self.conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+            self.conn.execute("PRAGMA busy_timeout = %d" % int(timeout * 1000))
+            if str(path) != ":memory:":
+                self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailable(f"cannot open the state store {self.path}: {exc}") from None
+
+    def _migrate(self) -> None:
+        cur = self.conn.cursor()
+        version = cur.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreUnavailable(
+                f"{self.path} has schema version {version}, newer than this rota understands "
+                f"({SCHEMA_VERSION}); upgrade rota"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            version = cur.execute("PRAGMA user_version").fetchone()[0]
+            for i in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[i].split(";"):
+                    if statement.strip():
+                        cur.execute(statement)
+                cur.execute(f"PRAGMA user_version = {i + 1}")
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Any]:
+        cur = self.conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        else:
+            cur.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Any]:
+        yield self.conn.cursor()
+
+    def _insert_id(self, cur: Any, statement: str, params: Any) -> int:
+        cur.execute(statement, params)
+        return int(cur.lastrowid)
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
