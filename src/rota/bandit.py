@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 OVERALL = "*"  # the category key of an arm's record over all categories
 
@@ -26,8 +26,7 @@ MAX_WEIGHT = 12.0
 MIN_DOF_FOR_AUTO = 6  # residual degrees of freedom needed before the weight is calibrated
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(NamedTuple):
     """One (category, arm) record. s/f decay with time; n/sum_r/sum_r2 are raw, for noise and counts."""
 
     s: float = 0.0
@@ -46,8 +45,7 @@ class Evidence:
         return self.sum_r / self.n if self.n else None
 
 
-@dataclass(frozen=True, slots=True)
-class Posterior:
+class Posterior(NamedTuple):
     alpha: float
     beta: float
     n: int  # raw observations in this category
@@ -79,31 +77,37 @@ def decay_factor(elapsed_s: float, half_life_s: float) -> float:
 
 
 def update(ev: Evidence, reward: float, now: float, half_life_s: float) -> Evidence:
-    """Add one graded observation. Only this row decays, by its own elapsed time."""
+    """Add one graded observation made at time `now`. Only this row decays, by its own time.
+
+    Order does not matter: an observation older than the row's clock is added already decayed to
+    it, so concurrent writers that commit out of time order reach the same evidence.
+    """
     r = clip01(reward)
-    s, f = ev.decayed(now, half_life_s)
+    if now >= ev.t:
+        s, f = ev.decayed(now, half_life_s)
+        k, t = 1.0, now
+    else:
+        s, f = ev.s, ev.f
+        k, t = decay_factor(ev.t - now, half_life_s), ev.t
     return Evidence(
-        s=s + r,
-        f=f + (1.0 - r),
-        t=max(now, ev.t),
+        s=s + r * k,
+        f=f + (1.0 - r) * k,
+        t=t,
         n=ev.n + 1,
         sum_r=ev.sum_r + r,
         sum_r2=ev.sum_r2 + r * r,
     )
 
 
-def retract(
-    ev: Evidence, reward: float, observed_at: float, now: float, half_life_s: float
-) -> Evidence:
-    """Remove one earlier observation exactly as much as it still counts after decay."""
+def retract(ev: Evidence, reward: float, observed_at: float, half_life_s: float) -> Evidence:
+    """Remove one earlier observation exactly as much as it still counts at the row's clock."""
     r = clip01(reward)
-    s, f = ev.decayed(now, half_life_s)
-    k = decay_factor(now - observed_at, half_life_s)
+    k = decay_factor(ev.t - observed_at, half_life_s)
     n = max(0, ev.n - 1)
     return Evidence(
-        s=max(0.0, s - r * k),
-        f=max(0.0, f - (1.0 - r) * k),
-        t=max(now, ev.t),
+        s=max(0.0, ev.s - r * k),
+        f=max(0.0, ev.f - (1.0 - r) * k),
+        t=ev.t,
         n=n,
         sum_r=ev.sum_r - r if n else 0.0,
         sum_r2=ev.sum_r2 - r * r if n else 0.0,

@@ -59,8 +59,9 @@ def _parser(only: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rota {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     registered: set[str] = set()
+    only_module = COMMANDS[only][0] if only is not None else None
     for name, (module_name, summary) in COMMANDS.items():
-        if only is not None and name != only:
+        if only_module is not None and module_name != only_module:
             # Listed for --help and error messages without importing the module.
             sub.add_parser(name, help=summary, add_help=False)
             continue

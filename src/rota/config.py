@@ -9,23 +9,24 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from rota.errors import ConfigError
 from rota.quota import ArmScopes
 
 DEFAULT_CATEGORIES = ("code", "infrastructure", "strategic", "triage", "content", "research")
 DEFAULT_TIERS = ("low", "medium", "high")
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
 DEFAULT_PROMPT = (
     "Work on the next open task in this repository. Commit your work with a clear message when "
     "a coherent piece is done."
 )
 
 
-@dataclass(frozen=True, slots=True)
-class BanditSettings:
+class BanditSettings(NamedTuple):
     half_life_days: float = 14.0  # per-arm decay of evidence by wall time
     pooling_strength: float = 6.0  # pseudo-observations a category borrows from the arm overall
     observation_weight: float | None = None  # None = "auto": calibrated from recorded grade noise
@@ -35,17 +36,17 @@ class BanditSettings:
     near_tie: float = 0.02  # "prefer cheapest" window on the score
 
 
-@dataclass(frozen=True, slots=True)
-class PacingSettings:
+class PacingSettings(NamedTuple):
     enabled: bool = True
-    use_it_horizon_hours: float = 6.0  # a window resetting sooner than this may be use-it-or-lose-it
+    use_it_horizon_hours: float = (
+        6.0  # a window resetting sooner than this may be use-it-or-lose-it
+    )
     use_it_min_headroom: float = 0.4  # ...when at least this fraction is unused
     bonus: float = 0.05  # added to the score of such an arm
     ahead_penalty: float = 0.05  # subtracted when use runs ahead of an even pace to the reset
 
 
-@dataclass(frozen=True, slots=True)
-class RunSettings:
+class RunSettings(NamedTuple):
     prompt: str = DEFAULT_PROMPT
     prompt_file: str = ""
     prompt_command: tuple[str, ...] = ()
@@ -57,49 +58,36 @@ class RunSettings:
     retry_interval_minutes: float = 10.0
 
 
-@dataclass(frozen=True, slots=True)
-class GradingSettings:
-    weights: Mapping[str, float] = field(
-        default_factory=lambda: {
-            "exit": 0.25,
-            "harness": 0.15,
-            "commits": 0.3,
-            "files": 0.1,
-            "tests": 0.2,
-            "grader": 0.5,
-        }
+class GradingSettings(NamedTuple):
+    weights: Mapping[str, float] = MappingProxyType(
+        {"exit": 0.25, "harness": 0.15, "commits": 0.3, "files": 0.1, "tests": 0.2, "grader": 0.5}
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduleSettings:
+class ScheduleSettings(NamedTuple):
     on_calendar: str = "*-*-* *:00,30:00"
     randomized_delay_sec: int = 120
     persistent: bool = True
     retry_interval_minutes: float = 10.0
 
 
-@dataclass(frozen=True, slots=True)
-class HealthSettings:
+class HealthSettings(NamedTuple):
     max_hours_without_success: float = 24.0
     blocked_all_hours: float = 6.0
     crash_streak: int = 3
 
 
-@dataclass(frozen=True, slots=True)
-class QuotaSettings:
+class QuotaSettings(NamedTuple):
     file: str = ""  # a JSON file of quota states (the simple source; see rota.quota_file)
     cache_minutes: float = 5.0  # how long probe answers are reused
 
 
-@dataclass(frozen=True, slots=True)
-class WorkspaceConfig:
+class WorkspaceConfig(NamedTuple):
     path: Path
     id: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ArmConfig:
+class ArmConfig(NamedTuple):
     arm: str
     harness: str
     model: str
@@ -108,28 +96,25 @@ class ArmConfig:
     enabled: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class HarnessConfig:
+class HarnessConfig(NamedTuple):
     name: str
     enabled: bool = True
     command: tuple[str, ...] | None = None
     executable: str | None = None
     timeout_minutes: float = 60.0
-    env: Mapping[str, str] = field(default_factory=dict)
-    quota: Mapping[str, Any] = field(default_factory=dict)
-    models: Mapping[str, ArmConfig] = field(default_factory=dict)
+    env: Mapping[str, str] = _EMPTY
+    quota: Mapping[str, Any] = _EMPTY
+    models: Mapping[str, ArmConfig] = _EMPTY
 
 
-@dataclass(frozen=True, slots=True)
-class PoolConfig:
+class PoolConfig(NamedTuple):
     name: str
     harnesses: tuple[str, ...] = ()
     arms: tuple[str, ...] = ()
     concurrency: int = 0  # 0 = unlimited; fleets cap sessions at once on one subscription
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(NamedTuple):
     category: str
     min_tier: str = ""
     max_tier: str = ""
@@ -138,8 +123,7 @@ class Rule:
     prefer_cheapest: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Config:
+class Config(NamedTuple):
     path: Path | None
     categories: tuple[str, ...]
     default_category: str
@@ -169,9 +153,7 @@ class Config:
         return ArmScopes(arm=arm, harness=a.harness, pools=pools)
 
     def enabled_arms(self) -> list[ArmConfig]:
-        return [
-            a for a in self.arms.values() if a.enabled and self.harnesses[a.harness].enabled
-        ]
+        return [a for a in self.arms.values() if a.enabled and self.harnesses[a.harness].enabled]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,9 +198,7 @@ def load_config(
 
 
 def _with_workspace(cfg: Config, workspace: str) -> Config:
-    from dataclasses import replace
-
-    return replace(cfg, workspace=replace(cfg.workspace, path=Path(workspace).expanduser()))
+    return cfg._replace(workspace=cfg.workspace._replace(path=Path(workspace).expanduser()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -379,9 +359,7 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
     dp = PacingSettings()
     pacing = PacingSettings(
         enabled=pc.boolean("enabled", dp.enabled),
-        use_it_horizon_hours=pc.number(
-            "use_it_horizon_hours", dp.use_it_horizon_hours, minimum=0
-        ),
+        use_it_horizon_hours=pc.number("use_it_horizon_hours", dp.use_it_horizon_hours, minimum=0),
         use_it_min_headroom=pc.number("use_it_min_headroom", dp.use_it_min_headroom, minimum=0),
         bonus=pc.number("bonus", dp.bonus, minimum=0),
         ahead_penalty=pc.number("ahead_penalty", dp.ahead_penalty, minimum=0),
@@ -426,9 +404,7 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
     ds = ScheduleSettings()
     schedule = ScheduleSettings(
         on_calendar=sc.string("on_calendar", ds.on_calendar),
-        randomized_delay_sec=sc.integer(
-            "randomized_delay_sec", ds.randomized_delay_sec, minimum=0
-        ),
+        randomized_delay_sec=sc.integer("randomized_delay_sec", ds.randomized_delay_sec, minimum=0),
         persistent=sc.boolean("persistent", ds.persistent),
         retry_interval_minutes=sc.number(
             "retry_interval_minutes", run.retry_interval_minutes, minimum=0.1

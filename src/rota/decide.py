@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-import socket
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,7 +19,12 @@ from rota.store.base import Store
 
 
 def machine_name() -> str:
-    return os.environ.get("ROTA_MACHINE") or socket.gethostname()
+    name = os.environ.get("ROTA_MACHINE")
+    if name:
+        return name
+    import socket  # lazily: only needed when no machine name is given
+
+    return socket.gethostname()
 
 
 def workspace_id(config: Config) -> str:
@@ -64,6 +68,9 @@ def decide(
 ) -> Decision:
     if states is None:
         states = quota_states(config, store, now)
+    if pool_busy is None and any(p.concurrency > 0 for p in config.pools.values()):
+        # Fleet: sessions holding pool slots right now, on any machine (rota.fleet).
+        pool_busy = store.pool_busy(now)
     inputs = SelectionInput(
         config=config,
         category=category,

@@ -9,33 +9,37 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
 
 from rota import bandit
 from rota.config import ArmConfig, Config, Rule
 from rota.pacing import pacing_adjustment
-from rota.quota import Block, QuotaState, blocking, exhausting, states_for
+from rota.quota import Block, QuotaState, Use, blocking, exhausting, learned_states, states_for
 
 DAY = 86400.0
 
 
-@dataclass(slots=True)
 class Candidate:
-    arm: str
-    harness: str
-    model: str
-    tier: str
-    cost: float
-    eligible: bool = True
-    reason: str = ""
-    until: float | None = None  # when an ineligible arm becomes usable again, if known
-    mean: float | None = None
-    low: float | None = None
-    high: float | None = None
-    n: int = 0
-    sample: float | None = None
-    score: float | None = None
-    notes: list[str] = field(default_factory=list)
+    """One arm in a decision: whether it could be chosen, and if not why; its posterior and draw."""
+
+    __slots__ = (
+        "arm", "harness", "model", "tier", "cost", "eligible", "reason", "until",
+        "mean", "low", "high", "n", "sample", "score", "notes",
+    )  # fmt: skip
+
+    def __init__(self, arm: str, harness: str, model: str, tier: str, cost: float) -> None:
+        self.arm, self.harness, self.model, self.tier, self.cost = arm, harness, model, tier, cost
+        self.eligible = True
+        self.reason = ""
+        self.until: float | None = None  # when an ineligible arm becomes usable again, if known
+        self.mean: float | None = None
+        self.low: float | None = None
+        self.high: float | None = None
+        self.n = 0
+        self.sample: float | None = None
+        self.score: float | None = None
+        self.notes: list[str] = []
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -60,16 +64,34 @@ def _r(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
 
 
-@dataclass(slots=True)
 class Decision:
-    category: str
-    arm: str | None
-    candidates: list[Candidate]
-    earliest_reset: float | None
-    why: str
-    weight: float
-    seed: int | None = None
-    decided_at: float = 0.0
+    """The outcome of select(): the chosen arm (or None), why, and every candidate's story."""
+
+    __slots__ = (
+        "category",
+        "arm",
+        "candidates",
+        "earliest_reset",
+        "why",
+        "weight",
+        "seed",
+        "decided_at",
+    )
+
+    def __init__(
+        self,
+        category: str,
+        arm: str | None,
+        candidates: list[Candidate],
+        earliest_reset: float | None,
+        why: str,
+        weight: float,
+        seed: int | None = None,
+        decided_at: float = 0.0,
+    ) -> None:
+        self.category, self.arm, self.candidates = category, arm, candidates
+        self.earliest_reset, self.why, self.weight = earliest_reset, why, weight
+        self.seed, self.decided_at = seed, decided_at
 
     @property
     def harness(self) -> str | None:
@@ -94,19 +116,22 @@ class Decision:
         }
 
 
-@dataclass(slots=True)
-class SelectionInput:
+class SelectionInput(NamedTuple):
     config: Config
     category: str
     now: float
     evidence: Mapping[tuple[str, str], bandit.Evidence]
     quota_states: Sequence[QuotaState] = ()
     blocks: Sequence[Block] = ()
-    pool_busy: Mapping[str, int] = field(default_factory=dict)  # running sessions per pool
+    pool_busy: Mapping[str, int] = MappingProxyType({})  # running sessions per pool
     arms: Sequence[str] | None = None  # restrict to these arms (the simulator's existing arms)
+    # Recent sessions (rota.quota.Use): limits that no probe reports are learnt from own hits.
+    history: Sequence[Use] = ()
 
 
-def observation_weight(config: Config, evidence: Mapping[tuple[str, str], bandit.Evidence]) -> float:
+def observation_weight(
+    config: Config, evidence: Mapping[tuple[str, str], bandit.Evidence]
+) -> float:
     return config.bandit.observation_weight or bandit.noise_weight(bandit.evidence_table(evidence))
 
 
@@ -160,6 +185,10 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
     weight = observation_weight(cfg, inputs.evidence)
     rule = rule_for(cfg, inputs.category)
     allowed = set(inputs.arms) if inputs.arms is not None else None
+    states: Sequence[QuotaState] = inputs.quota_states
+    if inputs.history:
+        scopes_by_arm = {a: cfg.arm_scopes(a) for a in cfg.arms}
+        states = [*states, *learned_states(scopes_by_arm, inputs.history, states, now)]
 
     candidates: list[Candidate] = []
     for arm in cfg.arms.values():
@@ -186,7 +215,7 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
                 f": {blk.reason}" if blk.reason else ""
             )
             continue
-        ex = exhausting(scopes, inputs.quota_states, now)
+        ex = exhausting(scopes, states, now)
         if ex is not None:
             c.eligible, c.until = False, ex.resets_at
             label = f"{ex.scope_kind} {ex.scope}" + (f" {ex.window}" if ex.window else "")
@@ -203,7 +232,9 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
         ]
         if full:
             c.eligible = False
-            c.reason = f"pool {full[0]} is at its concurrency limit ({cfg.pools[full[0]].concurrency})"
+            c.reason = (
+                f"pool {full[0]} is at its concurrency limit ({cfg.pools[full[0]].concurrency})"
+            )
             continue
         reason = _rule_reason(arm, rule, cfg)
         if reason:
@@ -217,7 +248,9 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
             score -= penalty
             c.notes.append(f"cost -{penalty:.3f}")
         if cfg.pacing.enabled:
-            delta, note = pacing_adjustment(states_for(scopes, inputs.quota_states), cfg.pacing, now)
+            delta, note = pacing_adjustment(
+                states_for(scopes, states), cfg.pacing, now
+            )
             if delta:
                 score += delta
                 c.notes.append(note)

@@ -7,14 +7,14 @@ and `rota block` produce Block. Nothing here does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 SCOPE_KINDS = ("harness", "pool", "arm")
 
 
-@dataclass(frozen=True, slots=True)
-class QuotaState:
+class QuotaState(NamedTuple):
     """What a quota source says about one window of one scope.
 
     available: True (usable), False (exhausted), None (unknown: never treated as exhausted).
@@ -68,8 +68,7 @@ class QuotaState:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
+class Block(NamedTuple):
     """An arm, harness or pool that may not be used until `until` (epoch seconds)."""
 
     scope_kind: str
@@ -81,13 +80,12 @@ class Block:
     hits: int = 1  # consecutive limit hits without a known reset; drives the backoff
 
 
-@dataclass(frozen=True, slots=True)
-class ArmScopes:
+class ArmScopes(NamedTuple):
     """Every scope that covers one arm: its harness, the pools naming it or its harness, itself."""
 
     arm: str
     harness: str
-    pools: tuple[str, ...] = field(default_factory=tuple)
+    pools: tuple[str, ...] = ()
 
     def covers(self, scope_kind: str, scope: str) -> bool:
         if scope_kind == "arm":
@@ -132,3 +130,200 @@ def states_for(scopes: ArmScopes, states: Iterable[QuotaState]) -> list[QuotaSta
 def backoff_seconds(hits: int, base: float = 600.0, cap: float = 6 * 3600.0) -> float:
     """Block length after `hits` consecutive limit hits that gave no reset time: 10 min, doubling."""
     return min(cap, base * (2 ** max(0, hits - 1)))
+
+
+def block_after_limit(
+    scope_kind: str,
+    scope: str,
+    *,
+    resets_at: float | None,
+    now: float,
+    previous: Block | None,
+    reason: str,
+    base_s: float = 600.0,
+    cap_s: float = 6 * 3600.0,
+) -> Block:
+    """The block a limit hit (or an outage) creates on what it covers.
+
+    With a known reset time the scope is blocked until then. Without one, the block grows with
+    consecutive hits (10 min, 20 min, 40 min … capped) so that an outage costs a bounded number of
+    sessions, not one per slot. Hits count as consecutive while the previous backoff block on the
+    same scope ended less than `cap_s` ago.
+    """
+    if resets_at is not None and resets_at > now:
+        return Block(scope_kind, scope, resets_at, reason, "rate_limit", now, 1)
+    hits = 1
+    if previous is not None and previous.source == "backoff" and previous.until >= now - cap_s:
+        hits = previous.hits + 1
+    return Block(
+        scope_kind, scope, now + backoff_seconds(hits, base_s, cap_s), reason, "backoff", now, hits
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# What a limit hit blocks, and what rota learns from its own hits where no probe can see.
+
+
+def limit_scopes(
+    scopes: ArmScopes, hit_scope_kind: str, hit_scope: str, *, reset_known: bool
+) -> list[tuple[str, str]]:
+    """The (scope_kind, scope) pairs that a limit hit on `scopes.arm` blocks.
+
+    A harness-wide hit that gives a reset time, on an arm that configured pools cover, blocks
+    those pools: the pool is what ran out, and it may span harnesses (one plan behind codex and
+    gptme) or leave out other models of the harness. Otherwise the hit blocks what it names (an arm
+    for a per-model limit; the harness for an outage that gives no reset time).
+    """
+    if hit_scope_kind == "harness" and reset_known and scopes.pools:
+        return [("pool", p) for p in scopes.pools]
+    return [(hit_scope_kind, hit_scope or scopes.harness)]
+
+
+class Use(NamedTuple):
+    """One session on the record, as quota learning sees it."""
+
+    arm: str  # the arm that ran (or was refused)
+    at: float  # when it started, epoch seconds
+    limited: bool = False  # it stopped on a limit
+    resets_at: float | None = None  # the reset time the limit gave
+    utilization: Mapping[str, float] | None = None  # probed pool -> used fraction before it ran
+
+
+LEARN_LOOKBACK_S = 14 * 86400.0  # hits older than this teach nothing: limits change
+RESET_TOLERANCE_S = 120.0  # reset times parsed from messages are rounded
+LEARN_FROM_HITS = 3  # the capacity is the smallest of the last few hits' counts
+
+
+def window_length(resets: Iterable[float]) -> float | None:
+    """The length of a fixed window implied by the reset times of hits on it, or None.
+
+    Resets of one fixed-window pool are whole windows apart, so the smallest gap is the window once
+    two consecutive windows were hit. Gaps that are not multiples of it (resets of two different
+    windows mixed up) give None: no guess is better than a wrong one.
+    """
+    distinct: list[float] = []
+    for r in sorted(resets):
+        if not distinct or r - distinct[-1] > RESET_TOLERANCE_S:
+            distinct.append(r)
+    if len(distinct) < 2:
+        return None
+    gaps = [b - a for a, b in zip(distinct, distinct[1:], strict=False)]
+    w = min(gaps)
+    for g in gaps:
+        k = round(g / w)
+        if abs(g - k * w) > RESET_TOLERANCE_S * k:
+            return None
+    return w
+
+
+def learned_states(
+    scopes: Mapping[str, ArmScopes],
+    uses: Sequence[Use],
+    states: Sequence[QuotaState],
+    now: float,
+    *,
+    lookback_s: float = LEARN_LOOKBACK_S,
+) -> list[QuotaState]:
+    """Exhaustion that rota predicts from its own limit hits (source "learned").
+
+    - A pool no probe reports (or a harness with no pool configured): from earlier hits with a
+      reset time, learn the window length and how many sessions the window allowed before it
+      refused one; once this window has had as many, the pool is exhausted until its reset. One
+      hit is wasted while learning, then none, instead of one per window.
+    - A probed pool that refused an arm while it still had room (the arm needs more than was
+      left): that arm is exhausted whenever the pool is at least as used again.
+    scopes: every configured arm -> its ArmScopes. uses: recent sessions, any order.
+    """
+    recent = sorted(
+        (u for u in uses if now - u.at <= lookback_s and u.at <= now), key=lambda u: u.at
+    )
+    if not recent:
+        return []
+    probed = {
+        (s.scope_kind, s.scope)
+        for s in states
+        if s.source != "learned" and (s.utilization is not None or s.available is not None)
+    }
+    groups: dict[tuple[str, str], set[str]] = {}
+    for arm, sc in scopes.items():
+        keys = [("pool", p) for p in sc.pools] or [("harness", sc.harness)]
+        for key in keys:
+            groups.setdefault(key, set()).add(arm)
+
+    out: list[QuotaState] = []
+    for (kind, scope), members in groups.items():
+        if (kind, scope) in probed:
+            continue
+        mine = [u for u in recent if u.arm in members]
+        hits = [u for u in mine if u.limited and u.resets_at is not None]
+        w = window_length(u.resets_at for u in hits)  # type: ignore[misc]
+        if w is None:
+            continue
+        ran = [u.at for u in mine if not u.limited]
+        caps: list[int] = []
+        for h in hits:
+            start = h.resets_at - w  # type: ignore[operator]
+            c = sum(1 for t in ran if start <= t < h.at)
+            if c >= 1:  # a hit on the window's first session says nothing about its size
+                caps.append(c)
+        if not caps:
+            continue
+        cap = min(caps[-LEARN_FROM_HITS:])
+        anchor = max(h.resets_at for h in hits)  # type: ignore[type-var]
+        if now < anchor:
+            continue  # still in the window that refused: its block covers it
+        start = anchor + math.floor((now - anchor) / w) * w
+        used = sum(1 for t in ran if start <= t < now)
+        if used >= cap:
+            out.append(
+                QuotaState(
+                    scope_kind=kind,
+                    scope=scope,
+                    window="learned",
+                    available=False,
+                    resets_at=start + w,
+                    source="learned",
+                    reason=f"{used} sessions this window; it refused one after {cap} before",
+                    window_minutes=w / 60.0,
+                    observed_at=now,
+                )
+            )
+
+    # Arms too big for what a probed pool has left.
+    current = {
+        s.scope: s
+        for s in states
+        if s.scope_kind == "pool"
+        and s.source != "learned"
+        and s.utilization is not None
+        and s.resets_at is not None
+        and s.resets_at > now
+    }
+    fit: dict[tuple[str, str], float] = {}
+    for u in recent:
+        if not (u.limited and u.resets_at is not None and u.utilization and u.arm in scopes):
+            continue
+        cover = [(p, x) for p, x in u.utilization.items() if p in scopes[u.arm].pools]
+        if not cover:
+            continue
+        pool, x = max(cover, key=lambda px: px[1])
+        if x < 1.0 - 1e-6:
+            fit[(u.arm, pool)] = min(fit.get((u.arm, pool), 1.0), x)
+    for (arm, pool), x in fit.items():
+        s = current.get(pool)
+        if s is not None and s.utilization is not None and s.utilization >= x - 1e-6:
+            out.append(
+                QuotaState(
+                    scope_kind="arm",
+                    scope=arm,
+                    window=s.window,
+                    available=False,
+                    utilization=s.utilization,
+                    resets_at=s.resets_at,
+                    source="learned",
+                    reason=f"{pool} refused {arm} at {x:.0%} used before",
+                    window_minutes=s.window_minutes,
+                    observed_at=now,
+                )
+            )
+    return out

@@ -11,7 +11,8 @@ from typing import Any, TextIO
 _CODES = {"red": "31", "green": "32", "yellow": "33", "dim": "2", "bold": "1", "cyan": "36"}
 
 
-def use_colour(stream: TextIO = sys.stdout) -> bool:
+def use_colour(stream: TextIO | None = None) -> bool:
+    stream = sys.stdout if stream is None else stream  # looked up now: tests swap sys.stdout
     return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
@@ -50,7 +51,8 @@ def _visible_len(text: str) -> int:
     return n
 
 
-def print_json(obj: Any, stream: TextIO = sys.stdout) -> None:
+def print_json(obj: Any, stream: TextIO | None = None) -> None:
+    stream = sys.stdout if stream is None else stream  # the current stdout, not import-time's
     json.dump(obj, stream, indent=2, sort_keys=False, default=str)
     stream.write("\n")
 

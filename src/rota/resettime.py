@@ -56,9 +56,7 @@ _UNIT_SECONDS = {
 }
 
 _EPOCH = re.compile(r"\|\s*(\d{9,13})\b")
-_ISO = (
-    r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|z|UTC|[+-]\d{2}:?\d{2})?)"
-)
+_ISO = r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|z|UTC|[+-]\d{2}:?\d{2})?)"
 _ISO_AFTER = re.compile(
     r"(?:after|at|until|on|resets?|reset at|resets at|reset time:?)\s+" + _ISO, re.IGNORECASE
 )

@@ -57,5 +57,7 @@ def run(args: argparse.Namespace) -> int:
         hist = rec.signals.get("grade_history", [])
         prev = hist[-1]["previous"] if hist else None
         was = "ungraded" if prev is None else f"{prev:.2f}"
-        print(f"session {rec.id} ({rec.credited_arm}, {rec.category}): grade {was} -> {rec.reward:.2f}")
+        print(
+            f"session {rec.id} ({rec.credited_arm}, {rec.category}): grade {was} -> {rec.reward:.2f}"
+        )
     return EXIT_OK

@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "init", help="write a commented starter config", description=HELP, formatter_class=Formatter
     )
     p.add_argument("--config", metavar="PATH", help="where to write the config")
-    p.add_argument("--workspace", metavar="DIR", help="the git workspace sessions work in (default: .)")
+    p.add_argument(
+        "--workspace", metavar="DIR", help="the git workspace sessions work in (default: .)"
+    )
     p.add_argument("--force", action="store_true", help="overwrite an existing config")
     p.add_argument(
         "--enable-all",
@@ -115,7 +117,9 @@ def starter_config(workspace: Path, *, enable_all: bool = False) -> str:
             for model, spec in prof.default_models.items():
                 tier = str(spec.get("tier", "medium"))
                 cost = float(spec.get("cost", 1.0))  # type: ignore[arg-type]
-                key = model if model.replace("-", "").replace("_", "").isalnum() else _toml_str(model)
+                key = (
+                    model if model.replace("-", "").replace("_", "").isalnum() else _toml_str(model)
+                )
                 harness_lines.append(f"{key} = {{ tier = {_toml_str(tier)}, cost = {cost:g} }}")
                 found_high = found_high or (enabled and tier == "high")
     if found_high:

@@ -78,9 +78,7 @@ def run(args: argparse.Namespace) -> int:
 def explain(decision: Decision, t: float) -> str:
     colour = use_colour()
     rows = []
-    for c in sorted(
-        decision.candidates, key=lambda c: (not c.eligible, -(c.score or -9), c.arm)
-    ):
+    for c in sorted(decision.candidates, key=lambda c: (not c.eligible, -(c.score or -9), c.arm)):
         mark = "*" if c.arm == decision.arm else ""
         status = (
             paint("ok", "green", colour)

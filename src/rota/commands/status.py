@@ -9,6 +9,7 @@ from rota.decide import quota_states, workspace_id
 from rota.errors import EXIT_OK
 from rota.policy import arm_posterior, observation_weight
 from rota.render import fmt, paint, print_json, table, use_colour
+from rota.store.base import Store
 from rota.timefmt import iso, local, relative
 
 HELP = """\
@@ -67,6 +68,7 @@ def gather(args: argparse.Namespace) -> dict:
         states = [s.to_dict() for s in quota_states(config, store, t, warn=False)]
         running = [s.to_dict() for s in store.running_sessions()]
         recent = [s.to_dict() for s in store.recent_sessions(args.limit)]
+        fleet = fleet_view(store, t)  # fleet mode: see the section at the end of this file
         store_url = store.url
     return {
         "now": t,
@@ -78,6 +80,7 @@ def gather(args: argparse.Namespace) -> dict:
         "quota": states,
         "running": running,
         "recent_sessions": recent,
+        "fleet": fleet,
     }
 
 
@@ -89,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
     colour = use_colour()
     t = data["now"]
     print(paint(f"store {data['store']}  workspace {data['workspace']}", "dim", colour))
-    print(paint("posteriors", "bold", colour) + f" (observation weight {data['observation_weight']})")
+    print(
+        paint("posteriors", "bold", colour) + f" (observation weight {data['observation_weight']})"
+    )
     rows = [
         [
             p["category"],
@@ -101,14 +106,24 @@ def run(args: argparse.Namespace) -> int:
         ]
         for p in data["posteriors"]
     ]
-    print(table(["category", "arm", "tier", "mean", "90% interval", "n"], rows, indent="  ") if rows else "  (no arms configured)")
+    print(
+        table(["category", "arm", "tier", "mean", "90% interval", "n"], rows, indent="  ")
+        if rows
+        else "  (no arms configured)"
+    )
     print(paint("blocks", "bold", colour))
     if data["blocks"]:
         print(
             table(
                 ["scope", "until", "", "source", "reason"],
                 [
-                    [b["scope"], local(b["until_ts"]), relative(b["until_ts"], t), b["source"], b["reason"]]
+                    [
+                        b["scope"],
+                        local(b["until_ts"]),
+                        relative(b["until_ts"], t),
+                        b["source"],
+                        b["reason"],
+                    ]
                     for b in data["blocks"]
                 ],
                 indent="  ",
@@ -134,7 +149,13 @@ def run(args: argparse.Namespace) -> int:
                     q["reason"],
                 ]
             )
-        print(table(["scope", "window", "used", "state", "resets", "source", "reason"], qrows, indent="  "))
+        print(
+            table(
+                ["scope", "window", "used", "state", "resets", "source", "reason"],
+                qrows,
+                indent="  ",
+            )
+        )
     else:
         print("  no quota states (no probe answered and no [quota] file)")
     if data["running"]:
@@ -143,14 +164,26 @@ def run(args: argparse.Namespace) -> int:
             table(
                 ["id", "arm", "machine", "workspace", "pid", "started"],
                 [
-                    [s["id"], s["arm"], s["machine"], s["workspace"], s["pid"], relative(s["started_at"], t)]
+                    [
+                        s["id"],
+                        s["arm"],
+                        s["machine"],
+                        s["workspace"],
+                        s["pid"],
+                        relative(s["started_at"], t),
+                    ]
                     for s in data["running"]
                 ],
                 indent="  ",
             )
         )
     print(paint("recent sessions", "bold", colour))
-    print(session_table(data["recent_sessions"], t, colour) if data["recent_sessions"] else "  none yet")
+    print(
+        session_table(data["recent_sessions"], t, colour)
+        if data["recent_sessions"]
+        else "  none yet"
+    )
+    print_fleet(data["fleet"], t, colour)
     return EXIT_OK
 
 
@@ -171,4 +204,52 @@ def session_table(sessions: list[dict], t: float, colour: bool) -> str:
                 s["machine"],
             ]
         )
-    return table(["id", "started", "category", "arm", "status", "grade", "exit", "machine"], rows, indent="  ")
+    return table(
+        ["id", "started", "category", "arm", "status", "grade", "exit", "machine"],
+        rows,
+        indent="  ",
+    )
+
+
+# -- fleet: sessions per machine, and who holds which workspace and pool slot ---------------------
+FLEET_DAYS = 7
+
+
+def fleet_view(store: Store, t: float) -> dict:
+    since = t - FLEET_DAYS * 86400
+    return {
+        "since": since,
+        "machines": [m.to_dict() for m in store.machine_summary(since)],
+        "locks": [lease.to_dict() for lease in store.leases(t)],
+    }
+
+
+def print_fleet(fleet: dict, t: float, colour: bool) -> None:
+    print(paint("fleet", "bold", colour) + f" (sessions in the last {FLEET_DAYS} days)")
+    if fleet["machines"]:
+        rows = [
+            [
+                m["machine"] or "-",
+                m["sessions"],
+                m["running"],
+                relative(m["last_started_at"], t) if m["last_started_at"] else "-",
+            ]
+            for m in fleet["machines"]
+        ]
+        print(table(["machine", "sessions", "running", "last started"], rows, indent="  "))
+    else:
+        print("  no sessions yet")
+    if fleet["locks"]:
+        rows = [
+            [
+                f"{lk['kind']} {lk['name']}" + (f" #{lk['slot']}" if lk["kind"] == "pool" else ""),
+                lk["machine"] or "-",
+                lk["pid"] if lk["pid"] is not None else "-",
+                lk["session_id"] if lk["session_id"] is not None else "-",
+                relative(lk["acquired_at"], t),
+            ]
+            for lk in fleet["locks"]
+        ]
+        print(table(["held", "by machine", "pid", "session", "since"], rows, indent="  "))
+    else:
+        print("  no workspace or pool is locked")

@@ -8,14 +8,18 @@ endpoint, with the local project logs as the fallback (rota.harnesses.claude_usa
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rota.harnesses.base import LimitHit, ProbeContext, SessionOutput
-from rota.harnesses.common import BuiltinProfile, json_lines, strip_prefix
+from rota.harnesses.common import BuiltinProfile, json_lines, opt_float, strip_prefix
 from rota.quota import QuotaState
 
 NAME = "claude-code"
+RATE_LIMITED_MARK = "(429)"  # in the reason of an api state when the endpoint said 429
+DEFAULT_BACKOFF_MINUTES = 15.0
 MODEL_FAMILIES = ("opus", "sonnet", "haiku")
 
 LIMIT_PATTERNS = (
@@ -136,10 +140,25 @@ class ClaudeCodeProfile(BuiltinProfile):
             return {}
         return {"harness": 0.0 if result.get("is_error") else 1.0}
 
-    def cache_seconds(self, states: list[QuotaState], options: Any) -> float:
-        from rota.harnesses.claude_usage import cache_seconds
+    def auth_paths(self, home: Path, env: Mapping[str, str]) -> list[Path]:
+        from rota.harnesses.base import ProbeContext
+        from rota.harnesses.claude_usage import config_dirs
 
-        return cache_seconds(states, options, super().cache_seconds(states, options))
+        ctx = ProbeContext(home=home, env=dict(env), now=0.0)
+        return [d / ".credentials.json" for d in config_dirs(ctx)]
+
+    def cache_seconds(self, states: list[QuotaState], options: Any) -> float:
+        """A 429 from the usage endpoint means "ask less often": keep the answer longer.
+
+        Kept here, not in claude_usage, so a cache hit never imports the probe module."""
+        for s in states:
+            if s.source == "api" and RATE_LIMITED_MARK in s.reason:
+                backoff = 60.0 * opt_float(options, "backoff_minutes", DEFAULT_BACKOFF_MINUTES)
+                m = re.search(r"retry after (\d+)s", s.reason)
+                if m:  # the server's own Retry-After, within reason
+                    backoff = max(backoff, min(float(m.group(1)), 2 * 3600.0))
+                return backoff
+        return super().cache_seconds(states, options)
 
     def probe(self, ctx: ProbeContext) -> list[QuotaState]:
         from rota.harnesses.claude_usage import probe
@@ -172,6 +191,7 @@ def profile() -> ClaudeCodeProfile:
             "haiku": {"tier": "low", "cost": 0.5},
         },
         quota_source="api (OAuth usage endpoint), logs (~/.claude/projects)",
+        install_hint="npm install -g @anthropic-ai/claude-code",
         limit_patterns=LIMIT_PATTERNS,
         default_timeout_minutes=60.0,
     )

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rota.harnesses.base import HarnessProfile, LimitHit, ProbeContext, SessionOutput
@@ -105,6 +106,7 @@ class BuiltinProfile(HarnessProfile):
 
     limit_patterns: tuple[str, ...] = ()
     scope_arm: bool = False
+    install_hint: str = ""  # how to install the CLI, for `rota doctor`
 
     def _hit(self, message: str, resets_at: float | None, **kw: Any) -> LimitHit:
         kind = "arm" if self.scope_arm else "harness"
@@ -132,6 +134,15 @@ class BuiltinProfile(HarnessProfile):
             text = "\n".join(error_lines(out))
             return self._hit(f"exit code {out.exit_code}", parse_reset(text, out.ended_at))
         return None
+
+    def health_problem(self, out: SessionOutput) -> str | None:
+        """A reason to keep this harness out for a while that is not a quota limit (e.g. gptme's
+        exit 76 "authentication error"), else None."""
+        return None
+
+    def auth_paths(self, home: Path, env: Mapping[str, str]) -> list[Path]:
+        """Where this harness keeps its login; any one present is enough (for `rota doctor`)."""
+        return [home / f for f in self.auth_files]
 
     def cache_seconds(self, states: list[QuotaState], options: Mapping[str, object]) -> float:
         """How long a probe answer stays fresh: quota.cache_minutes (default 5)."""

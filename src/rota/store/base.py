@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from rota.bandit import Evidence
 from rota.quota import Block, QuotaState
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})  # shared, never mutated
 
 # Session states. `running` is the only non-final one.
 RUNNING = "running"
@@ -26,8 +28,7 @@ ABANDONED = "abandoned"
 SESSION_STATES = (RUNNING, COMPLETED, RATE_LIMITED, CRASHED, TIMED_OUT, INTERRUPTED, ABANDONED)
 
 
-@dataclass(slots=True)
-class SessionRecord:
+class SessionRecord(NamedTuple):
     id: int
     category: str
     arm: str  # the arm selected
@@ -38,8 +39,8 @@ class SessionRecord:
     exit_code: int | None = None
     reward: float | None = None
     graded_at: float | None = None  # the observation time the posterior update used
-    signals: dict[str, Any] = field(default_factory=dict)
-    detail: dict[str, Any] = field(default_factory=dict)
+    signals: Mapping[str, Any] = _EMPTY
+    detail: Mapping[str, Any] = _EMPTY
     decision_id: int | None = None
     pid: int | None = None
     machine: str = ""
@@ -62,8 +63,8 @@ class SessionRecord:
             "exit_code": self.exit_code,
             "reward": self.reward,
             "graded_at": self.graded_at,
-            "signals": self.signals,
-            "detail": self.detail,
+            "signals": dict(self.signals),
+            "detail": dict(self.detail),
             "decision_id": self.decision_id,
             "pid": self.pid,
             "machine": self.machine,
@@ -72,8 +73,7 @@ class SessionRecord:
         }
 
 
-@dataclass(slots=True)
-class SessionOutcome:
+class SessionOutcome(NamedTuple):
     """What finish_session writes, in one transaction with the posterior update and blocks."""
 
     status: str
@@ -81,9 +81,82 @@ class SessionOutcome:
     exit_code: int | None = None
     arm_ran: str | None = None
     reward: float | None = None  # None: no grade (rate limited, interrupted, abandoned)
-    signals: Mapping[str, Any] = field(default_factory=dict)
-    detail: Mapping[str, Any] = field(default_factory=dict)
+    signals: Mapping[str, Any] = _EMPTY
+    detail: Mapping[str, Any] = _EMPTY
     blocks: Sequence[Block] = ()
+
+
+LEASE_SECONDS = 60.0  # a crashed holder's lease row frees its slot after this long at most
+WORKSPACE = "workspace"  # lease kinds
+POOL = "pool"
+
+
+class Holder(NamedTuple):
+    """Who holds a fleet lock or pool slot: shown by `rota status`, used to spot dead holders."""
+
+    machine: str
+    pid: int
+    workspace: str = ""
+
+
+class LeaseInfo(NamedTuple):
+    kind: str  # WORKSPACE or POOL
+    name: str  # the workspace id or pool name
+    slot: int
+    machine: str
+    pid: int | None
+    workspace: str
+    session_id: int | None
+    acquired_at: float
+    expires_at: float | None  # None: bound to a live database connection (PostgreSQL)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "slot": self.slot,
+            "machine": self.machine,
+            "pid": self.pid,
+            "workspace": self.workspace,
+            "session_id": self.session_id,
+            "acquired_at": self.acquired_at,
+            "expires_at": self.expires_at,
+        }
+
+
+class MachineSummary(NamedTuple):
+    machine: str
+    sessions: int  # started since the summary's `since`
+    running: int
+    last_started_at: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "machine": self.machine,
+            "sessions": self.sessions,
+            "running": self.running,
+            "last_started_at": self.last_started_at,
+        }
+
+
+class Lease(ABC):
+    """A held workspace lock or pool slot. release() is idempotent and never raises."""
+
+    kind: str
+    name: str
+    slot: int
+
+    @abstractmethod
+    def renew(self) -> bool:
+        """Heartbeat: extend the lease; False when it has been lost (expired and taken, or the
+        connection that held it died)."""
+
+    @abstractmethod
+    def attach(self, session_id: int) -> None:
+        """Note the session running under this lease (for `rota status`)."""
+
+    @abstractmethod
+    def release(self) -> None: ...
 
 
 class Store(ABC):
@@ -169,6 +242,38 @@ class Store(ABC):
 
     @abstractmethod
     def cached_quota_states(self, max_age_s: float, now: float) -> list[QuotaState]: ...
+
+    # -- fleet: workspace locks, pool concurrency, visibility (see rota.fleet) --------------------
+    @abstractmethod
+    def acquire_workspace(
+        self, workspace: str, holder: Holder, *, lease_s: float = LEASE_SECONDS
+    ) -> Lease | None:
+        """Lock a workspace fleet-wide without waiting; None when someone else holds it.
+
+        PostgreSQL: an advisory lock on a dedicated connection (freed when that connection dies).
+        SQLite (one machine, where the local flock already excludes): a lease row, for visibility.
+        """
+
+    @abstractmethod
+    def acquire_pools(
+        self, limits: Mapping[str, int], holder: Holder, *, lease_s: float = LEASE_SECONDS
+    ) -> tuple[list[Lease], str | None]:
+        """Take one slot in every pool of `limits` (pool -> concurrency > 0), all or nothing.
+
+        Returns (leases, None), or ([], pool) naming a pool that is full (nothing is held then).
+        """
+
+    @abstractmethod
+    def pool_busy(self, now: float) -> dict[str, int]:
+        """Sessions holding a slot right now, per pool (what SelectionInput.pool_busy wants)."""
+
+    @abstractmethod
+    def leases(self, now: float) -> list[LeaseInfo]:
+        """Live workspace locks and pool slots across the fleet, with their holders."""
+
+    @abstractmethod
+    def machine_summary(self, since: float) -> list[MachineSummary]:
+        """Sessions per machine started since `since`, with the running ones; busiest first."""
 
     # -- misc -------------------------------------------------------------------------------------
     @abstractmethod

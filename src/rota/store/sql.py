@@ -17,6 +17,7 @@ from rota.quota import Block, QuotaState
 from rota.store.base import (
     ABANDONED,
     RUNNING,
+    MachineSummary,
     SessionOutcome,
     SessionRecord,
     Store,
@@ -117,20 +118,11 @@ class SQLStore(Store):
             self._save_evidence(cur, cat, arm, bandit.update(ev, reward, at, half_life_s))
 
     def _unobserve(
-        self,
-        cur: Any,
-        category: str,
-        arm: str,
-        reward: float,
-        observed_at: float,
-        now: float,
-        half_life_s: float,
+        self, cur: Any, category: str, arm: str, reward: float, observed_at: float, half_life_s: float
     ) -> None:
         for cat in (category, bandit.OVERALL):
-            ev = self._locked_evidence(cur, cat, arm, now)
-            self._save_evidence(
-                cur, cat, arm, bandit.retract(ev, reward, observed_at, now, half_life_s)
-            )
+            ev = self._locked_evidence(cur, cat, arm, observed_at)
+            self._save_evidence(cur, cat, arm, bandit.retract(ev, reward, observed_at, half_life_s))
 
     # -- decisions and sessions -------------------------------------------------------------------
     def record_decision(self, decision: Mapping[str, Any], *, workspace: str, machine: str) -> int:
@@ -235,9 +227,9 @@ class SQLStore(Store):
             arm = rec.credited_arm
             observed_at = rec.graded_at if rec.graded_at is not None else (rec.ended_at or now)
             if rec.reward is not None and rec.graded_at is not None:
-                self._unobserve(cur, rec.category, arm, rec.reward, rec.graded_at, now, half_life_s)
+                self._unobserve(cur, rec.category, arm, rec.reward, rec.graded_at, half_life_s)
             # The corrected grade counts as observed when the session was, so it decays the same.
-            self._observe_at(cur, rec.category, arm, reward, observed_at, now, half_life_s)
+            self._observe(cur, rec.category, arm, reward, observed_at, half_life_s)
             signals = dict(rec.signals)
             history = list(signals.get("grade_history", []))
             history.append({"reward": reward, "previous": rec.reward, "at": now, "source": source})
@@ -250,36 +242,6 @@ class SQLStore(Store):
             out = self._session(cur, session_id)
             assert out is not None
             return out
-
-    def _observe_at(
-        self,
-        cur: Any,
-        category: str,
-        arm: str,
-        reward: float,
-        observed_at: float,
-        now: float,
-        half_life_s: float,
-    ) -> None:
-        """Add an observation made at `observed_at` to rows already decayed up to `now`."""
-        k = bandit.decay_factor(now - observed_at, half_life_s)
-        r = bandit.clip01(reward)
-        for cat in (category, bandit.OVERALL):
-            ev = self._locked_evidence(cur, cat, arm, now)
-            s, f = ev.decayed(now, half_life_s)
-            self._save_evidence(
-                cur,
-                cat,
-                arm,
-                Evidence(
-                    s=s + r * k,
-                    f=f + (1.0 - r) * k,
-                    t=max(now, ev.t),
-                    n=ev.n + 1,
-                    sum_r=ev.sum_r + r,
-                    sum_r2=ev.sum_r2 + r * r,
-                ),
-            )
 
     def _session(self, cur: Any, session_id: int, lock: bool = False) -> SessionRecord | None:
         r = self._one(
@@ -390,8 +352,9 @@ class SQLStore(Store):
             for s in states:
                 self._exec(
                     cur,
-                    "INSERT INTO quota_cache (scope_kind, scope, window, source_key, observed_at, state) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope_kind, scope, window, source_key) "
+                    # "window" is quoted: it is a reserved word in PostgreSQL.
+                    'INSERT INTO quota_cache (scope_kind, scope, "window", source_key, observed_at, state) '
+                    'VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope_kind, scope, "window", source_key) '
                     "DO UPDATE SET observed_at = excluded.observed_at, state = excluded.state",
                     (s.scope_kind, s.scope, s.window, source_key, s.observed_at, dumps(s.to_dict())),
                 )
@@ -400,7 +363,7 @@ class SQLStore(Store):
         with self._read() as cur:
             rows = self._all(
                 cur,
-                "SELECT state FROM quota_cache WHERE observed_at >= ? ORDER BY scope_kind, scope, window",
+                'SELECT state FROM quota_cache WHERE observed_at >= ? ORDER BY scope_kind, scope, "window"',
                 (now - max_age_s,),
             )
         out = []
@@ -409,6 +372,27 @@ class SQLStore(Store):
             if d:
                 out.append(QuotaState.from_dict(d))
         return out
+
+    # -- fleet visibility (shared SQL; leases are per dialect) -----------------------------------
+    def machine_summary(self, since: float) -> list[MachineSummary]:
+        with self._read() as cur:
+            rows = self._all(
+                cur,
+                "SELECT machine, SUM(CASE WHEN started_at >= ? THEN 1 ELSE 0 END), "
+                "SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), MAX(started_at) FROM sessions "
+                "WHERE started_at >= ? OR status = ? GROUP BY machine",
+                (since, RUNNING, since, RUNNING),
+            )
+        out = [
+            MachineSummary(
+                machine=r[0] or "",
+                sessions=int(r[1] or 0),
+                running=int(r[2] or 0),
+                last_started_at=None if r[3] is None else float(r[3]),
+            )
+            for r in rows
+        ]
+        return sorted(out, key=lambda m: (-m.sessions, -m.running, m.machine))
 
     def counts(self) -> dict[str, int]:
         out = {}

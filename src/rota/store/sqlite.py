@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rota.errors import StoreUnavailable
+from rota.store.leases import SQLiteFleet
 from rota.store.sql import SQLStore
 
 # Each entry migrates the schema from version i to i + 1. Append only; never edit a shipped one.
@@ -49,6 +50,18 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (scope_kind, scope, window, source_key)
     );
     """,
+    # 2: fleet leases (workspace locks and pool concurrency slots); see rota.store.leases.
+    # SQLite uses token/host/pid/proc_start/expires_at; PostgreSQL uses backend_pid/lock_key.
+    """
+    CREATE TABLE leases (
+        kind TEXT NOT NULL, name TEXT NOT NULL, slot INTEGER NOT NULL, token TEXT NOT NULL,
+        machine TEXT NOT NULL DEFAULT '', host TEXT NOT NULL DEFAULT '', pid INTEGER,
+        proc_start BIGINT, workspace TEXT NOT NULL DEFAULT '', session_id BIGINT,
+        acquired_at REAL NOT NULL, expires_at REAL, backend_pid INTEGER, lock_key BIGINT,
+        PRIMARY KEY (kind, name, slot)
+    );
+    CREATE UNIQUE INDEX leases_token ON leases (token);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -62,7 +75,7 @@ def default_db_path() -> Path:
     return Path(base) / "rota" / "rota.db"
 
 
-class SQLiteStore(SQLStore):
+class SQLiteStore(SQLiteFleet, SQLStore):  # SQLiteFleet: lease rows for fleet primitives
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"

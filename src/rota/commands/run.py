@@ -1,0 +1,115 @@
+"""`rota run`: one session end to end (what the timer calls)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now
+from rota.execute import StopFlag
+from rota.render import print_json
+
+HELP = """\
+Run one agent session end to end:
+
+  1. take the workspace lock without waiting (held: exit 75, naming the holder)
+  2. mark sessions left `running` by dead processes as abandoned (no grade)
+  3. category: --category, else [run] category_command, else default_category
+  4. choose the arm (quota, blocks, rules, Thompson sampling); none usable: exit 76
+  5. prompt: --prompt-file, else [run] prompt_command, else [run] prompt_file, else [run] prompt
+  6. run the harness in the workspace, in its own process group, with its timeout, logging to
+     $ROTA_STATE_DIR/logs/ (owner-only)
+  7. classify: completed, rate_limited, crashed, timed_out or interrupted; credit the model that
+     actually ran
+  8. grade (exit status, commits, files changed, test_command, the harness's own verdict,
+     grader_command) and update the posterior in the same transaction as the session record;
+     a rate limit blocks the harness (or pool, or model) until its reset instead
+
+SIGTERM or SIGINT stops the harness's process group (TERM, then KILL after [run]
+kill_grace_seconds; a second signal skips the wait) and records the session as interrupted.
+"""
+
+EPILOG = """\
+exit codes:
+  0    the session ran to its end (whatever its grade), or it stopped on a rate limit
+  70   the harness crashed, could not start, or timed out; the session is recorded
+  75   the workspace is busy: another session holds the lock
+  76   every arm is exhausted or blocked (--json: earliest_reset)
+  78   configuration error, or the category/prompt command failed (no session started)
+  130  interrupted by SIGINT, 143 by SIGTERM (the session is recorded as interrupted)
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run one session end to end: lock, select, execute, grade, learn",
+        description=HELP,
+        epilog=EPILOG,
+        formatter_class=Formatter,
+    )
+    add_config_args(p)
+    add_run_args(p)
+    p.add_argument("--seed", type=int, help="seed the draws, for a reproducible choice")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show the decision and the exact argv; run nothing, take no lock, record nothing",
+    )
+    add_json_arg(p)
+    p.set_defaults(func=run)
+
+
+def add_run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--category", "-c", help="work category (default: category_command or default)")
+    p.add_argument("--prompt-file", metavar="FILE", help="read the prompt from FILE")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rota import journal
+    from rota.runner import RunOptions, run_once
+
+    config = load(args)
+    stop = StopFlag()
+    opts = RunOptions(
+        category=args.category,
+        prompt_file=args.prompt_file,
+        seed=args.seed,
+        dry_run=args.dry_run,
+    )
+    with stop.handling():
+        result = run_once(config, opts, stop)
+    report(result, as_json=args.json, explain=args.dry_run)
+    if not args.dry_run:
+        journal.exit_code(result.exit_code, reason=result.status)
+    return result.exit_code
+
+
+def report(result: object, *, as_json: bool, explain: bool = False) -> None:
+    """Print a RunResult: JSON on stdout, or a human summary (stdout for a session or dry run,
+    stderr for busy/exhausted)."""
+    from rota.runner import RunResult
+
+    assert isinstance(result, RunResult)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    if result.status == "dry_run":
+        if explain and result.decision_obj is not None:
+            from rota.commands.select import explain as explain_table
+
+            print(explain_table(result.decision_obj, now()))
+        print(result.message)
+        print(f"argv: {json.dumps(result.argv)}")
+        print(f"cwd: {result.cwd}")
+        print(f"timeout: {result.timeout_s:.0f}s")
+        if result.env_keys:
+            print(f"env from config: {', '.join(result.env_keys)}")
+        print(f"prompt from: {result.prompt_source}")
+        return
+    if result.status in ("busy", "exhausted"):
+        print(f"rota: {result.message}", file=sys.stderr)
+        return
+    print(result.message)
+

@@ -1,0 +1,182 @@
+"""`rota store`: state store maintenance: `info`, and `migrate` (one machine's history into the
+fleet store)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from rota.commands.common import Formatter, add_json_arg, now
+from rota.errors import EXIT_OK, ConfigError, UsageError
+from rota.render import print_json, table
+
+HELP = """\
+State store maintenance.
+
+  rota store info                         where the store is, its schema version, row counts and
+                                          the fleet locks held right now
+  rota store migrate --to postgresql://…  copy this machine's history (by default its SQLite
+                                          file) into another store, typically the fleet's
+
+migrate writes everything in one transaction on the target and checks it before committing: row
+counts per table, and every evidence row (hence every posterior) equal to the source's, or to the
+exact merge with what the target already had. A failed check writes nothing. Stop rota on this
+machine first (its timer and any running session).
+
+Store URLs: sqlite:///ABSOLUTE/PATH, postgresql://USER:PASSWORD@HOST:PORT/DB (passwords are never
+printed). Without --from, the source is the configured store if it is SQLite, else the default
+SQLite file ($ROTA_STATE_DIR/rota.db); without --to, the target is the configured store
+([store] url or $ROTA_STORE_URL).
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "store",
+        help="state store maintenance (migrate between stores)",
+        description=HELP,
+        formatter_class=Formatter,
+    )
+    p.add_argument(
+        "--config", metavar="PATH", help="config file (default: $ROTA_CONFIG, else the XDG path)"
+    )
+    actions = p.add_subparsers(dest="store_action", metavar="ACTION")
+    info = actions.add_parser("info", help="the store's location, schema and counts")
+    info.add_argument("--url", help="a store URL (default: the configured store)")
+    add_json_arg(info)
+    info.set_defaults(func=run_info)
+    mig = actions.add_parser(
+        "migrate",
+        help="copy one store's history into another",
+        description=HELP,
+        formatter_class=Formatter,
+    )
+    mig.add_argument("--from", dest="source", metavar="URL", help="source store URL")
+    mig.add_argument("--to", dest="target", metavar="URL", help="target store URL")
+    mig.add_argument(
+        "--force", action="store_true", help="copy again a history already copied to the target"
+    )
+    mig.add_argument(
+        "--allow-running",
+        action="store_true",
+        help="copy even though the source has sessions still running",
+    )
+    add_json_arg(mig)
+    mig.set_defaults(func=run_migrate)
+    p.set_defaults(func=lambda args: _usage(p))
+
+
+def _usage(p: argparse.ArgumentParser) -> int:
+    raise UsageError("rota store: say `info` or `migrate` (see rota store --help)")
+
+
+def _config(args: argparse.Namespace):
+    """The config when there is one: it gives the store URL and the bandit's half-life."""
+    from rota.config import config_path, load_config
+
+    path = config_path(getattr(args, "config", None))
+    if not path.exists():
+        if getattr(args, "config", None):
+            raise ConfigError("config file not found", path=str(path))
+        return None
+    return load_config(path)
+
+
+def _sqlite_url(path: Path) -> str:
+    # open_url takes sqlite://PATH with PATH absolute: sqlite:///home/…/rota.db
+    return f"sqlite://{path.resolve()}"
+
+
+def _open_existing(url: str, role: str):
+    """Open a store, refusing a SQLite path that does not exist (opening would create it)."""
+    from rota.store import open_url
+
+    if url.startswith("sqlite://"):
+        path = url[len("sqlite://") :]
+        if path and path != "/:memory:" and not os.path.exists(path):
+            raise UsageError(f"{role} store {url}: no such file")
+    return open_url(url)
+
+
+def run_info(args: argparse.Namespace) -> int:
+    from rota.store import open_url, store_url
+
+    config = _config(args)
+    url = args.url if args.url is not None else store_url(config)
+    with _open_existing(url, "the") if url else open_url(url) as store:
+        t = now()
+        data = {
+            "url": store.url,
+            "kind": "postgresql" if store.url.startswith("postgres") else "sqlite",
+            "schema_version": _schema_version(store),
+            "counts": store.counts(),
+            "locks": [lease.to_dict() for lease in store.leases(t)],
+            "machines": [m.to_dict() for m in store.machine_summary(0.0)],
+        }
+    if args.json:
+        print_json(data)
+        return EXIT_OK
+    print(f"store    {data['url']}")
+    print(f"kind     {data['kind']}, schema version {data['schema_version']}")
+    print("rows     " + ", ".join(f"{k} {v}" for k, v in data["counts"].items()))
+    if data["machines"]:
+        print(
+            "machines "
+            + ", ".join(f"{m['machine'] or '-'} ({m['sessions']})" for m in data["machines"])
+        )
+    print(f"locks    {len(data['locks'])} held")
+    return EXIT_OK
+
+
+def _schema_version(store) -> int:
+    fn = getattr(store, "schema_version", None)
+    if callable(fn):
+        return int(fn())
+    conn = getattr(store, "conn", None)
+    if conn is not None:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    return 0
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    from rota.config import BanditSettings
+    from rota.store import store_url
+    from rota.store.migrate import migrate
+    from rota.store.sqlite import default_db_path
+
+    config = _config(args)
+    configured = store_url(config)
+    source = args.source
+    if not source:
+        source = configured if configured.startswith("sqlite:") else _sqlite_url(default_db_path())
+    target = args.target or configured
+    if not target:
+        raise UsageError("give the target store: rota store migrate --to postgresql://…")
+    if source == target:
+        raise UsageError(f"source and target are the same store ({source})")
+    half_life_days = (config.bandit if config else BanditSettings()).half_life_days
+    with _open_existing(source, "source") as src, _open_existing(target, "target") as dst:
+        report = migrate(
+            src,  # type: ignore[arg-type]
+            dst,  # type: ignore[arg-type]
+            half_life_s=half_life_days * 86400.0,
+            force=args.force,
+            allow_running=args.allow_running,
+        )
+    if args.json:
+        print_json(report.to_dict())
+        return EXIT_OK
+    print(f"copied {report.source} -> {report.target}")
+    rows = [
+        [t, report.source_counts[t], report.before[t], report.after[t]]
+        for t in report.source_counts
+    ]
+    print(table(["table", "source", "target before", "target after"], rows, indent="  "))
+    print(
+        f"checked: row counts, and {report.evidence_rows_checked} evidence rows (posteriors) equal"
+        + ("; session and decision ids kept" if report.preserved_ids else "; new ids assigned")
+    )
+    for note in report.notes:
+        print(f"note: {note}")
+    return EXIT_OK

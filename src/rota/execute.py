@@ -1,0 +1,507 @@
+"""Running a child the way rota runs a harness: an argv list (never a shell), in its own process
+group, with a timeout, its output streamed to an owner-only log file, and bounded tails kept in
+memory for classification and grading.
+
+Stopping: when rota is asked to stop (SIGTERM/SIGINT, see StopFlag) or the timeout passes, the
+child's whole process group gets SIGTERM, then SIGKILL after the grace period. A second signal to
+rota skips the grace. When the harness exits, whatever it left running in its group is stopped
+too: the session is over, and a stray process holding our pipes would otherwise hang the run.
+On Linux the child also gets SIGTERM if rota itself dies (PR_SET_PDEATHSIG), so a SIGKILLed rota
+does not leave a harness working in a workspace whose lock is already free.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from rota.errors import RotaError
+
+PLACEHOLDERS = ("model", "prompt", "prompt_file", "workspace", "category")
+_PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
+# Linux refuses a single argument longer than MAX_ARG_STRLEN (32 pages) with E2BIG.
+MAX_ARG_BYTES = 32 * 4096 - 1
+
+STDOUT_HEAD_BYTES = 64 * 1024  # the start of stdout (claude's system/init line lives there)
+STDOUT_TAIL_BYTES = 1024 * 1024  # the end of stdout (the result line, the last messages)
+STDERR_TAIL_BYTES = 256 * 1024
+READ_CHUNK = 64 * 1024
+LEFTOVER_GRACE_S = 5.0  # for strays left in the group after the harness exited
+POLL_S = 0.1
+
+
+class Interrupted(RotaError):
+    """rota was asked to stop (SIGTERM/SIGINT). Exit 128 + the signal number (130, 143)."""
+
+    def __init__(self, signum: int | None, message: str = "") -> None:
+        self.signum = signum or signal.SIGINT
+        self.exit_code = 128 + int(self.signum)
+        name = _signame(self.signum)
+        super().__init__(message or f"stopped by {name}")
+
+
+class ArgvTooLong(ValueError):
+    def __init__(self, placeholder: str, size: int) -> None:
+        self.placeholder = placeholder
+        self.size = size
+        super().__init__(
+            f"an argument built from {{{placeholder}}} is {size} bytes, more than one argument "
+            f"may hold ({MAX_ARG_BYTES}); pass the prompt as a file with {{prompt_file}}"
+        )
+
+
+def _signame(signum: int | None) -> str:
+    try:
+        return signal.Signals(signum or 0).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def build_argv(template: Sequence[str], values: Mapping[str, str]) -> list[str]:
+    """Substitute {model} {prompt} {prompt_file} {workspace} {category} in each element.
+
+    One pass per element: a prompt that contains "{model}" stays as written. Other braces are
+    left alone. The result is an argv list for exec, never a shell string.
+    """
+    out: list[str] = []
+    for element in template:
+        used: list[str] = []
+
+        def sub(m: re.Match[str]) -> str:
+            used.append(m.group(1))
+            return str(values.get(m.group(1), m.group(0)))
+
+        arg = _PLACEHOLDER.sub(sub, element)
+        size = len(arg.encode("utf-8", "surrogateescape"))
+        if size > MAX_ARG_BYTES:
+            raise ArgvTooLong(used[0] if used else "command", size)
+        out.append(arg)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Stopping
+
+
+class StopFlag:
+    """Set by SIGTERM/SIGINT (or by a caller); everything that waits checks it."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.signum: int | None = None
+        self.count = 0
+
+    def request(self, signum: int = signal.SIGTERM) -> None:
+        self.count += 1
+        if self.signum is None:
+            self.signum = signum
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    @property
+    def urgent(self) -> bool:
+        """A second signal: stop without the grace period."""
+        return self.count > 1
+
+    def wait(self, timeout: float) -> bool:
+        return self._event.wait(max(0.0, timeout))
+
+    def check(self) -> None:
+        if self.is_set():
+            raise Interrupted(self.signum)
+
+    def _handler(self, signum: int, frame: object) -> None:
+        self.request(signum)
+
+    @contextlib.contextmanager
+    def handling(self, signals: Sequence[int] = (signal.SIGTERM, signal.SIGINT)) -> Iterator[None]:
+        """Route the signals to this flag for the duration (main thread only; no-op elsewhere)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        old = {s: signal.signal(s, self._handler) for s in signals}
+        try:
+            yield
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+
+
+# ---------------------------------------------------------------------------------------------
+# Output: log file and bounded tails
+
+
+class LogFile:
+    """An owner-only, append-only session log. stderr lines are prefixed "[stderr] ", rota's own
+    notes "[rota] "; stdout is written as is (so JSON-line output stays parseable)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(
+            self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
+        )
+        self._fh: IO[bytes] = os.fdopen(fd, "ab", buffering=0)
+        self._lock = threading.Lock()
+
+    def write(self, data: bytes) -> None:
+        with self._lock, contextlib.suppress(OSError, ValueError):
+            self._fh.write(data)
+
+    def note(self, text: str) -> None:
+        lines = "".join(f"[rota] {line}\n" for line in text.splitlines() or [""])
+        self.write(lines.encode("utf-8", "replace"))
+
+    def close(self) -> None:
+        with self._lock, contextlib.suppress(OSError):
+            self._fh.close()
+
+    def __enter__(self) -> LogFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Capture:
+    """Keeps the first `head` bytes (whole chunks) and the last `tail` bytes of a stream."""
+
+    def __init__(self, head: int, tail: int) -> None:
+        self.head_limit = head
+        self.tail_limit = tail
+        self.head = bytearray()
+        self.tail: deque[bytes] = deque()
+        self.tail_size = 0
+        self.truncated = False
+
+    def add(self, chunk: bytes) -> None:
+        if not self.tail and len(self.head) + len(chunk) <= self.head_limit:
+            self.head += chunk
+            return
+        if len(chunk) > self.tail_limit:
+            chunk = chunk[-self.tail_limit :]
+            self.truncated = True
+        self.tail.append(chunk)
+        self.tail_size += len(chunk)
+        while self.tail_size > self.tail_limit and len(self.tail) > 1:
+            self.tail_size -= len(self.tail.popleft())
+            self.truncated = True
+
+    def text(self) -> str:
+        return (bytes(self.head) + b"".join(self.tail)).decode("utf-8", "replace")
+
+
+def _pump(pipe: IO[bytes], capture: Capture, log: LogFile | None, prefix: bytes) -> None:
+    at_line_start = True
+    try:
+        while True:
+            chunk = pipe.readline(READ_CHUNK)
+            if not chunk:
+                break
+            capture.add(chunk)
+            if log is not None:
+                log.write((prefix if at_line_start and prefix else b"") + chunk)
+            at_line_start = chunk.endswith(b"\n")
+    except (OSError, ValueError):
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            pipe.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Process groups
+
+
+def _proc_stat(pid: int) -> tuple[str, int, int, int] | None:
+    """(state, ppid, pgrp, session) from /proc/PID/stat, or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            raw = fh.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    rest = raw[raw.rfind(")") + 2 :].split()
+    try:
+        return rest[0], int(rest[1]), int(rest[2]), int(rest[3])
+    except (IndexError, ValueError):
+        return None
+
+
+def group_members(pgid: int, *, same_session: bool = False) -> list[int]:
+    """Live (non-zombie) processes in a process group. Without /proc: [pgid] if signalable."""
+    if not os.path.isdir("/proc/self"):
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return []
+        return [pgid]
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        st = _proc_stat(int(name))
+        if st is None or st[0] in ("Z", "X") or st[2] != pgid:
+            continue
+        if same_session and st[3] != pgid:
+            continue
+        out.append(int(name))
+    return out
+
+
+def signal_group(pgid: int, sig: int) -> bool:
+    try:
+        os.killpg(pgid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def stop_group(
+    pgid: int, grace_s: float, *, stop: StopFlag | None = None, same_session: bool = False
+) -> int:
+    """TERM a process group, KILL what is left after the grace. Returns how many were found."""
+    members = group_members(pgid, same_session=same_session)
+    if not members:
+        return 0
+    signal_group(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline and group_members(pgid, same_session=same_session):
+        if stop is not None and stop.urgent:
+            break
+        time.sleep(POLL_S / 2)
+    if group_members(pgid, same_session=same_session):
+        signal_group(pgid, signal.SIGKILL)
+    return len(members)
+
+
+def _die_with_parent_hook() -> Callable[[], None] | None:
+    """A preexec hook asking Linux to SIGTERM the child when rota dies, or None where unsupported.
+
+    preexec_fn is unsafe with other threads running, so the hook is only used single-threaded.
+    """
+    if threading.active_count() > 1 or not hasattr(os, "getppid"):
+        return None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+    pr_set_pdeathsig = 1
+
+    def hook() -> None:
+        prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != parent:  # rota died between fork and prctl
+            os._exit(1)
+
+    return hook
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+@dataclass
+class ProcessResult:
+    argv: list[str]
+    started_at: float
+    ended_at: float
+    exit_code: int | None = None  # None: killed by a signal, or never started
+    signal: int | None = None  # the signal that ended the child
+    timed_out: bool = False
+    interrupted: bool = False  # rota was asked to stop
+    stdout: str = ""  # head + tail of stdout
+    stderr: str = ""  # tail of stderr
+    stdout_truncated: bool = False
+    error: str | None = None  # could not start (not found, not executable)
+    pid: int | None = None
+
+    @property
+    def started(self) -> bool:
+        return self.error is None
+
+    @property
+    def duration_s(self) -> float:
+        return max(0.0, self.ended_at - self.started_at)
+
+    def describe(self) -> str:
+        if self.error:
+            return self.error
+        if self.interrupted:
+            return "interrupted"
+        if self.timed_out:
+            return "timed out"
+        if self.signal is not None:
+            return f"killed by {_signame(self.signal)}"
+        return f"exit {self.exit_code}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "exit_code": self.exit_code,
+            "signal": self.signal,
+            "timed_out": self.timed_out,
+            "interrupted": self.interrupted,
+            "duration_s": round(self.duration_s, 3),
+            "error": self.error,
+            "pid": self.pid,
+        }
+
+
+def run_process(
+    argv: Sequence[str],
+    *,
+    cwd: Path | str,
+    env: Mapping[str, str] | None = None,
+    timeout_s: float | None = None,
+    kill_grace_s: float = 10.0,
+    stop: StopFlag | None = None,
+    log: LogFile | None = None,
+    stdin_data: bytes | None = None,
+    on_spawn: Callable[[int], None] | None = None,
+    stdout_head: int = STDOUT_HEAD_BYTES,
+    stdout_tail: int = STDOUT_TAIL_BYTES,
+    stderr_tail: int = STDERR_TAIL_BYTES,
+    stderr_prefix: bytes = b"[stderr] ",
+) -> ProcessResult:
+    """Run argv to its end (or until the timeout or a stop request) and report how it ended."""
+    argv = [str(a) for a in argv]
+    started = time.time()
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=str(cwd),
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group (and session: no terminal signals)
+            preexec_fn=_die_with_parent_hook(),
+            close_fds=True,
+        )
+    except FileNotFoundError:
+        where = f" in {cwd}" if not Path(cwd).is_dir() else ""
+        msg = (
+            f"working directory not found{where}"
+            if where
+            else f"executable not found: {argv[0]!r} (not on PATH?)"
+        )
+        return ProcessResult(argv, started, time.time(), error=msg)
+    except PermissionError:
+        return ProcessResult(argv, started, time.time(), error=f"not executable: {argv[0]!r}")
+    except OSError as exc:
+        return ProcessResult(argv, started, time.time(), error=f"cannot start {argv[0]!r}: {exc}")
+
+    pgid = proc.pid
+    if on_spawn is not None:
+        with contextlib.suppress(Exception):
+            on_spawn(pgid)
+    out_cap = Capture(stdout_head, stdout_tail)
+    err_cap = Capture(0, stderr_tail)
+    assert proc.stdout is not None and proc.stderr is not None
+    readers = [
+        threading.Thread(target=_pump, args=(proc.stdout, out_cap, log, b""), daemon=True),
+        threading.Thread(
+            target=_pump, args=(proc.stderr, err_cap, log, stderr_prefix), daemon=True
+        ),
+    ]
+    if stdin_data is not None:
+        readers.append(
+            threading.Thread(target=_feed, args=(proc.stdin, stdin_data), daemon=True)
+        )
+    for t in readers:
+        t.start()
+
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    timed_out = interrupted = False
+    term_sent_at: float | None = None
+    killed = False
+    while True:
+        try:
+            proc.wait(timeout=POLL_S)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        mono = time.monotonic()
+        if term_sent_at is None:
+            if stop is not None and stop.is_set():
+                interrupted = True
+            elif deadline is not None and mono >= deadline:
+                timed_out = True
+            if interrupted or timed_out:
+                if log is not None:
+                    log.note(
+                        "rota was asked to stop: sending SIGTERM to the process group"
+                        if interrupted
+                        else f"timeout after {timeout_s:.0f}s: sending SIGTERM to the process group"
+                    )
+                signal_group(pgid, signal.SIGTERM)
+                term_sent_at = mono
+        elif not killed and (
+            mono - term_sent_at >= kill_grace_s or (stop is not None and stop.urgent)
+        ):
+            if log is not None:
+                log.note("the process group did not stop in time: sending SIGKILL")
+            signal_group(pgid, signal.SIGKILL)
+            killed = True
+    rc = proc.returncode
+
+    # Strays left in the group keep our pipes open; the session is over, so they go too.
+    stray = stop_group(pgid, min(kill_grace_s, LEFTOVER_GRACE_S), stop=stop)
+    if stray and log is not None:
+        log.note(f"stopped {stray} process(es) the command left running in its group")
+    for t in readers:
+        t.join(timeout=5.0)
+    ended = time.time()
+    return ProcessResult(
+        argv=argv,
+        started_at=started,
+        ended_at=ended,
+        exit_code=rc if rc is not None and rc >= 0 else None,
+        signal=-rc if rc is not None and rc < 0 else None,
+        timed_out=timed_out,
+        interrupted=interrupted,
+        stdout=out_cap.text(),
+        stderr=err_cap.text(),
+        stdout_truncated=out_cap.truncated,
+        pid=pgid,
+    )
+
+
+def _feed(pipe: IO[bytes] | None, data: bytes) -> None:
+    if pipe is None:
+        return
+    try:
+        pipe.write(data)
+    except (BrokenPipeError, OSError, ValueError):
+        pass
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            pipe.close()
+
+
+__all__ = [
+    "ArgvTooLong",
+    "Capture",
+    "Interrupted",
+    "LogFile",
+    "ProcessResult",
+    "StopFlag",
+    "build_argv",
+    "group_members",
+    "run_process",
+    "stop_group",
+]

@@ -1,0 +1,87 @@
+"""GitHub Copilot CLI: `copilot -p PROMPT --model MODEL --allow-all-tools --no-ask-user -s`.
+
+All models share one monthly premium-request pool, so a limit blocks the whole harness. "You have
+no quota" (402) lasts until the pool resets on the 1st of the month, 00:00 UTC. When the premium
+allowance runs out Copilot may silently fall back to a cheaper model (reported): model_seen reads
+the model from the output where it is shown, so the runner credits the arm that really ran.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rota.harnesses.base import LimitHit, SessionOutput
+from rota.harnesses.common import BuiltinProfile, json_lines
+
+NAME = "copilot"
+LIMIT_PATTERNS = (
+    r"402\b.*(?:quota|no quota)",
+    r"You have no quota",
+    r"Sorry, you(?:'|’)ve hit a rate limit",
+    r"you(?:'|’)ve (?:hit|reached|exceeded) (?:your|the) (?:monthly |premium )*(?:request |rate )?(?:limit|quota|allowance)",
+    r"quota_exceeded",
+)
+_NO_QUOTA = re.compile(r"no quota|quota_exceeded|premium", re.I)
+_MODEL_TEXT = re.compile(
+    r"^\s*(?:Using|Switched to|Switching to|Falling back to|Fell back to)\s+(?:model\s*:?\s*)?"
+    r"[\"'`]?([\w.\-/:]+)",
+    re.I | re.M,
+)
+
+
+def next_month_start(ts: float) -> float:
+    from datetime import UTC, datetime
+
+    d = datetime.fromtimestamp(ts, UTC)
+    y, m = (d.year + 1, 1) if d.month == 12 else (d.year, d.month + 1)
+    return datetime(y, m, 1, tzinfo=UTC).timestamp()
+
+
+@dataclass
+class CopilotProfile(BuiltinProfile):
+    def detect_limit(self, out: SessionOutput) -> LimitHit | None:
+        hit = super().detect_limit(out)
+        if hit is not None and hit.resets_at is None and _NO_QUOTA.search(hit.message):
+            # The monthly premium pool: resets on the 1st at 00:00 UTC.
+            return LimitHit(
+                hit.message, next_month_start(out.ended_at), hit.scope_kind, hit.scope, "monthly"
+            )
+        return hit
+
+    def model_seen(self, stdout: str) -> str | None:
+        model = None
+        for obj in json_lines(stdout):
+            m = obj.get("model")
+            if isinstance(m, str) and m:
+                model = m
+        if model:
+            return model
+        found = _MODEL_TEXT.findall(stdout)
+        return found[-1] if found else None
+
+
+def profile() -> CopilotProfile:
+    return CopilotProfile(
+        name=NAME,
+        executable="copilot",
+        argv=[
+            "copilot",
+            "-p",
+            "{prompt}",
+            "--model",
+            "{model}",
+            "--allow-all-tools",
+            "--no-ask-user",
+            "-s",
+        ],
+        auth_files=(".copilot/config.json",),
+        auth_env=("COPILOT_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"),
+        default_models={
+            "claude-sonnet-4.6": {"tier": "medium", "cost": 1.0},
+            "gpt-5.4": {"tier": "high", "cost": 1.0},
+        },
+        quota_source="heuristic (last session on this harness)",
+        install_hint="npm install -g @github/copilot",
+        limit_patterns=LIMIT_PATTERNS,
+    )

@@ -1,0 +1,89 @@
+"""opencode (reported): `opencode run --format json -m PROVIDER/MODEL PROMPT`.
+
+JSON events; errors carry a name and a message (e.g. APIError with statusCode 429). Limits block
+the arm (opencode fronts many providers). The model that ran is in providerID/modelID fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rota.harnesses.base import LimitHit, SessionOutput
+from rota.harnesses.common import BuiltinProfile, json_lines
+
+NAME = "opencode"
+LIMIT_PATTERNS = (
+    r"(?:AI_)?(?:APICallError|APIError|ProviderError)\b.*\b(?:429|rate.?limit|quota)",
+    r"Rate limit(?:ed| exceeded| reached)",
+    r"(?:\w+ )?quota exceeded",
+    r"You(?:'|’)ve (?:hit|reached) your (?:\w+ ){0,2}limit",
+    r"insufficient_quota\b",
+    r"429\b",
+)
+
+
+def _errors(obj: Any, depth: int = 0) -> list[str]:
+    """Texts of error objects in one event: "Name: message (status)"."""
+    if depth > 4 or not isinstance(obj, dict):
+        return []
+    out: list[str] = []
+    err = obj.get("error")
+    if isinstance(err, dict):
+        name = str(err.get("name") or err.get("type") or "")
+        data = err.get("data") if isinstance(err.get("data"), dict) else err
+        msg = str(data.get("message") or "")
+        status = data.get("statusCode") or data.get("status")
+        text = f"{name}: {msg}" if name else msg
+        if status:
+            text += f" ({status})"
+        out.append(text.strip())
+    elif isinstance(err, str):
+        out.append(err)
+    for key in ("part", "properties", "info"):
+        out.extend(_errors(obj.get(key), depth + 1))
+    return out
+
+
+@dataclass
+class OpencodeProfile(BuiltinProfile):
+    def detect_limit(self, out: SessionOutput) -> LimitHit | None:
+        extra: list[str] = []
+        for obj in json_lines(out.stdout):
+            extra.extend(_errors(obj))
+        return self.text_limit(out, extra) or super().detect_limit(out)
+
+    def model_seen(self, stdout: str) -> str | None:
+        found: str | None = None
+
+        def walk(o: Any, depth: int = 0) -> None:
+            nonlocal found
+            if depth > 5 or not isinstance(o, dict):
+                return
+            mid, pid = o.get("modelID"), o.get("providerID")
+            if isinstance(mid, str) and mid:
+                found = f"{pid}/{mid}" if isinstance(pid, str) and pid else mid
+            for v in o.values():
+                if isinstance(v, dict):
+                    walk(v, depth + 1)
+
+        for obj in json_lines(stdout):
+            walk(obj)
+        return found
+
+
+def profile() -> OpencodeProfile:
+    return OpencodeProfile(
+        name=NAME,
+        executable="opencode",
+        argv=["opencode", "run", "--format", "json", "-m", "{model}", "{prompt}"],
+        auth_files=(".local/share/opencode/auth.json",),
+        auth_env=("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY"),
+        default_models={
+            "anthropic/claude-sonnet-4-6": {"tier": "medium", "cost": 1.5},
+        },
+        quota_source="heuristic (last session on this harness)",
+        install_hint="npm install -g opencode-ai",
+        limit_patterns=LIMIT_PATTERNS,
+        scope_arm=True,
+    )

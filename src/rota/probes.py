@@ -1,0 +1,228 @@
+"""Run every enabled harness's quota probe, cached through the store's quota cache.
+
+`quota_states(config, store, now)` is what `rota select` and `rota run` call. It must stay cheap:
+a harness whose cached answer is fresh (quota.cache_minutes, 5 by default; longer after the
+endpoint said 429) is not probed again, and the probe modules import their heavy parts (urllib,
+zstandard) only when they really probe.
+
+States of a harness covered by a configured pool are repeated with the pool's scope, so one
+subscription's limit reaches every arm that shares it (e.g. codex and gptme's openai models).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rota.quota import QuotaState
+
+if TYPE_CHECKING:
+    from rota.config import Config, HarnessConfig
+    from rota.harnesses.base import HarnessProfile
+    from rota.store.base import Store
+
+# Cached rows older than this are never reused, whatever a profile's TTL says.
+MAX_CACHE_AGE_S = 6 * 3600.0
+DEFAULT_TIMEOUT_S = 5.0
+
+
+def _with(state: QuotaState, **changes: Any) -> QuotaState:
+    """A copy with some fields changed (QuotaState is a NamedTuple; a dataclass works too)."""
+    if hasattr(state, "_replace"):
+        return state._replace(**changes)
+    import dataclasses
+
+    return dataclasses.replace(state, **changes)  # type: ignore[type-var]
+
+
+def harness_of(state: QuotaState) -> str | None:
+    """Which harness's probe produced a state (None for pool rows, which are derived)."""
+    if state.scope_kind == "harness":
+        return state.scope
+    if state.scope_kind == "arm":
+        return state.scope.split(":", 1)[0]
+    return None
+
+
+def _cached_by_harness(states: Iterable[QuotaState]) -> dict[str, list[QuotaState]]:
+    """The newest probe answer per harness (rows of one answer share observed_at)."""
+    groups: dict[str, list[QuotaState]] = {}
+    for s in states:
+        h = harness_of(s)
+        if h is not None:
+            groups.setdefault(h, []).append(s)
+    out: dict[str, list[QuotaState]] = {}
+    for h, rows in groups.items():
+        newest = max(r.observed_at for r in rows)
+        out[h] = [r for r in rows if r.observed_at == newest]
+    return out
+
+
+def _last_outcomes(store: Store | None) -> dict[str, tuple[str, float | None]]:
+    """harness -> (status, ended_at) of its newest finished session."""
+    if store is None:
+        return {}
+    try:
+        sessions = store.recent_sessions(100)
+    except Exception:  # a store problem must not stop selection; the probes just know less
+        return {}
+    out: dict[str, tuple[str, float | None]] = {}
+    for s in sessions:  # newest first
+        if s.status == "running":
+            continue
+        h = s.credited_arm.split(":", 1)[0]
+        out.setdefault(h, (s.status, s.ended_at or s.started_at))
+    return out
+
+
+def probe_context(
+    hc: HarnessConfig,
+    now: float,
+    *,
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+    last: tuple[str, float | None] | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> Any:
+    from rota.harnesses.base import ProbeContext
+
+    base_env = dict(os.environ if env is None else env)
+    base_env.update(hc.env)  # the harness's own env (e.g. CLAUDE_CONFIG_DIR) steers its probe
+    if home is None:
+        home = Path(base_env.get("HOME") or Path.home())
+    return ProbeContext(
+        home=home,
+        env=base_env,
+        now=now,
+        timeout=timeout,
+        harness=hc.name,
+        options=dict(hc.quota),
+        models=tuple(hc.models),
+        last_outcome=last[0] if last else None,
+        last_outcome_at=last[1] if last else None,
+    )
+
+
+def run_probe(profile: HarnessProfile, ctx: Any) -> list[QuotaState]:
+    """A probe's states, stamped with the probe time. A failing probe is "unknown", not a crash."""
+    try:
+        states = list(profile.probe(ctx))
+    except Exception as exc:  # a broken probe must never stop selection
+        states = [
+            QuotaState(
+                "harness",
+                ctx.harness or profile.name,
+                "probe",
+                None,
+                source="heuristic",
+                reason=f"quota probe failed: {exc.__class__.__name__}",
+            )
+        ]
+    return [_with(s, observed_at=ctx.now) for s in states]
+
+
+def _probing_disabled(hc: HarnessConfig) -> bool:
+    src = hc.quota.get("source") if hasattr(hc.quota, "get") else None
+    return src == "none" or hc.quota.get("enabled") is False
+
+
+def _save(store: Store, states: Sequence[QuotaState]) -> None:
+    # One cache row per (scope, window, source): the api and logs rows of one window coexist.
+    by_source: dict[str, list[QuotaState]] = {}
+    for s in states:
+        by_source.setdefault(s.source, []).append(s)
+    for source, rows in by_source.items():
+        store.put_quota_states(rows, source_key=source)
+
+
+def pool_states(config: Config, states: Sequence[QuotaState]) -> list[QuotaState]:
+    """Copies of harness- and arm-level states under the pools that cover them.
+
+    A pool covers a harness's window when it lists the harness, and an arm's (per-model) window
+    only when it names that arm: Claude's weekly opus pool is not a whole claude-max pool.
+    Heuristic rows are not repeated: they say nothing about a shared subscription.
+    """
+    out: list[QuotaState] = []
+    for pool in config.pools.values():
+        for s in states:
+            if s.source == "heuristic":
+                continue
+            if (s.scope_kind == "harness" and s.scope in pool.harnesses) or (
+                s.scope_kind == "arm" and s.scope in pool.arms
+            ):
+                out.append(
+                    _with(
+                        s,
+                        scope_kind="pool",
+                        scope=pool.name,
+                        reason=f"via {s.scope}" + (f": {s.reason}" if s.reason else ""),
+                    )
+                )
+    return out
+
+
+def quota_states(
+    config: Config,
+    store: Store | None,
+    now: float,
+    *,
+    refresh: bool = False,
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+    harnesses: Iterable[str] | None = None,
+) -> list[QuotaState]:
+    """Quota states for every enabled harness (and the pools over them), from cache or probes."""
+    wanted = set(harnesses) if harnesses is not None else None
+    enabled = [
+        hc
+        for hc in config.harnesses.values()
+        if hc.enabled and (wanted is None or hc.name in wanted) and not _probing_disabled(hc)
+    ]
+    if not enabled:
+        return []
+    default_ttl = 60.0 * float(getattr(getattr(config, "quota", None), "cache_minutes", 5.0))
+    cached: dict[str, list[QuotaState]] = {}
+    if store is not None and not refresh:
+        try:
+            cached = _cached_by_harness(store.cached_quota_states(MAX_CACHE_AGE_S, now))
+        except Exception:  # no cache is only slower
+            cached = {}
+
+    from rota.harnesses.registry import profile_for
+
+    out: list[QuotaState] = []
+    last: dict[str, tuple[str, float | None]] | None = None
+    for hc in enabled:
+        profile = profile_for(hc.name, hc)
+        rows = cached.get(hc.name)
+        if rows:
+            ttl = _ttl(profile, rows, hc, default_ttl)
+            if now - rows[0].observed_at < ttl and rows[0].observed_at <= now:
+                out.extend(rows)
+                continue
+        if last is None:
+            last = _last_outcomes(store)
+        ctx = probe_context(hc, now, env=env, home=home, last=last.get(hc.name))
+        fresh = run_probe(profile, ctx)
+        if store is not None and fresh:
+            try:
+                _save(store, fresh)
+            except Exception:  # a read-only store still gets an answer
+                pass
+        out.extend(fresh)
+    out.extend(pool_states(config, out))
+    return out
+
+
+def _ttl(profile: Any, rows: list[QuotaState], hc: HarnessConfig, default: float) -> float:
+    options = dict(hc.quota)
+    options.setdefault("cache_minutes", default / 60.0)
+    fn = getattr(profile, "cache_seconds", None)
+    if fn is None:
+        return default
+    try:
+        return float(fn(rows, options))
+    except Exception:
+        return default

@@ -1,0 +1,120 @@
+"""The workspace lock: exactly one run at a time, exit 75 naming the holder, and recovery after a
+SIGKILLed rota (the kernel drops the lock; the next run marks the session abandoned)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+from run_support import AGENT_CONFIG, RunEnv, kill_quietly, live, run_env, wait_until  # noqa: F401
+
+
+def test_two_concurrent_runs_exactly_one_runs(run_env: RunEnv) -> None:
+    run_env.config_with(AGENT_CONFIG)
+    run_env.env["FAKE_MODE"] = "wait"  # the session waits for $FAKE_DIR/release
+    a, b = run_env.popen("run"), run_env.popen("run")
+    try:
+        assert wait_until(lambda: a.poll() is not None or b.poll() is not None)
+        loser, winner = (a, b) if a.poll() is not None else (b, a)
+        out, err = loser.communicate()
+        assert loser.returncode == 75, err
+        assert "is busy" in err and "pid" in err
+        (run_env.fake_dir / "release").write_text("go")
+        out, err = winner.communicate(timeout=60)
+        assert winner.returncode == 0, err
+    finally:
+        kill_quietly(a.pid, b.pid)
+    assert len(run_env.sessions()) == 1
+    assert len(run_env.calls()) == 1
+
+
+def test_busy_names_the_holder_pid_arm_and_start(run_env: RunEnv) -> None:
+    run_env.config_with(AGENT_CONFIG)
+    run_env.env["FAKE_MODE"] = "wait"
+    first = run_env.popen("run")
+    try:
+        run_env.wait_for_file("agent.started", first)
+        code, out, err = run_env.run_json("run")
+        assert code == 75
+        holder = out["holder"]
+        assert holder["pid"] == first.pid and holder["arm"] == "agent:m1"
+        assert holder["session_id"] == 1 and holder["started_at"] > 0
+        proc = run_env.run("run")
+        assert proc.returncode == 75
+        assert f"pid {first.pid}" in proc.stderr and "session 1 (agent:m1)" in proc.stderr
+        assert "started" in proc.stderr
+        (run_env.fake_dir / "release").write_text("go")
+        first.communicate(timeout=60)
+        assert first.returncode == 0
+    finally:
+        kill_quietly(first.pid)
+    # Released: the next run takes the lock.
+    run_env.env["FAKE_MODE"] = "ok"
+    assert run_env.run("run").returncode == 0
+
+
+def test_sigkill_of_rota_mid_session_next_run_recovers(run_env: RunEnv) -> None:
+    run_env.config_with(AGENT_CONFIG)
+    run_env.queue("agent", "hang", "ok")
+    first = run_env.popen("run")
+    pids: dict[str, int] = {}
+    try:
+        pids.update(json.loads(run_env.wait_for_file("agent.pids", first).read_text()))
+        os.kill(first.pid, signal.SIGKILL)
+        first.communicate(timeout=30)
+        assert first.returncode == -signal.SIGKILL
+        # No lock survives the kill, the crashed session is abandoned, and the run proceeds.
+        code, out, err = run_env.run_json("run")
+        assert code == 0, err
+        assert out["recovered"] == [1]
+        assert "abandoned session=1" in err
+        # The harness left behind by the dead rota is gone (its leader on rota's death, the
+        # rest of its group by the recovering run).
+        assert wait_until(lambda: not live(pids["pid"]) and not live(pids["child"]))
+        assert "stray" in err
+    finally:
+        kill_quietly(first.pid, *pids.values())
+    sessions = {s["id"]: s for s in run_env.sessions()}
+    assert sessions[1]["status"] == "abandoned" and sessions[1]["reward"] is None
+    assert "is gone" in sessions[1]["detail"]["abandoned_reason"]
+    assert sessions[2]["status"] == "completed"
+    assert run_env.n("agent:m1") == 1  # the abandoned session taught nothing
+
+
+def test_a_running_record_of_a_live_process_is_left_alone(run_env: RunEnv) -> None:
+    """A session that is really running in another workspace on this machine is not abandoned."""
+    run_env.config_with(AGENT_CONFIG)
+    with run_env.store() as store:
+        sid = store.start_session(
+            category="code",
+            arm="agent:m1",
+            started_at=1.0e12,  # "started in the future": its pid cannot have been reused
+            decision_id=None,
+            pid=os.getpid(),  # this test process: alive
+            machine="testbox",
+            workspace="testbox:/elsewhere",
+        )
+        dead = store.start_session(
+            category="code",
+            arm="agent:m1",
+            started_at=1.0,
+            decision_id=None,
+            pid=os.getpid(),  # alive, but started long after this record: a reused pid
+            machine="testbox",
+            workspace="testbox:/elsewhere",
+        )
+        other = store.start_session(
+            category="code",
+            arm="agent:m1",
+            started_at=1.0,
+            decision_id=None,
+            pid=1,
+            machine="another-box",
+            workspace="another-box:/ws",
+        )
+    code, out, err = run_env.run_json("run")
+    assert code == 0, err
+    assert out["recovered"] == [dead]
+    status = {s["id"]: s["status"] for s in run_env.sessions()}
+    assert status[sid] == "running" and status[other] == "running" and status[dead] == "abandoned"
