@@ -111,15 +111,17 @@ def fill_store(db: Path, sessions: int) -> None:
     store.close()
 
 
-def median_wall(argv: list[str], env: dict[str, str], runs: int) -> float:
-    samples = []
+def interleaved_medians(commands: list[tuple[list[str], dict[str, str]]], runs: int) -> list[float]:
+    """Median wall time of each command, run in turn on every round so load drift hits all alike."""
+    samples: list[list[float]] = [[] for _ in commands]
     for _ in range(runs):
-        t = time.perf_counter()
-        proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        samples.append(time.perf_counter() - t)
-        if proc.returncode not in (0, 76):
-            sys.exit(f"{argv} failed: {proc.stderr.decode()}")
-    return statistics.median(samples)
+        for i, (argv, env) in enumerate(commands):
+            t = time.perf_counter()
+            proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            samples[i].append(time.perf_counter() - t)
+            if proc.returncode not in (0, 76):
+                sys.exit(f"{argv} failed: {proc.stderr.decode()}")
+    return [statistics.median(s) for s in samples]
 
 
 def main() -> int:
@@ -145,9 +147,14 @@ def main() -> int:
         fill_store(root / "full" / "rota.db", args.sessions)
         for warm_env in (empty_env, full_env):  # create the empty store, warm caches and bytecode
             subprocess.run([rota, "select"], env=warm_env, stdout=subprocess.DEVNULL)
-        ref = median_wall([sys.executable, "-c", "import sqlite3, json"], env, args.runs)
-        empty = median_wall([rota, "select", "--category", "code"], empty_env, args.runs)
-        full = median_wall([rota, "select", "--category", "code"], full_env, args.runs)
+        ref, empty, full = interleaved_medians(
+            [
+                ([sys.executable, "-c", "import sqlite3, json"], env),
+                ([rota, "select", "--category", "code"], empty_env),
+                ([rota, "select", "--category", "code"], full_env),
+            ],
+            args.runs,
+        )
     print(f"python -c 'import sqlite3, json'   median {ref * 1000:7.1f} ms")
     print(f"rota select, empty store          median {empty * 1000:7.1f} ms")
     print(f"rota select, {args.sessions:,} sessions  median {full * 1000:7.1f} ms")

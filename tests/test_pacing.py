@@ -12,10 +12,14 @@ from rota.quota import QuotaState
 
 NOW = 1_000_000.0
 H = 3600.0
-S = PacingSettings(enabled=True, use_it_horizon_hours=6.0, use_it_min_headroom=0.4, bonus=0.05, ahead_penalty=0.05)
+S = PacingSettings(
+    enabled=True, use_it_horizon_hours=6.0, use_it_min_headroom=0.4, bonus=0.05, ahead_penalty=0.05
+)
 
 
-def w(window: str, used: float, resets_in_h: float, minutes: float | None = None, **kw: object) -> QuotaState:
+def w(
+    window: str, used: float, resets_in_h: float, minutes: float | None = None, **kw: object
+) -> QuotaState:
     return QuotaState(
         scope_kind=str(kw.get("scope_kind", "harness")),
         scope=str(kw.get("scope", "claude-code")),
@@ -98,7 +102,13 @@ def test_both_bonus_and_penalty_are_explained() -> None:
 
 
 def test_dict_settings() -> None:
-    d = {"enabled": True, "use_it_horizon_hours": 2, "use_it_min_headroom": 0.5, "bonus": 0.1, "ahead_penalty": 0}
+    d = {
+        "enabled": True,
+        "use_it_horizon_hours": 2,
+        "use_it_min_headroom": 0.5,
+        "bonus": 0.1,
+        "ahead_penalty": 0,
+    }
     delta, _ = pacing_adjustment([w("five_hour", 0.0, 1.0)], d, NOW)
     assert delta == pytest.approx(0.1 * 1.0 * (0.5 + 0.5 * 0.5))
 

@@ -63,7 +63,9 @@ def test_an_older_schema_is_migrated_and_keeps_its_data(pg_url: str) -> None:
         for statement in PG_MIGRATIONS[0].split(";"):
             if statement.strip():
                 c.execute(statement)
-        c.execute("CREATE TABLE rota_schema (version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)")
+        c.execute(
+            "CREATE TABLE rota_schema (version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"
+        )
         c.execute("INSERT INTO rota_schema VALUES (1, 0)")
         c.execute(
             "INSERT INTO sessions (category, arm, status, started_at) VALUES ('code', 'a:x', 'completed', 5)"
@@ -73,7 +75,15 @@ def test_an_older_schema_is_migrated_and_keeps_its_data(pg_url: str) -> None:
     assert "leases" in _tables(pg_url)
     assert [r.arm for r in s.recent_sessions(5)] == ["a:x"]
     # New rows get fresh ids after the old ones.
-    sid = s.start_session(category="code", arm="b:y", started_at=6, decision_id=None, pid=1, machine="m", workspace="w")
+    sid = s.start_session(
+        category="code",
+        arm="b:y",
+        started_at=6,
+        decision_id=None,
+        pid=1,
+        machine="m",
+        workspace="w",
+    )
     assert sid == 2
 
 
@@ -113,11 +123,11 @@ def test_placeholders_are_converted_not_interpolated() -> None:
     )
 
 
-NASTY = "x'); DROP TABLE sessions; -- ? %s %(a)s \\ \"q\" ünï"
+NASTY = 'x\'); DROP TABLE sessions; -- ? %s %(a)s \\ "q" ünï'
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def any_store(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
+def any_store(request: pytest.FixtureRequest, tmp_path: Path):
     if request.param == "sqlite":
         s = SQLiteStore(tmp_path / "rota.db")
     else:
@@ -126,17 +136,32 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
     s.close()
 
 
-def test_every_value_goes_through_parameters_on_both_stores(any_store) -> None:  # noqa: ANN001
+def test_every_value_goes_through_parameters_on_both_stores(any_store) -> None:
     s = any_store
-    did = s.record_decision({"decided_at": 10.0, "category": NASTY, "arm": NASTY}, workspace=NASTY, machine=NASTY)
+    did = s.record_decision(
+        {"decided_at": 10.0, "category": NASTY, "arm": NASTY}, workspace=NASTY, machine=NASTY
+    )
     sid = s.start_session(
-        category=NASTY, arm=NASTY, started_at=11.0, decision_id=did, pid=7, machine=NASTY,
-        workspace=NASTY, log_path=NASTY, detail={"k": NASTY},
+        category=NASTY,
+        arm=NASTY,
+        started_at=11.0,
+        decision_id=did,
+        pid=7,
+        machine=NASTY,
+        workspace=NASTY,
+        log_path=NASTY,
+        detail={"k": NASTY},
     )
     rec = s.finish_session(
         sid,
-        SessionOutcome(status="completed", ended_at=12.0, reward=0.75, signals={"s": NASTY}, detail={"d": NASTY},
-                       blocks=[Block("arm", NASTY, 99.0, NASTY, "manual", 12.0)]),
+        SessionOutcome(
+            status="completed",
+            ended_at=12.0,
+            reward=0.75,
+            signals={"s": NASTY},
+            detail={"d": NASTY},
+            blocks=[Block("arm", NASTY, 99.0, NASTY, "manual", 12.0)],
+        ),
         half_life_s=HL,
     )
     assert (rec.category, rec.arm, rec.machine, rec.workspace, rec.log_path) == (NASTY,) * 5
@@ -144,25 +169,51 @@ def test_every_value_goes_through_parameters_on_both_stores(any_store) -> None: 
     assert s.recent_sessions(5, workspace=NASTY)[0].id == sid
     assert s.recent_sessions(5, workspace=NASTY + "x") == []
     assert [b.scope for b in s.active_blocks(50.0)] == [NASTY]
-    s.put_quota_states([QuotaState("harness", NASTY, NASTY, False, 0.5, 200.0, "api", NASTY, 300.0, 20.0)], source_key=NASTY)
+    s.put_quota_states(
+        [QuotaState("harness", NASTY, NASTY, False, 0.5, 200.0, "api", NASTY, 300.0, 20.0)],
+        source_key=NASTY,
+    )
     [q] = s.cached_quota_states(100.0, 30.0)
     assert (q.scope, q.window, q.reason, q.available) == (NASTY, NASTY, NASTY, False)
     assert s.counts()["sessions"] == 1  # the table is still there
 
 
-def _drive(store, t0: float) -> dict:  # noqa: ANN001
+def _drive(store, t0: float) -> dict:
     """The same sequence of calls on any store; returns what the store says afterwards."""
     out: dict = {}
     for i in range(12):
-        sid = store.start_session(category=("code", "triage")[i % 2], arm=("a:x", "b:y", "c:z")[i % 3],
-                                  started_at=t0 + i * 60, decision_id=None, pid=100 + i, machine="m", workspace="w")
+        sid = store.start_session(
+            category=("code", "triage")[i % 2],
+            arm=("a:x", "b:y", "c:z")[i % 3],
+            started_at=t0 + i * 60,
+            decision_id=None,
+            pid=100 + i,
+            machine="m",
+            workspace="w",
+        )
         status = ("completed", "rate_limited", "crashed")[i % 3]
         reward = None if status == "rate_limited" else (i % 5) / 4
-        store.finish_session(sid, SessionOutcome(status=status, ended_at=t0 + i * 60 + 30, reward=reward,
-                             arm_ran="c:z" if i == 4 else None), half_life_s=HL)
+        store.finish_session(
+            sid,
+            SessionOutcome(
+                status=status,
+                ended_at=t0 + i * 60 + 30,
+                reward=reward,
+                arm_ran="c:z" if i == 4 else None,
+            ),
+            half_life_s=HL,
+        )
     store.set_grade(1, 0.1, now=t0 + 2000, half_life_s=HL)
     store.set_grade(1, 0.9, now=t0 + 2100, half_life_s=HL)
-    running = store.start_session(category="code", arm="a:x", started_at=t0 + 3000, decision_id=None, pid=999999, machine="m", workspace="w")
+    running = store.start_session(
+        category="code",
+        arm="a:x",
+        started_at=t0 + 3000,
+        decision_id=None,
+        pid=999999,
+        machine="m",
+        workspace="w",
+    )
     out["running"] = [r.id for r in store.running_sessions()]
     assert store.mark_abandoned(running, t0 + 3100, "gone")
     assert not store.mark_abandoned(running, t0 + 3200, "again")
@@ -189,7 +240,11 @@ def test_postgres_behaves_exactly_like_sqlite(pg_url: str, tmp_path: Path) -> No
             assert set(lite[key]) == set(pg[key])
             for k in lite[key]:
                 a, b = lite[key][k], pg[key][k]
-                assert a.n == b.n and a.s == pytest.approx(b.s, abs=1e-12) and a.f == pytest.approx(b.f, abs=1e-12)
+                assert (
+                    a.n == b.n
+                    and a.s == pytest.approx(b.s, abs=1e-12)
+                    and a.f == pytest.approx(b.f, abs=1e-12)
+                )
         else:
             assert lite[key] == pg[key], key
 
@@ -199,9 +254,18 @@ def _writer(url: str, n: int, seed: int, q: mp.Queue) -> None:
     total = 0.0
     for i in range(n):
         r = ((seed * 31 + i * 7) % 11) / 10
-        sid = s.start_session(category=("code", "triage")[i % 2], arm="a:x", started_at=time.time(),
-                              decision_id=None, pid=os.getpid(), machine=f"m{seed}", workspace=f"w{seed}")
-        s.finish_session(sid, SessionOutcome(status="completed", ended_at=time.time(), reward=r), half_life_s=HL)
+        sid = s.start_session(
+            category=("code", "triage")[i % 2],
+            arm="a:x",
+            started_at=time.time(),
+            decision_id=None,
+            pid=os.getpid(),
+            machine=f"m{seed}",
+            workspace=f"w{seed}",
+        )
+        s.finish_session(
+            sid, SessionOutcome(status="completed", ended_at=time.time(), reward=r), half_life_s=HL
+        )
         total += r
     s.close()
     q.put(total)
@@ -230,7 +294,9 @@ def test_concurrent_posterior_updates_from_many_processes_lose_nothing(pg_url: s
     assert set(rebuilt) == set(ev)
     for key, r in rebuilt.items():
         assert ev[key].n == r.n
-        assert ev[key].s == pytest.approx(r.s, rel=1e-6) and ev[key].f == pytest.approx(r.f, rel=1e-6)
+        assert ev[key].s == pytest.approx(r.s, rel=1e-6) and ev[key].f == pytest.approx(
+            r.f, rel=1e-6
+        )
 
 
 CONFIG = """
@@ -253,15 +319,31 @@ harnesses = ["alpha"]
 
 def _machine_a_hits_a_limit(url: str) -> None:
     s = PostgresStore(url)
-    sid = s.start_session(category="code", arm="alpha:a1", started_at=time.time(), decision_id=None,
-                          pid=os.getpid(), machine="A", workspace="wa")
+    sid = s.start_session(
+        category="code",
+        arm="alpha:a1",
+        started_at=time.time(),
+        decision_id=None,
+        pid=os.getpid(),
+        machine="A",
+        workspace="wa",
+    )
     until = time.time() + 3600
-    s.finish_session(sid, SessionOutcome(status="rate_limited", ended_at=time.time(),
-                     blocks=[Block("pool", "shared", until, "usage limit", "rate_limit", time.time())]), half_life_s=HL)
+    s.finish_session(
+        sid,
+        SessionOutcome(
+            status="rate_limited",
+            ended_at=time.time(),
+            blocks=[Block("pool", "shared", until, "usage limit", "rate_limit", time.time())],
+        ),
+        half_life_s=HL,
+    )
     s.close()
 
 
-def test_a_limit_hit_on_machine_a_blocks_the_pool_for_machine_b(pg_url: str, tmp_path: Path) -> None:
+def test_a_limit_hit_on_machine_a_blocks_the_pool_for_machine_b(
+    pg_url: str, tmp_path: Path
+) -> None:
     from rota.config import load_config
     from rota.decide import decide
 
@@ -282,32 +364,64 @@ def test_a_limit_hit_on_machine_a_blocks_the_pool_for_machine_b(pg_url: str, tmp
     assert not alpha.eligible and "pool shared" in alpha.reason
     assert after.arm == "beta:b1"
     # And from the command line on machine B.
-    env = {**os.environ, "ROTA_STORE_URL": pg_url, "ROTA_CONFIG": str(cfg_path), "ROTA_STATE_DIR": str(tmp_path / "b")}
-    proc = subprocess.run([sys.executable, "-m", "rota.cli", "select", "--json"], env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "ROTA_STORE_URL": pg_url,
+        "ROTA_CONFIG": str(cfg_path),
+        "ROTA_STATE_DIR": str(tmp_path / "b"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "rota.cli", "select", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert '"arm": "beta:b1"' in proc.stdout
 
 
 def test_redact_url_hides_passwords_everywhere() -> None:
-    assert redact_url("postgresql://u:s3cret@h:5/db?sslmode=require") == "postgresql://u:***@h:5/db?sslmode=require"
+    assert (
+        redact_url("postgresql://u:s3cret@h:5/db?sslmode=require")
+        == "postgresql://u:***@h:5/db?sslmode=require"
+    )
     assert "s3cret" not in redact_url("postgresql://u@h/db?password=s3cret")
     assert redact_url("postgresql://h/db") == "postgresql://h/db"
 
 
-def test_connection_errors_exit_69_with_a_clear_message_and_no_password(pg_server: str, tmp_path: Path) -> None:
+def test_connection_errors_exit_69_with_a_clear_message_and_no_password(
+    pg_server: str, tmp_path: Path
+) -> None:
     from urllib.parse import urlsplit
 
     parts = urlsplit(pg_server)
     (tmp_path / "ws").mkdir()
     cfg = tmp_path / "rota.toml"
     cfg.write_text(CONFIG.format(ws=tmp_path / "ws"))
-    wrong_password = f"postgresql://{parts.username}:Wr0ngPassw0rd@{parts.hostname}:{parts.port}/postgres"
+    wrong_password = (
+        f"postgresql://{parts.username}:Wr0ngPassw0rd@{parts.hostname}:{parts.port}/postgres"
+    )
     with socket_closed_port() as port:
         refused = f"postgresql://rota:Sup3rSecret@127.0.0.1:{port}/rota"
-        for url, secret, why in ((refused, "Sup3rSecret", "refused"), (wrong_password, "Wr0ngPassw0rd", "password")):
-            env = {**os.environ, "ROTA_STORE_URL": url, "ROTA_CONFIG": str(cfg), "ROTA_STATE_DIR": str(tmp_path / "s")}
+        for url, secret, why in (
+            (refused, "Sup3rSecret", "refused"),
+            (wrong_password, "Wr0ngPassw0rd", "password"),
+        ):
+            env = {
+                **os.environ,
+                "ROTA_STORE_URL": url,
+                "ROTA_CONFIG": str(cfg),
+                "ROTA_STATE_DIR": str(tmp_path / "s"),
+            }
             for args in (["status"], ["select"], ["store", "info"]):
-                proc = subprocess.run([sys.executable, "-m", "rota.cli", *args], env=env, capture_output=True, text=True, timeout=60)
+                proc = subprocess.run(
+                    [sys.executable, "-m", "rota.cli", *args],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
                 assert proc.returncode == 69, (args, proc.stderr)
                 assert secret not in proc.stdout + proc.stderr
                 assert "PostgreSQL store postgresql://" in proc.stderr and ":***@" in proc.stderr

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from probe_support import Route, fixture_home, usage_server
 
+from probe_support import Route, fixture_home, usage_server
 from rota import probes
 from rota.config import parse_config
 from rota.harnesses.base import ProbeContext
@@ -32,7 +32,9 @@ def config(**extra: object) -> object:
         "harnesses": {
             "claude-code": {"models": {"opus": "high", "sonnet": "medium"}},
             "codex": {"models": {"gpt-5.4": "medium"}},
-            "gptme": {"models": {"openai/gpt-5.4": "medium", "anthropic/claude-sonnet-4-6": "medium"}},
+            "gptme": {
+                "models": {"openai/gpt-5.4": "medium", "anthropic/claude-sonnet-4-6": "medium"}
+            },
         },
         "pools": {"chatgpt": {"harnesses": ["codex"], "arms": ["gptme:openai/gpt-5.4"]}},
     }
@@ -47,7 +49,7 @@ def home(tmp_path: Path, fixtures_dir: Path) -> Path:
 
 
 @pytest.fixture
-def store(tmp_path: Path):  # noqa: ANN201
+def store(tmp_path: Path):
     s = SQLiteStore(tmp_path / "state" / "rota.db")
     yield s
     s.close()
@@ -109,7 +111,12 @@ def test_pool_carries_codex_exhaustion_to_gptme(tmp_path: Path, store) -> None:
     line = {
         "timestamp": "2026-11-27T18:55:00Z",
         "type": "event_msg",
-        "payload": {"type": "token_count", "rate_limits": {"primary": {"used_percent": 100.0, "window_minutes": 300, "resets_at": NOW + 3600}}},
+        "payload": {
+            "type": "token_count",
+            "rate_limits": {
+                "primary": {"used_percent": 100.0, "window_minutes": 300, "resets_at": NOW + 3600}
+            },
+        },
     }
     (day / "rollout-x.jsonl").write_text(json.dumps(line) + "\n")
     cfg = config()
@@ -129,13 +136,22 @@ def test_pool_carries_codex_exhaustion_to_gptme(tmp_path: Path, store) -> None:
 def test_a_failing_probe_is_unknown(home: Path, store, monkeypatch: pytest.MonkeyPatch) -> None:
     from rota.harnesses import codex
 
-    def boom(self, ctx):  # noqa: ANN001, ANN202
+    def boom(self, ctx):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(codex.CodexProfile, "probe", boom)
     cfg = config()
-    states = probes.quota_states(cfg, store, NOW, env={"HOME": str(home), "ROTA_CLAUDE_USAGE_URL": "http://127.0.0.1:9/"}, home=home, harnesses=["codex"])
-    assert [(s.scope, s.available, s.reason) for s in states] == [("codex", None, "quota probe failed: RuntimeError")]
+    states = probes.quota_states(
+        cfg,
+        store,
+        NOW,
+        env={"HOME": str(home), "ROTA_CLAUDE_USAGE_URL": "http://127.0.0.1:9/"},
+        home=home,
+        harnesses=["codex"],
+    )
+    assert [(s.scope, s.available, s.reason) for s in states] == [
+        ("codex", None, "quota probe failed: RuntimeError")
+    ]
 
 
 def test_disabled_harness_and_disabled_probe(home: Path, store) -> None:
@@ -152,10 +168,31 @@ def test_disabled_harness_and_disabled_probe(home: Path, store) -> None:
 
 def test_last_session_heuristic_through_the_store(home: Path, store) -> None:
     cfg = config()
-    sid = store.start_session(category="code", arm="gptme:openai/gpt-5.4", started_at=NOW - 900, decision_id=None, pid=1, machine="m", workspace="w")
-    store.finish_session(sid, SessionOutcome(status="completed", ended_at=NOW - 600, exit_code=0, reward=0.8), half_life_s=14 * 86400)
-    states = probes.quota_states(cfg, store, NOW, env={"HOME": str(home), "ROTA_CLAUDE_USAGE_URL": "http://127.0.0.1:9/"}, home=home, harnesses=["gptme"])
-    assert [(s.scope, s.window, s.available, s.source) for s in states] == [("gptme", "last_session", True, "heuristic")]
+    sid = store.start_session(
+        category="code",
+        arm="gptme:openai/gpt-5.4",
+        started_at=NOW - 900,
+        decision_id=None,
+        pid=1,
+        machine="m",
+        workspace="w",
+    )
+    store.finish_session(
+        sid,
+        SessionOutcome(status="completed", ended_at=NOW - 600, exit_code=0, reward=0.8),
+        half_life_s=14 * 86400,
+    )
+    states = probes.quota_states(
+        cfg,
+        store,
+        NOW,
+        env={"HOME": str(home), "ROTA_CLAUDE_USAGE_URL": "http://127.0.0.1:9/"},
+        home=home,
+        harnesses=["gptme"],
+    )
+    assert [(s.scope, s.window, s.available, s.source) for s in states] == [
+        ("gptme", "last_session", True, "heuristic")
+    ]
     assert "completed" in states[0].reason
 
 
@@ -169,7 +206,9 @@ def test_heuristic_states() -> None:
     assert last_outcome_states(ctx, "gptme")[0].available is True
 
 
-def test_cache_hit_imports_no_http_client_or_zstd(home: Path, tmp_path: Path, fixtures_dir: Path) -> None:
+def test_cache_hit_imports_no_http_client_or_zstd(
+    home: Path, tmp_path: Path, fixtures_dir: Path
+) -> None:
     """`rota select` stays cheap: with a fresh cache nothing heavy is imported."""
     db = tmp_path / "state" / "rota.db"
     cfg_file = tmp_path / "rota.toml"
@@ -197,6 +236,8 @@ s = SQLiteStore(Path({str(db)!r}))
 states = probes.quota_states(load_config({str(cfg_file)!r}), s, {NOW + 30!r}, env={{"HOME": {str(home)!r}}})
 print(json.dumps({{"n": len(states), "heavy": sorted(m for m in ("urllib.request", "http.client", "zstandard", "rota.harnesses.claude_usage") if m in sys.modules)}}))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
     got = json.loads(out.stdout)
     assert got == {"n": len(warm), "heavy": []}

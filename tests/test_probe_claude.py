@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from probe_support import FAKE_TOKEN, Route, fixture_home, usage_server
 
+from probe_support import FAKE_TOKEN, Route, fixture_home, usage_server
 from rota.harnesses import get_profile
 from rota.harnesses.base import ProbeContext
 from rota.harnesses.claude_usage import (
@@ -47,7 +47,9 @@ def ctx(home: Path, url: str | None = None, *, now: float = NOW, **kw: object) -
     )
 
 
-def by(states: list[QuotaState], source: str, window: str, scope: str = "claude-code") -> QuotaState:
+def by(
+    states: list[QuotaState], source: str, window: str, scope: str = "claude-code"
+) -> QuotaState:
     found = [s for s in states if s.source == source and s.window == window and s.scope == scope]
     assert len(found) == 1, (source, window, scope, states)
     return found[0]
@@ -70,7 +72,7 @@ def test_endpoint_200_maps_the_fixture(home: Path, fixtures_dir: Path) -> None:
     with usage_server() as srv:
         url = srv.route("/usage", Route(200, body))
         states = get_profile("claude-code").probe(ctx(home, url))
-        (path, headers), = srv.requests
+        ((path, headers),) = srv.requests
     # The request carries the documented headers.
     assert headers["authorization"] == f"Bearer {FAKE_TOKEN}"
     assert headers["anthropic-beta"] == "oauth-2025-04-20"
@@ -78,7 +80,9 @@ def test_endpoint_200_maps_the_fixture(home: Path, fixtures_dir: Path) -> None:
     assert (five.available, five.utilization, five.window_minutes) == (True, 0.37, 300.0)
     assert five.resets_at == pytest.approx(ts(2026, 11, 27, 23, 59, 59) + 0.615641)
     week = by(states, "api", "seven_day")
-    assert week.utilization == 0.81 and week.resets_at == pytest.approx(ts(2026, 12, 1, 8) + 0.615661)
+    assert week.utilization == 0.81 and week.resets_at == pytest.approx(
+        ts(2026, 12, 1, 8) + 0.615661
+    )
     opus = by(states, "api", "seven_day_opus", "claude-code:opus")
     assert opus.scope_kind == "arm" and opus.utilization == 0.93 and opus.available is True
     # seven_day_sonnet and seven_day_oauth_apps are null: no state.
@@ -92,15 +96,23 @@ def test_endpoint_exhausted_fixture(home: Path, fixtures_dir: Path) -> None:
     with usage_server() as srv:
         states = get_profile("claude-code").probe(ctx(home, srv.route("/u", Route(200, body))))
     five = by(states, "api", "five_hour")
-    assert five.available is False and five.utilization == 1.0 and five.resets_at == ts(2026, 11, 27, 23)
+    assert (
+        five.available is False
+        and five.utilization == 1.0
+        and five.resets_at == ts(2026, 11, 27, 23)
+    )
     assert by(states, "api", "seven_day").available is True
 
 
-def test_per_model_pool_covers_every_configured_model_of_that_family(home: Path, fixtures_dir: Path) -> None:
+def test_per_model_pool_covers_every_configured_model_of_that_family(
+    home: Path, fixtures_dir: Path
+) -> None:
     body = (fixtures_dir / "claude" / "oauth_usage.json").read_bytes()
     with usage_server() as srv:
         url = srv.route("/u", Route(200, body))
-        states = get_profile("claude-code").probe(ctx(home, url, models=("opus", "claude-opus-4-7", "sonnet")))
+        states = get_profile("claude-code").probe(
+            ctx(home, url, models=("opus", "claude-opus-4-7", "sonnet"))
+        )
         none = get_profile("claude-code").probe(ctx(home, url, models=()))
     arms = sorted(s.scope for s in states if s.window == "seven_day_opus")
     assert arms == ["claude-code:claude-opus-4-7", "claude-code:opus"]
@@ -112,7 +124,12 @@ def test_limits_list_only_and_unknown_keys() -> None:
         "limits": [
             {"kind": "session", "percent": 100, "resets_at": "2026-11-27T23:00:00Z", "scope": None},
             {"kind": "weekly", "percent": 40, "resets_at": "2026-12-01T08:00:00Z", "scope": None},
-            {"kind": "weekly", "percent": 90, "resets_at": "2026-12-01T08:00:00Z", "scope": "sonnet"},
+            {
+                "kind": "weekly",
+                "percent": 90,
+                "resets_at": "2026-12-01T08:00:00Z",
+                "scope": "sonnet",
+            },
             {"kind": "monthly_credits", "percent": 5},
             "junk",
         ],
@@ -127,7 +144,9 @@ def test_limits_list_only_and_unknown_keys() -> None:
         ("claude-code:sonnet", "seven_day_sonnet"): (True, 0.9),
     }
     # Garbage values make a window unknown, never exhausted.
-    bad = states_from_usage({"five_hour": {"utilization": "lots", "resets_at": 7}}, "claude-code", (), NOW)
+    bad = states_from_usage(
+        {"five_hour": {"utilization": "lots", "resets_at": 7}}, "claude-code", (), NOW
+    )
     assert bad[0].available is None and bad[0].resets_at is None
 
 
@@ -147,7 +166,11 @@ def test_limits_list_only_and_unknown_keys() -> None:
     ],
 )
 def test_endpoint_failures_are_unknown_never_exhausted(
-    home: Path, route: Route, reason: str, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    home: Path,
+    route: Route,
+    reason: str,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)
     with usage_server() as srv:
@@ -181,7 +204,16 @@ def test_bad_urls_are_refused_before_sending_the_token(home: Path) -> None:
 
 def test_429_keeps_the_answer_longer() -> None:
     ok = [QuotaState("harness", "claude-code", "five_hour", True, 0.1, source="api")]
-    limited = [QuotaState("harness", "claude-code", "api", None, source="api", reason="usage endpoint said (429) (asked too often): backing off (retry after 3600s)")]
+    limited = [
+        QuotaState(
+            "harness",
+            "claude-code",
+            "api",
+            None,
+            source="api",
+            reason="usage endpoint said (429) (asked too often): backing off (retry after 3600s)",
+        )
+    ]
     assert cache_seconds(ok, {}, 300.0) == 300.0
     assert cache_seconds(limited, {}, 300.0) == 3600.0  # the server's Retry-After
     short = [limited[0]._replace(reason="usage endpoint said (429)")]
@@ -190,7 +222,14 @@ def test_429_keeps_the_answer_longer() -> None:
 
 def test_secret_never_shows_itself() -> None:
     s = Secret(FAKE_TOKEN)
-    for text in (repr(s), str(s), f"{s}", f"{s!r}", "%s" % (s,), json.dumps({"t": str(s)})):
+    for text in (
+        repr(s),
+        str(s),
+        f"{s}",
+        f"{s!r}",
+        "%s" % (s,),  # noqa: UP031
+        json.dumps({"t": str(s)}),
+    ):
         assert FAKE_TOKEN not in text
     with pytest.raises(TypeError):
         import pickle
@@ -276,7 +315,11 @@ def test_logs_limit_expires_and_is_lifted_by_later_usage(home: Path) -> None:
                     "type": "assistant",
                     "timestamp": "2026-11-27T18:45:00Z",
                     "requestId": "req_new",
-                    "message": {"id": "msg_new", "model": "claude-opus-4-7", "usage": {"input_tokens": 5}},
+                    "message": {
+                        "id": "msg_new",
+                        "model": "claude-opus-4-7",
+                        "usage": {"input_tokens": 5},
+                    },
                 }
             )
             + "\n"
@@ -292,11 +335,22 @@ def test_logs_new_block_after_a_gap(tmp_path: Path) -> None:
 
     def line(t: str, mid: str, n: int) -> str:
         return json.dumps(
-            {"type": "assistant", "timestamp": t, "requestId": mid, "message": {"id": mid, "model": "m", "usage": {"output_tokens": n}}}
+            {
+                "type": "assistant",
+                "timestamp": t,
+                "requestId": mid,
+                "message": {"id": mid, "model": "m", "usage": {"output_tokens": n}},
+            }
         )
 
     (proj / "s.jsonl").write_text(
-        "\n".join([line("2026-11-27T06:10:00Z", "a", 1), line("2026-11-27T09:00:00Z", "b", 2), line("2026-11-27T15:30:00Z", "c", 4)])
+        "\n".join(
+            [
+                line("2026-11-27T06:10:00Z", "a", 1),
+                line("2026-11-27T09:00:00Z", "b", 2),
+                line("2026-11-27T15:30:00Z", "c", 4),
+            ]
+        )
     )
     s = scan_logs(ctx(home), ts(2026, 11, 27, 16))
     assert s.block_start == ts(2026, 11, 27, 15) and s.tokens == 4
@@ -319,7 +373,14 @@ def test_logs_variants_never_crash(tmp_path: Path, fixtures_dir: Path) -> None:
     (proj / "p" / "a.jsonl").write_text(
         text[: len(text) - 40]
         + "\n{nope\n[]\n"
-        + json.dumps({"type": "assistant", "timestamp": "2026-11-27T18:50:00Z", "weird": 1, "message": {"usage": {"input_tokens": "9", "output_tokens": True}}})
+        + json.dumps(
+            {
+                "type": "assistant",
+                "timestamp": "2026-11-27T18:50:00Z",
+                "weird": 1,
+                "message": {"usage": {"input_tokens": "9", "output_tokens": True}},
+            }
+        )
         + "\n"
         + json.dumps({"type": "assistant", "timestamp": 12, "message": {}})
         + "\n"

@@ -38,7 +38,11 @@ def token_line(at: float, primary: dict, secondary: dict | None = None) -> str:
     if secondary is not None:
         rl["secondary"] = secondary
     return json.dumps(
-        {"timestamp": iso(at), "type": "event_msg", "payload": {"type": "token_count", "info": None, "rate_limits": rl}}
+        {
+            "timestamp": iso(at),
+            "type": "event_msg",
+            "payload": {"type": "token_count", "info": None, "rate_limits": rl},
+        }
     )
 
 
@@ -58,9 +62,18 @@ def home(tmp_path: Path, fixtures_dir: Path) -> Path:
     shutil.copytree(fixtures_dir / "codex" / "sessions", h / ".codex" / "sessions")
     # mtimes as the CLI would have left them: when each file was last written.
     for f, t in (
-        ("2026/11/20/rollout-2026-11-20T09-00-00-0199a000-0000-7000-8000-000000000000.jsonl", ts(2026, 11, 20, 9, 5)),
-        ("2026/11/26/rollout-2026-11-26T22-10-00-0199a100-0000-7000-8000-000000000001.jsonl.zst", ts(2026, 11, 26, 22, 31)),
-        ("2026/11/27/rollout-2026-11-27T17-40-02-0199a1f2-6c3e-7d10-b2a4-5e8f9c0d1a2b.jsonl", ts(2026, 11, 27, 17, 52, 50)),
+        (
+            "2026/11/20/rollout-2026-11-20T09-00-00-0199a000-0000-7000-8000-000000000000.jsonl",
+            ts(2026, 11, 20, 9, 5),
+        ),
+        (
+            "2026/11/26/rollout-2026-11-26T22-10-00-0199a100-0000-7000-8000-000000000001.jsonl.zst",
+            ts(2026, 11, 26, 22, 31),
+        ),
+        (
+            "2026/11/27/rollout-2026-11-27T17-40-02-0199a1f2-6c3e-7d10-b2a4-5e8f9c0d1a2b.jsonl",
+            ts(2026, 11, 27, 17, 52, 50),
+        ),
     ):
         os.utime(h / ".codex" / "sessions" / f, (t, t))
     return h
@@ -76,7 +89,11 @@ def test_fixture_newest_line_wins(home: Path) -> None:
 
 def test_window_whose_reset_passed_is_reset(home: Path) -> None:
     s = probe(home, now=1795817400.0 + 1)
-    assert (s["five_hour"].available, s["five_hour"].utilization, s["five_hour"].resets_at) == (True, 0.0, None)
+    assert (s["five_hour"].available, s["five_hour"].utilization, s["five_hour"].resets_at) == (
+        True,
+        0.0,
+        None,
+    )
     assert "reset since" in s["five_hour"].reason
     assert s["seven_day"].utilization == 0.74  # the weekly window has not reset
 
@@ -103,10 +120,24 @@ def test_older_resets_in_seconds_is_relative_to_the_line(home: Path) -> None:
 def test_newer_zst_and_archived_sessions(tmp_path: Path) -> None:
     home = tmp_path / "h"
     sess = home / ".codex" / "sessions" / "2026" / "11" / "27"
-    write(sess / "rollout-a.jsonl", [token_line(NOW - 600, {"used_percent": 10, "window_minutes": 300, "resets_at": NOW + 3600})], NOW - 600)
+    write(
+        sess / "rollout-a.jsonl",
+        [
+            token_line(
+                NOW - 600, {"used_percent": 10, "window_minutes": 300, "resets_at": NOW + 3600}
+            )
+        ],
+        NOW - 600,
+    )
     write(
         home / ".codex" / "archived_sessions" / "rollout-b.jsonl.zst",
-        [token_line(NOW - 60, {"used_percent": 100, "window_minutes": 300, "resets_at": NOW + 1800}, {"used_percent": 50, "window_minutes": 10080, "resets_at": NOW + 86400})],
+        [
+            token_line(
+                NOW - 60,
+                {"used_percent": 100, "window_minutes": 300, "resets_at": NOW + 1800},
+                {"used_percent": 50, "window_minutes": 10080, "resets_at": NOW + 86400},
+            )
+        ],
         NOW - 60,
         zst=True,
     )
@@ -123,18 +154,32 @@ def test_newer_zst_and_archived_sessions(tmp_path: Path) -> None:
 def test_truncated_and_corrupt_files(tmp_path: Path) -> None:
     home = tmp_path / "h"
     day = home / ".codex" / "sessions" / "2026" / "11" / "27"
-    good = token_line(NOW - 300, {"used_percent": 20, "window_minutes": 300, "resets_at": NOW + 3600})
-    newer = token_line(NOW - 100, {"used_percent": 30, "window_minutes": 300, "resets_at": NOW + 3600})
+    good = token_line(
+        NOW - 300, {"used_percent": 20, "window_minutes": 300, "resets_at": NOW + 3600}
+    )
+    newer = token_line(
+        NOW - 100, {"used_percent": 30, "window_minutes": 300, "resets_at": NOW + 3600}
+    )
     # A zst file cut short (a crash mid-write): the blocks before the cut still count. zstd
     # decodes whole 128 KiB blocks, so the lines must come well before the cut.
-    noise = "".join(json.dumps({"type": "agent_message", "n": i, "pad": "y" * 100}) + "\n" for i in range(4000))
+    noise = "".join(
+        json.dumps({"type": "agent_message", "n": i, "pad": "y" * 100}) + "\n" for i in range(4000)
+    )
     raw = zstandard.ZstdCompressor().compress((good + "\n" + newer + "\n" + noise).encode())
     p = day / "rollout-cut.jsonl.zst"
     p.parent.mkdir(parents=True)
     p.write_bytes(raw[: len(raw) - 8])
     os.utime(p, (NOW - 100, NOW - 100))
     write(day / "rollout-garbage.jsonl.zst", ["not zstd at all"], NOW - 50)  # not compressed
-    write(day / "rollout-torn.jsonl", ["{torn", '{"type":"event_msg","payload":{"type":"token_count","rate_limits":"nope"}}', newer[:50]], NOW - 40)
+    write(
+        day / "rollout-torn.jsonl",
+        [
+            "{torn",
+            '{"type":"event_msg","payload":{"type":"token_count","rate_limits":"nope"}}',
+            newer[:50],
+        ],
+        NOW - 40,
+    )
     (day / "rollout-dir.jsonl").mkdir()  # unreadable: a directory
     s = probe(home)
     assert s["five_hour"].utilization == 0.3
@@ -150,7 +195,12 @@ def test_unknown_keys_and_missing_fields(tmp_path: Path) -> None:
             "type": "event_msg",
             "payload": {
                 "type": "token_count",
-                "rate_limits": {"primary": {"used_percent": "lots"}, "secondary": None, "tertiary": {"used_percent": 1}, "future": True},
+                "rate_limits": {
+                    "primary": {"used_percent": "lots"},
+                    "secondary": None,
+                    "tertiary": {"used_percent": 1},
+                    "future": True,
+                },
             },
         }
     )
@@ -158,7 +208,19 @@ def test_unknown_keys_and_missing_fields(tmp_path: Path) -> None:
     s = probe(home)
     assert s["five_hour"].available is None and s["five_hour"].utilization is None
     assert set(s) == {"five_hour"}
-    write(day / "rollout-x.jsonl", [json.dumps({"timestamp": iso(NOW), "type": "event_msg", "payload": {"type": "token_count", "rate_limits": {}}})], NOW)
+    write(
+        day / "rollout-x.jsonl",
+        [
+            json.dumps(
+                {
+                    "timestamp": iso(NOW),
+                    "type": "event_msg",
+                    "payload": {"type": "token_count", "rate_limits": {}},
+                }
+            )
+        ],
+        NOW,
+    )
     assert probe(home)["rollout"].available is None
 
 
@@ -192,6 +254,14 @@ def test_a_long_session_in_an_older_day_dir_still_counts(tmp_path: Path) -> None
     home = tmp_path / "h"
     root = home / ".codex" / "sessions" / "2026" / "11"
     # Started yesterday, still writing; today's file is older than its last line.
-    write(root / "26" / "rollout-long.jsonl", [token_line(NOW - 10, {"used_percent": 90, "window_minutes": 300, "resets_at": NOW + 60})], NOW - 10)
-    write(root / "27" / "rollout-short.jsonl", [token_line(NOW - 3000, {"used_percent": 5, "window_minutes": 300, "resets_at": NOW + 60})], NOW - 3000)
+    write(
+        root / "26" / "rollout-long.jsonl",
+        [token_line(NOW - 10, {"used_percent": 90, "window_minutes": 300, "resets_at": NOW + 60})],
+        NOW - 10,
+    )
+    write(
+        root / "27" / "rollout-short.jsonl",
+        [token_line(NOW - 3000, {"used_percent": 5, "window_minutes": 300, "resets_at": NOW + 60})],
+        NOW - 3000,
+    )
     assert probe(home)["five_hour"].utilization == 0.9

@@ -116,6 +116,14 @@ def test_wall_time_follows_daylight_saving() -> None:
     assert next_wall_time(3, 0, ny, ref) == ts(2026, 11, 1, 8)  # 03:00 EST = 08:00 UTC
 
 
+def test_a_log_prefix_timestamp_is_not_the_reset() -> None:
+    line = "2026-11-27T18:30:59Z ERROR: You've hit your usage limit. Try again in 2 hours."
+    assert parse_reset(line, REF) == REF + 7200
+    # A reset that lies before the session ended is stale: unknown, so the caller backs off.
+    assert parse_reset("Claude AI usage limit reached|1795700000", REF) is None
+    assert parse_reset("retry after 2026-11-01T00:00:00Z", REF) is None
+
+
 def test_unknown_things_give_none() -> None:
     assert parse_reset("resets 11pm (Mars/Olympus)", REF) is None  # unknown IANA zone
     assert parse_reset("", REF) is None

@@ -6,8 +6,16 @@ from __future__ import annotations
 import json
 import os
 import signal
+from pathlib import Path
 
-from run_support import AGENT_CONFIG, RunEnv, kill_quietly, live, run_env, wait_until  # noqa: F401
+import pytest
+
+from run_support import AGENT_CONFIG, RunEnv, kill_quietly, live, new_run_env, wait_until
+
+
+@pytest.fixture
+def run_env(tmp_path: Path) -> RunEnv:
+    return new_run_env(tmp_path)
 
 
 def test_two_concurrent_runs_exactly_one_runs(run_env: RunEnv) -> None:

@@ -6,8 +6,17 @@ import hashlib
 import json
 import stat
 import time
+from pathlib import Path
 
-from run_support import AGENT_CONFIG, RunEnv, run_env  # noqa: F401
+import pytest
+
+from run_support import AGENT_CONFIG, RunEnv, new_run_env
+
+
+@pytest.fixture
+def run_env(tmp_path: Path) -> RunEnv:
+    return new_run_env(tmp_path)
+
 
 SECRET = "sk-ant-oat01-THISISAFAKESECRETVALUE0123456789"
 
@@ -51,7 +60,9 @@ def test_argv_is_built_per_element_never_through_a_shell(run_env: RunEnv) -> Non
     )
     prompt = run_env.root / "p.md"
     prompt.write_text("fix $(rm -rf /) and `echo {model}`; {category}\n")
-    code, out, err = run_env.run_json("run", "--prompt-file", str(prompt), "--category", "strategic")
+    code, out, err = run_env.run_json(
+        "run", "--prompt-file", str(prompt), "--category", "strategic"
+    )
     assert code == 0, err
     (call,) = run_env.calls()
     pf = out["session"]["detail"]["prompt_file"]
@@ -122,7 +133,7 @@ def test_nothing_usable_exits_76_with_the_earliest_reset(run_env: RunEnv) -> Non
 def test_crash_exits_70_and_a_crash_loop_blocks_the_arm(run_env: RunEnv) -> None:
     run_env.config_with(AGENT_CONFIG)
     run_env.queue("agent", "crash", "crash", "crash")
-    for i in range(3):
+    for _ in range(3):
         code, out, err = run_env.run_json("run")
         assert code == 70, err
         s = out["session"]

@@ -8,9 +8,14 @@ import signal
 from pathlib import Path
 
 import pytest
-from run_support import AGENT_CONFIG, RunEnv, kill_quietly, live, run_env, wait_until  # noqa: F401
 
 from rota.execute import group_members
+from run_support import AGENT_CONFIG, RunEnv, kill_quietly, live, new_run_env, wait_until
+
+
+@pytest.fixture
+def run_env(tmp_path: Path) -> RunEnv:
+    return new_run_env(tmp_path)
 
 
 def _interrupt(run_env: RunEnv, sig: int, mode: str) -> tuple[int, dict, dict]:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple
+
+from rota.records import record
 
 OVERALL = "*"  # the category key of an arm's record over all categories
 
@@ -26,7 +27,8 @@ MAX_WEIGHT = 12.0
 MIN_DOF_FOR_AUTO = 6  # residual degrees of freedom needed before the weight is calibrated
 
 
-class Evidence(NamedTuple):
+@record
+class Evidence:
     """One (category, arm) record. s/f decay with time; n/sum_r/sum_r2 are raw, for noise and counts."""
 
     s: float = 0.0
@@ -45,7 +47,8 @@ class Evidence(NamedTuple):
         return self.sum_r / self.n if self.n else None
 
 
-class Posterior(NamedTuple):
+@record
+class Posterior:
     alpha: float
     beta: float
     n: int  # raw observations in this category

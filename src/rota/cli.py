@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -48,13 +49,38 @@ state:  $ROTA_STATE_DIR/rota.db, else $XDG_STATE_HOME/rota/rota.db
 """
 
 
+def _terminal_width() -> int:
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps hand-written line breaks; sizes itself without argparse's `import shutil` (which
+    drags lzma and bz2 onto the `rota select` path)."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        super().__init__(prog, indent_increment, max_help_position, width or _terminal_width() - 2)
+
+
 def _parser(only: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rota",
         description="One timer, one decision: rota picks the best harness:model for the next "
         "agent session by Thompson sampling over graded outcomes, within quota.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=Formatter,
     )
     parser.add_argument("--version", action="version", version=f"rota {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -62,8 +88,8 @@ def _parser(only: str | None) -> argparse.ArgumentParser:
     only_module = COMMANDS[only][0] if only is not None else None
     for name, (module_name, summary) in COMMANDS.items():
         if only_module is not None and module_name != only_module:
-            # Listed for --help and error messages without importing the module.
-            sub.add_parser(name, help=summary, add_help=False)
+            # Running one command: the others need not even be listed (each subparser costs
+            # time on the `rota select` path). `rota --help` lists them all.
             continue
         if module_name in registered:
             continue

@@ -7,14 +7,19 @@ Unknown keys are errors: a typo must never silently fall back to a default.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
-from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
 
+from rota import config_cache as _cache
 from rota.errors import ConfigError
 from rota.quota import ArmScopes
+from rota.records import record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 DEFAULT_CATEGORIES = ("code", "infrastructure", "strategic", "triage", "content", "research")
 DEFAULT_TIERS = ("low", "medium", "high")
@@ -26,7 +31,8 @@ DEFAULT_PROMPT = (
 )
 
 
-class BanditSettings(NamedTuple):
+@record
+class BanditSettings:
     half_life_days: float = 14.0  # per-arm decay of evidence by wall time
     pooling_strength: float = 6.0  # pseudo-observations a category borrows from the arm overall
     observation_weight: float | None = None  # None = "auto": calibrated from recorded grade noise
@@ -36,7 +42,8 @@ class BanditSettings(NamedTuple):
     near_tie: float = 0.02  # "prefer cheapest" window on the score
 
 
-class PacingSettings(NamedTuple):
+@record
+class PacingSettings:
     enabled: bool = True
     use_it_horizon_hours: float = (
         6.0  # a window resetting sooner than this may be use-it-or-lose-it
@@ -46,7 +53,8 @@ class PacingSettings(NamedTuple):
     ahead_penalty: float = 0.05  # subtracted when use runs ahead of an even pace to the reset
 
 
-class RunSettings(NamedTuple):
+@record
+class RunSettings:
     prompt: str = DEFAULT_PROMPT
     prompt_file: str = ""
     prompt_command: tuple[str, ...] = ()
@@ -58,36 +66,49 @@ class RunSettings(NamedTuple):
     retry_interval_minutes: float = 10.0
 
 
-class GradingSettings(NamedTuple):
+@record
+class GradingSettings:
     weights: Mapping[str, float] = MappingProxyType(
         {"exit": 0.25, "harness": 0.15, "commits": 0.3, "files": 0.1, "tests": 0.2, "grader": 0.5}
     )
 
 
-class ScheduleSettings(NamedTuple):
+@record
+class ScheduleSettings:
     on_calendar: str = "*-*-* *:00,30:00"
     randomized_delay_sec: int = 120
     persistent: bool = True
     retry_interval_minutes: float = 10.0
 
 
-class HealthSettings(NamedTuple):
+@record
+class HealthSettings:
     max_hours_without_success: float = 24.0
     blocked_all_hours: float = 6.0
     crash_streak: int = 3
 
 
-class QuotaSettings(NamedTuple):
+@record
+class QuotaSettings:
     file: str = ""  # a JSON file of quota states (the simple source; see rota.quota_file)
     cache_minutes: float = 5.0  # how long probe answers are reused
 
 
-class WorkspaceConfig(NamedTuple):
-    path: Path
+@record
+class WorkspaceConfig:
+    location: str  # expanded path of the workspace (a string: pathlib stays off the select path)
     id: str = ""
 
+    @property
+    def path(self) -> Path:
 
-class ArmConfig(NamedTuple):
+        import pathlib  # lazily: pathlib is kept off the `rota select` path
+
+        return pathlib.Path(self.location)
+
+
+@record
+class ArmConfig:
     arm: str
     harness: str
     model: str
@@ -96,7 +117,8 @@ class ArmConfig(NamedTuple):
     enabled: bool = True
 
 
-class HarnessConfig(NamedTuple):
+@record
+class HarnessConfig:
     name: str
     enabled: bool = True
     command: tuple[str, ...] | None = None
@@ -107,14 +129,16 @@ class HarnessConfig(NamedTuple):
     models: Mapping[str, ArmConfig] = _EMPTY
 
 
-class PoolConfig(NamedTuple):
+@record
+class PoolConfig:
     name: str
     harnesses: tuple[str, ...] = ()
     arms: tuple[str, ...] = ()
     concurrency: int = 0  # 0 = unlimited; fleets cap sessions at once on one subscription
 
 
-class Rule(NamedTuple):
+@record
+class Rule:
     category: str
     min_tier: str = ""
     max_tier: str = ""
@@ -123,8 +147,9 @@ class Rule(NamedTuple):
     prefer_cheapest: bool = False
 
 
-class Config(NamedTuple):
-    path: Path | None
+@record
+class Config:
+    source: str | None  # the config file, None for a config built in memory
     categories: tuple[str, ...]
     default_category: str
     tiers: tuple[str, ...]
@@ -141,6 +166,13 @@ class Config(NamedTuple):
     schedule: ScheduleSettings = ScheduleSettings()
     health: HealthSettings = HealthSettings()
     quota: QuotaSettings = QuotaSettings()
+
+    @property
+    def path(self) -> Path | None:
+
+        import pathlib  # lazily: pathlib is kept off the `rota select` path
+
+        return pathlib.Path(self.source) if self.source else None
 
     def tier_rank(self, tier: str) -> int:
         return self.tiers.index(tier)
@@ -160,45 +192,64 @@ class Config(NamedTuple):
 # Locating the file
 
 
-def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+def config_file(explicit: str | os.PathLike[str] | None = None) -> str:
     """--config PATH, else $ROTA_CONFIG, else $XDG_CONFIG_HOME/rota/rota.toml."""
     if explicit:
-        return Path(explicit).expanduser()
+        return os.path.expanduser(os.fspath(explicit))
     env = os.environ.get("ROTA_CONFIG")
     if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "rota" / "rota.toml"
+        return os.path.expanduser(env)
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(base, "rota", "rota.toml")
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+
+    import pathlib  # lazily: pathlib is kept off the `rota select` path
+
+    return pathlib.Path(config_file(explicit))
 
 
 def load_config(
     explicit: str | os.PathLike[str] | None = None, *, workspace: str | None = None
 ) -> Config:
     """Read and validate the config. Raises ConfigError (exit 78) naming file, key and fix."""
-    path = config_path(explicit)
+    path = config_file(explicit)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            data = _cache.load(path, st)
+            if data is None:
+                data = _decode_toml(path, f.read())
+                _cache.save(path, st, data)
     except FileNotFoundError:
         raise ConfigError(
             "config file not found; create one with `rota init` or pass --config PATH",
-            path=str(path),
+            path=path,
         ) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read config: {exc.strerror}", path=str(path)) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError("config is not UTF-8 text", path=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}", path=str(path)) from None
+        raise ConfigError(f"cannot read config: {exc.strerror}", path=path) from None
     cfg = parse_config(data, path=path)
     if workspace:
         cfg = _with_workspace(cfg, workspace)
     return cfg
 
 
+def _decode_toml(path: str, raw: bytes) -> dict[str, Any]:
+    import tomllib  # only when the parsed-config cache misses: it is the dearest import here
+
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError("config is not UTF-8 text", path=path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", path=path) from None
+
+
 def _with_workspace(cfg: Config, workspace: str) -> Config:
-    return cfg._replace(workspace=cfg.workspace._replace(path=Path(workspace).expanduser()))
+    return cfg._replace(
+        workspace=cfg.workspace._replace(location=os.path.abspath(os.path.expanduser(workspace)))
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,7 +360,7 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
     ws = _section(data, top, "workspace", p)
     ws_path = ws.string("path", "")
     workspace = WorkspaceConfig(
-        path=Path(ws_path).expanduser() if ws_path else Path.cwd(), id=ws.string("id", "")
+        location=os.path.expanduser(ws_path) if ws_path else os.getcwd(), id=ws.string("id", "")
     )
     ws.finish()
 
@@ -431,7 +482,7 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
     top.finish()
 
     return Config(
-        path=Path(path) if path is not None and p != "<config>" else None,
+        source=str(path) if path is not None and p != "<config>" else None,
         categories=categories,
         default_category=default_category,
         tiers=tiers,

@@ -10,7 +10,6 @@ import os
 import random
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from rota.config import Config
 from rota.policy import Decision, SelectionInput, select
@@ -49,7 +48,9 @@ def quota_states(
         from rota.quota_file import QuotaFileError, read_quota_file
 
         try:
-            states.extend(read_quota_file(Path(config.quota.file).expanduser(), now))
+            import pathlib  # lazily: pathlib is kept off the `rota select` path
+
+            states.extend(read_quota_file(pathlib.Path(config.quota.file).expanduser(), now))
         except QuotaFileError as exc:
             if warn:
                 print(f"rota: warning: {exc} (ignored)", file=sys.stderr)

@@ -74,13 +74,14 @@ def build_argv(template: Sequence[str], values: Mapping[str, str]) -> list[str]:
     left alone. The result is an argv list for exec, never a shell string.
     """
     out: list[str] = []
+    used: list[str] = []
+
+    def sub(m: re.Match[str]) -> str:
+        used.append(m.group(1))
+        return str(values.get(m.group(1), m.group(0)))
+
     for element in template:
-        used: list[str] = []
-
-        def sub(m: re.Match[str]) -> str:
-            used.append(m.group(1))
-            return str(values.get(m.group(1), m.group(0)))
-
+        used.clear()
         arg = _PLACEHOLDER.sub(sub, element)
         size = len(arg.encode("utf-8", "surrogateescape"))
         if size > MAX_ARG_BYTES:
@@ -419,9 +420,7 @@ def run_process(
         ),
     ]
     if stdin_data is not None:
-        readers.append(
-            threading.Thread(target=_feed, args=(proc.stdin, stdin_data), daemon=True)
-        )
+        readers.append(threading.Thread(target=_feed, args=(proc.stdin, stdin_data), daemon=True))
     for t in readers:
         t.start()
 

@@ -146,6 +146,7 @@ class FleetSession:
         selected again; the Decision returned is the one whose slots are held (or has no arm)."""
         from rota.decide import decide, quota_states
 
+        self.release_pools()  # slots held for an earlier choice must not count against us
         if states is None:
             states = quota_states(config, self.store, now)
         busy = dict(self.store.pool_busy(now)) if has_limits(config) else {}

@@ -196,25 +196,28 @@ def parse_score(text: str) -> float:
     if not s:
         raise ValueError("printed nothing; expected a number from 0 to 1")
     value: Any = None
-    try:
-        obj = json.loads(s)
-    except ValueError:
-        obj = None
-    if isinstance(obj, (int, float)) and not isinstance(obj, bool):
-        value = obj
-    elif isinstance(obj, dict):
-        for k in ("score", "reward", "grade"):
-            v = obj.get(k)
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                value = v
-                break
+    last = s.splitlines()[-1].strip()
+    for candidate in (s, last):  # the whole output, else its last line, may be JSON
+        try:
+            obj = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(obj, (int, float)) and not isinstance(obj, bool):
+            value = obj
+        elif isinstance(obj, dict):
+            for k in ("score", "reward", "grade"):
+                v = obj.get(k)
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    value = v
+                    break
+        if value is not None:
+            break
     if value is None:
-        last = s.splitlines()[-1].strip()
         try:
             value = float(last)
         except ValueError:
             raise ValueError(
-                f"printed {_short(last)!r}; expected a number from 0 to 1 (or JSON {{\"score\": x}})"
+                f'printed {_short(last)!r}; expected a number from 0 to 1 (or JSON {{"score": x}})'
             ) from None
     value = float(value)
     if math.isnan(value) or not 0.0 <= value <= 1.0:
@@ -345,7 +348,9 @@ def grade_session(
             errors["grader"] = f"grader command timed out after {timeout_s:.0f}s"
         elif res.exit_code != 0:
             tail = " | ".join(x.strip() for x in res.stderr.strip().splitlines()[-3:])
-            errors["grader"] = f"grader command {res.describe()}" + (f": {_short(tail)}" if tail else "")
+            errors["grader"] = f"grader command {res.describe()}" + (
+                f": {_short(tail)}" if tail else ""
+            )
         else:
             try:
                 values["grader"] = parse_score(res.stdout)
@@ -367,7 +372,11 @@ def grade_session(
         signals["facts"] = facts
     if errors:
         signals["errors"] = errors
-    return Grade(reward=None if reward is None else round(reward, 6), signals=signals, interrupted=interrupted)
+    return Grade(
+        reward=None if reward is None else round(reward, 6),
+        signals=signals,
+        interrupted=interrupted,
+    )
 
 
 __all__ = [

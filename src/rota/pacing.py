@@ -16,9 +16,9 @@ arm's score and shows the explanation in `--explain`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from rota.quota import QuotaState
+from rota.records import record
 
 # Known window lengths when a source does not give one.
 _WINDOW_MINUTES = {"five_hour": 300.0, "seven_day": 10080.0, "monthly": 43200.0}
@@ -26,7 +26,7 @@ _WINDOW_MINUTES = {"five_hour": 300.0, "seven_day": 10080.0, "monthly": 43200.0}
 PACE_SLACK = 0.1
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Window:
     name: str
     used: float  # 0..1

@@ -10,12 +10,12 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import NamedTuple
 
 from rota import bandit
 from rota.config import ArmConfig, Config, Rule
 from rota.pacing import pacing_adjustment
 from rota.quota import Block, QuotaState, Use, blocking, exhausting, learned_states, states_for
+from rota.records import record
 
 DAY = 86400.0
 
@@ -116,7 +116,8 @@ class Decision:
         }
 
 
-class SelectionInput(NamedTuple):
+@record
+class SelectionInput:
     config: Config
     category: str
     now: float
@@ -248,9 +249,7 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
             score -= penalty
             c.notes.append(f"cost -{penalty:.3f}")
         if cfg.pacing.enabled:
-            delta, note = pacing_adjustment(
-                states_for(scopes, states), cfg.pacing, now
-            )
+            delta, note = pacing_adjustment(states_for(scopes, states), cfg.pacing, now)
             if delta:
                 score += delta
                 c.notes.append(note)

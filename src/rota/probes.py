@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from rota.quota import QuotaState
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
+
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
     from rota.config import Config, HarnessConfig
     from rota.harnesses.base import HarnessProfile
     from rota.store.base import Store
@@ -86,12 +89,15 @@ def probe_context(
     last: tuple[str, float | None] | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
 ) -> Any:
+
     from rota.harnesses.base import ProbeContext
 
     base_env = dict(os.environ if env is None else env)
     base_env.update(hc.env)  # the harness's own env (e.g. CLAUDE_CONFIG_DIR) steers its probe
     if home is None:
-        home = Path(base_env.get("HOME") or Path.home())
+        import pathlib  # lazily: pathlib is kept off the `rota select` path
+
+        home = pathlib.Path(base_env.get("HOME") or pathlib.Path.home())
     return ProbeContext(
         home=home,
         env=base_env,
@@ -190,14 +196,22 @@ def quota_states(
         except Exception:  # no cache is only slower
             cached = {}
 
-    from rota.harnesses.registry import profile_for
-
     out: list[QuotaState] = []
     last: dict[str, tuple[str, float | None]] | None = None
     for hc in enabled:
-        profile = profile_for(hc.name, hc)
         rows = cached.get(hc.name)
-        if rows:
+        # Fast path: a cached answer carries its own TTL, so a hit needs no profile import.
+        if (
+            rows
+            and rows[0].ttl is not None
+            and rows[0].observed_at <= now < rows[0].observed_at + rows[0].ttl
+        ):
+            out.extend(rows)
+            continue
+        from rota.harnesses.registry import profile_for
+
+        profile = profile_for(hc.name, hc)
+        if rows and rows[0].ttl is None:  # cached by an older rota, without a TTL
             ttl = _ttl(profile, rows, hc, default_ttl)
             if now - rows[0].observed_at < ttl and rows[0].observed_at <= now:
                 out.extend(rows)
@@ -205,7 +219,20 @@ def quota_states(
         if last is None:
             last = _last_outcomes(store)
         ctx = probe_context(hc, now, env=env, home=home, last=last.get(hc.name))
-        fresh = run_probe(profile, ctx)
+        fresh = run_probe(profile, ctx) or [
+            # Cached like any answer, so that the next decision does not probe again.
+            QuotaState(
+                "harness",
+                hc.name,
+                "probe",
+                None,
+                source="heuristic",
+                reason="no quota source for this harness",
+                observed_at=now,
+            )
+        ]
+        ttl = _ttl(profile, fresh, hc, default_ttl)
+        fresh = [_with(s, ttl=ttl) for s in fresh]
         if store is not None and fresh:
             try:
                 _save(store, fresh)

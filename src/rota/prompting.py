@@ -142,7 +142,9 @@ def choose_prompt(
         return _checked(Prompt(text, f"run.prompt_file {p}"), config, "run.prompt_file")
     # The configured text may name the category: "Work on the next {category} task."
     return _checked(
-        Prompt(config.run.prompt.replace("{category}", category), "run.prompt"), config, "run.prompt"
+        Prompt(config.run.prompt.replace("{category}", category), "run.prompt"),
+        config,
+        "run.prompt",
     )
 
 

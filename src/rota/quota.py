@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple
+
+from rota.records import record
 
 SCOPE_KINDS = ("harness", "pool", "arm")
 
 
-class QuotaState(NamedTuple):
+@record
+class QuotaState:
     """What a quota source says about one window of one scope.
 
     available: True (usable), False (exhausted), None (unknown: never treated as exhausted).
@@ -33,6 +35,7 @@ class QuotaState(NamedTuple):
     reason: str = ""
     window_minutes: float | None = None
     observed_at: float = 0.0
+    ttl: float | None = None  # seconds this answer may be reused from the cache
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -46,6 +49,7 @@ class QuotaState(NamedTuple):
             "reason": self.reason,
             "window_minutes": self.window_minutes,
             "observed_at": self.observed_at,
+            "ttl": self.ttl,
         }
 
     @classmethod
@@ -65,10 +69,12 @@ class QuotaState(NamedTuple):
             reason=str(d.get("reason", "") or ""),
             window_minutes=opt_float(d.get("window_minutes")),
             observed_at=float(d.get("observed_at", 0.0) or 0.0),  # type: ignore[arg-type]
+            ttl=opt_float(d.get("ttl")),
         )
 
 
-class Block(NamedTuple):
+@record
+class Block:
     """An arm, harness or pool that may not be used until `until` (epoch seconds)."""
 
     scope_kind: str
@@ -80,7 +86,8 @@ class Block(NamedTuple):
     hits: int = 1  # consecutive limit hits without a known reset; drives the backoff
 
 
-class ArmScopes(NamedTuple):
+@record
+class ArmScopes:
     """Every scope that covers one arm: its harness, the pools naming it or its harness, itself."""
 
     arm: str
@@ -179,7 +186,8 @@ def limit_scopes(
     return [(hit_scope_kind, hit_scope or scopes.harness)]
 
 
-class Use(NamedTuple):
+@record
+class Use:
     """One session on the record, as quota learning sees it."""
 
     arm: str  # the arm that ran (or was refused)
@@ -192,6 +200,9 @@ class Use(NamedTuple):
 LEARN_LOOKBACK_S = 14 * 86400.0  # hits older than this teach nothing: limits change
 RESET_TOLERANCE_S = 120.0  # reset times parsed from messages are rounded
 LEARN_FROM_HITS = 3  # the capacity is the smallest of the last few hits' counts
+FIT_MIN_UTILIZATION = (
+    0.5  # below this, a refusal is not about the arm being too big for what is left
+)
 
 
 def window_length(resets: Iterable[float]) -> float | None:
@@ -245,10 +256,13 @@ def learned_states(
         if s.source != "learned" and (s.utilization is not None or s.available is not None)
     }
     groups: dict[tuple[str, str], set[str]] = {}
+    unprobed_arms: set[str] = set()  # arms a limit no probe reports may also stop
     for arm, sc in scopes.items():
         keys = [("pool", p) for p in sc.pools] or [("harness", sc.harness)]
         for key in keys:
             groups.setdefault(key, set()).add(arm)
+            if key not in probed:
+                unprobed_arms.add(arm)
 
     out: list[QuotaState] = []
     for (kind, scope), members in groups.items():
@@ -289,7 +303,8 @@ def learned_states(
                 )
             )
 
-    # Arms too big for what a probed pool has left.
+    # Arms too big for what a probed pool has left. Only when no unseen limit covers the arm (the
+    # hit may have been that one's) and the pool was well used (else the arm cannot be too big).
     current = {
         s.scope: s
         for s in states
@@ -303,11 +318,13 @@ def learned_states(
     for u in recent:
         if not (u.limited and u.resets_at is not None and u.utilization and u.arm in scopes):
             continue
+        if u.arm in unprobed_arms:
+            continue
         cover = [(p, x) for p, x in u.utilization.items() if p in scopes[u.arm].pools]
         if not cover:
             continue
         pool, x = max(cover, key=lambda px: px[1])
-        if x < 1.0 - 1e-6:
+        if FIT_MIN_UTILIZATION <= x < 1.0 - 1e-6:
             fit[(u.arm, pool)] = min(fit.get((u.arm, pool), 1.0), x)
     for (arm, pool), x in fit.items():
         s = current.get(pool)

@@ -234,17 +234,26 @@ def parse_reset(text: str, ref: float, local_tz: tzinfo | None = None) -> float 
     """
     if not text:
         return None
-    got = parse_epoch(text)
-    if got is not None:
-        return got
-    m = _ISO_AFTER.search(text) or _ISO_ANY.search(text)
-    if m:
-        got = parse_iso(m.group(1))
-        if got is not None:
+
+    def iso(pattern: re.Pattern[str]) -> float | None:
+        m = pattern.search(text)
+        return parse_iso(m.group(1)) if m else None
+
+    def duration() -> float | None:
+        m = _DURATION.search(text)
+        secs = parse_duration(m.group(1)) if m else None
+        return None if secs is None else ref + secs
+
+    # Most specific first; a bare ISO time anywhere (a log line's own timestamp?) comes last.
+    for get in (
+        lambda: parse_epoch(text),
+        lambda: iso(_ISO_AFTER),
+        duration,
+        lambda: parse_wall(text, ref, local_tz),
+        lambda: iso(_ISO_ANY),
+    ):
+        got = get()
+        # A reset well before the session ended is not this limit's reset.
+        if got is not None and got > ref - 60:
             return got
-    m = _DURATION.search(text)
-    if m:
-        secs = parse_duration(m.group(1))
-        if secs is not None:
-            return ref + secs
-    return parse_wall(text, ref, local_tz)
+    return None

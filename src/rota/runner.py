@@ -30,6 +30,7 @@ from rota.errors import (
     EXIT_OK,
     EXIT_SESSION_FAILED,
     ConfigError,
+    StoreUnavailable,
 )
 from rota.execute import (
     ArgvTooLong,
@@ -249,9 +250,7 @@ def _write_private(path: Path, text: str) -> None:
         fh.write(text)
 
 
-def classify(
-    res: ProcessResult, profile: HarnessProfile
-) -> tuple[str, LimitHit | None]:
+def classify(res: ProcessResult, profile: HarnessProfile) -> tuple[str, LimitHit | None]:
     if res.interrupted:
         return INTERRUPTED, None
     if res.timed_out:
@@ -370,10 +369,13 @@ def run_once(
         try:
             lock = acquire(sdir, ws_id, now=clock())
         except LockBusy as exc:
-            journal.log_event(
-                "busy", workspace=ws_id, reason=describe_holder(exc.holder, clock())
-            )
+            journal.log_event("busy", workspace=ws_id, reason=describe_holder(exc.holder, clock()))
             return RunResult(EXIT_BUSY, "busy", str(exc), holder=exc.holder)
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"cannot take the workspace lock under {sdir}: {exc.strerror or exc}; "
+                "check that the state directory ($ROTA_STATE_DIR) is writable"
+            ) from None
     try:
         # Fleet mode (rota.fleet): after the local flock, the workspace lock across the fleet,
         # then pool slots for the chosen arm; released before the store closes, on every path.
@@ -517,40 +519,51 @@ def _session(
     half_life_s = config.bandit.half_life_days * DAY
     grace = config.run.kill_grace_seconds
 
-    decision_id = store.record_decision(decision_dict, workspace=ws_id, machine=machine)
-    _write_private(prompt_path, prompt_text)
-    started_at = clock()
-    sid = store.start_session(
-        category=category,
-        arm=arm,
-        started_at=started_at,
-        decision_id=decision_id,
-        pid=os.getpid(),
-        machine=machine,
-        workspace=ws_id,
-        log_path=str(log_path),
-        detail={
-            "harness": harness,
-            "model": config.arms[arm].model,
-            "executable": argv[0] if argv else "",
-            "prompt_source": base.prompt_source,
-            "prompt_file": str(prompt_path),
-            "prompt_chars": len(prompt_text),
-            "timeout_s": base.timeout_s,
-            "workspace_path": str(ws_path),
-        },
-    )
+    try:
+        _write_private(prompt_path, prompt_text)
+        log = LogFile(log_path)
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"cannot write the session log under {log_path.parent}: {exc.strerror or exc}; "
+            "check that the state directory ($ROTA_STATE_DIR) is writable"
+        ) from None
+    try:
+        decision_id = store.record_decision(decision_dict, workspace=ws_id, machine=machine)
+        started_at = clock()
+        sid = store.start_session(
+            category=category,
+            arm=arm,
+            started_at=started_at,
+            decision_id=decision_id,
+            pid=os.getpid(),
+            machine=machine,
+            workspace=ws_id,
+            log_path=str(log_path),
+            detail={
+                "harness": harness,
+                "model": config.arms[arm].model,
+                "executable": argv[0] if argv else "",
+                "prompt_source": base.prompt_source,
+                "prompt_file": str(prompt_path),
+                "prompt_chars": len(prompt_text),
+                "timeout_s": base.timeout_s,
+                "workspace_path": str(ws_path),
+            },
+        )
+    except BaseException:
+        log.close()
+        raise
     if lock is not None:
         lock.update(arm=arm, session_id=sid, session_started_at=started_at)
     journal.session_start(sid, category=category, workspace=str(ws_path), arm=arm)
     journal.decision(sid, arm=arm, category=category, reason=decision_dict.get("why", ""))
 
-    log = LogFile(log_path)
     try:
         log.note(
             f"session {sid} arm {arm} category {category} started "
             f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(started_at))}\n"
-            f"argv: {json.dumps(argv)}\ncwd: {ws_path}\ntimeout: {base.timeout_s:.0f}s\n"
+            f"argv: {journal.redact(json.dumps(argv))}\ncwd: {ws_path}\n"
+            f"timeout: {base.timeout_s:.0f}s\n"
             f"env from config (names only): {', '.join(base.env_keys) or '-'}"
         )
         env = harness_env(
@@ -648,7 +661,9 @@ def _session(
             )
             reward, signals = g.reward, g.signals
             for name, err in (g.signals.get("errors") or {}).items():
-                journal.log_event("grader_error", level="warning", session=sid, signal=name, reason=err)
+                journal.log_event(
+                    "grader_error", level="warning", session=sid, signal=name, reason=err
+                )
             streak = crash_streak(store, credited, status)
             if streak >= config.health.crash_streak:
                 b = block_after_limit(
@@ -750,7 +765,9 @@ def summary(rec: SessionRecord) -> str:
         parts.append("; errors: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
     limit = rec.detail.get("limit") if isinstance(rec.detail, dict) else None
     if limit:
-        parts.append(f"; limit: {limit.get('message')} (blocked {', '.join(limit.get('scopes', []))})")
+        parts.append(
+            f"; limit: {limit.get('message')} (blocked {', '.join(limit.get('scopes', []))})"
+        )
     if rec.detail.get("error"):
         parts.append(f"; {rec.detail['error']}")
     if rec.log_path:

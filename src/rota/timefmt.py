@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime, timedelta
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.IGNORECASE)
 _UNIT_S = {"d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -36,11 +35,15 @@ def parse_time(text: str, now: float | None = None) -> float:
         return float(t)
     m = re.fullmatch(r"(\d{1,2}):(\d{2})", t)
     if m:
+        from datetime import datetime, timedelta
+
         base = datetime.fromtimestamp(now).astimezone()
         cand = base.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=0, microsecond=0)
         if cand.timestamp() <= now:
             cand += timedelta(days=1)
         return cand.timestamp()
+    from datetime import datetime
+
     try:
         dt = datetime.fromisoformat(t.replace("Z", "+00:00"))
     except ValueError:
@@ -55,13 +58,18 @@ def parse_time(text: str, now: float | None = None) -> float:
 def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+    # time.strftime, not datetime: this runs on the `rota select --json` path
+    return (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts))
+        + f"{ts % 1:.6f}"[1:].rstrip("0").rstrip(".")
+        + "Z"
+    )
 
 
 def local(ts: float | None) -> str:
     if ts is None:
         return "-"
-    return datetime.fromtimestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    return time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(ts))
 
 
 def relative(ts: float | None, now: float | None = None) -> str:

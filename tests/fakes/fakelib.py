@@ -1,8 +1,8 @@
 """Shared behaviour of the fake harness executables in this directory.
 
 A fake picks its behaviour ("mode") for each call, in order:
-  1. the next line of $FAKE_DIR/<name>.queue (the line is consumed);
-  2. $FAKE_DIR/schedule.json: {"<global call number>": "mode"} over all fakes' calls (1-based);
+  1. $FAKE_DIR/schedule.json: {"<global call number>": "mode"} over all fakes' calls (1-based);
+  2. the next line of $FAKE_DIR/<name>.queue (the line is consumed);
   3. $FAKE_MODE;
   4. "ok".
 Every call is appended to $FAKE_DIR/calls.jsonl: argv, cwd, mode, pid, pgid, the ROTA_* variables
@@ -27,7 +27,7 @@ FIXTURES = Path(os.environ.get("FAKE_FIXTURES", "/work/shared/fixtures"))
 
 
 def _locked(path: Path):
-    fh = open(path, "a+")  # noqa: SIM115
+    fh = open(path, "a+")
     fcntl.flock(fh, fcntl.LOCK_EX)
     fh.seek(0)
     return fh
@@ -41,6 +41,11 @@ def next_mode(name: str) -> str:
         fh.seek(0)
         fh.truncate()
         fh.write(str(n))
+    sched = FAKE_DIR / "schedule.json"
+    if sched.exists():
+        mode = json.loads(sched.read_text()).get(str(n))
+        if mode:
+            return str(mode)
     queue = FAKE_DIR / f"{name}.queue"
     if queue.exists():
         with _locked(queue) as fh:
@@ -50,11 +55,6 @@ def next_mode(name: str) -> str:
                 fh.truncate()
                 fh.write("".join(line + "\n" for line in lines[1:]))
                 return lines[0].strip()
-    sched = FAKE_DIR / "schedule.json"
-    if sched.exists():
-        mode = json.loads(sched.read_text()).get(str(n))
-        if mode:
-            return str(mode)
     return os.environ.get("FAKE_MODE", "ok")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from rota.cli import Formatter as Formatter  # re-exported for the command modules
 from rota.config import Config, load_config
 from rota.errors import UsageError
 from rota.store import Store, open_store
@@ -44,7 +45,3 @@ def category_arg(config: Config, value: str | None) -> str:
 
 def now() -> float:
     return time.time()
-
-
-class Formatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps hand-written line breaks in descriptions and epilogs."""

@@ -4,10 +4,11 @@ came from (api, logs, heuristic, block, file)."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now, store_for
 from rota.config import Config
-from rota.errors import EXIT_OK
+from rota.errors import EXIT_OK, StoreUnavailable
 from rota.quota import Block, QuotaState
 from rota.render import paint, print_json, table, use_colour
 from rota.timefmt import iso, local, relative
@@ -80,9 +81,17 @@ def _order(config: Config, row: dict[str, object]) -> tuple[int, str, int, str, 
 def collect(config: Config, t: float, *, refresh: bool) -> list[dict[str, object]]:
     from rota.decide import quota_states
 
-    with store_for(config) as store:
-        states = quota_states(config, store, t, refresh=refresh)
-        blocks = store.active_blocks(t)
+    try:
+        store = store_for(config)
+    except StoreUnavailable as exc:
+        # The probes still answer; only the cache and the blocks are missing.
+        print(f"rota: warning: {exc}; showing fresh probe answers without blocks", file=sys.stderr)
+        states = quota_states(config, None, t, refresh=True)  # type: ignore[arg-type]
+        blocks: list[Block] = []
+    else:
+        with store:
+            states = quota_states(config, store, t, refresh=refresh)
+            blocks = store.active_blocks(t)
     rows = [state_row(s, t) for s in states]
     rows.extend(block_row(b, t) for b in blocks)
     rows.sort(key=lambda r: _order(config, r))

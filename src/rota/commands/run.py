@@ -112,4 +112,3 @@ def report(result: object, *, as_json: bool, explain: bool = False) -> None:
         print(f"rota: {result.message}", file=sys.stderr)
         return
     print(result.message)
-

@@ -28,7 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--replicates", type=int, metavar="N", help="override the scenario's replicates")
     p.add_argument("--seed", type=int, metavar="N", help="override the scenario's seed")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
-    p.add_argument("--plot", metavar="FILE.png", help="draw cumulative reward per policy (needs rota[plot])")
+    p.add_argument(
+        "--plot", metavar="FILE.png", help="draw cumulative reward per policy (needs rota[plot])"
+    )
     p.add_argument(
         "--jobs", type=int, metavar="N", help="worker processes (default: up to 2; 1 = no pool)"
     )
@@ -43,7 +45,9 @@ def _policies(raw: str | None) -> list[str]:
     names = [x.strip() for x in raw.split(",") if x.strip()]
     for n in names:
         if n not in POLICY_NAMES:
-            raise UsageError(f"--policies: unknown policy {n!r}; expected: {', '.join(POLICY_NAMES)}")
+            raise UsageError(
+                f"--policies: unknown policy {n!r}; expected: {', '.join(POLICY_NAMES)}"
+            )
     names = list(dict.fromkeys(names))
     if "oracle" not in names:
         names.insert(0, "oracle")
@@ -77,9 +81,7 @@ def run(args: argparse.Namespace) -> int:
         reps = args.replicates or sc.replicates
         seed = sc.seed if args.seed is None else args.seed
         started = time.monotonic()
-        runs = run_scenario(
-            sc, policies, reps, seed, workers=args.jobs, progress=Progress(sc.name)
-        )
+        runs = run_scenario(sc, policies, reps, seed, workers=args.jobs, progress=Progress(sc.name))
         summaries = summarise(sc, runs, policies)
         results.append(ScenarioResult(sc, reps, seed, summaries, time.monotonic() - started))
         if not args.json:

@@ -217,10 +217,18 @@ FLEET_DAYS = 7
 
 def fleet_view(store: Store, t: float) -> dict:
     since = t - FLEET_DAYS * 86400
+    # A lock's session: the running session of the same machine and process.
+    running = {(s.machine, s.pid): s.id for s in store.running_sessions()}
+    locks = []
+    for lease in store.leases(t):
+        d = lease.to_dict()
+        if d["session_id"] is None:
+            d["session_id"] = running.get((lease.machine, lease.pid))
+        locks.append(d)
     return {
         "since": since,
         "machines": [m.to_dict() for m in store.machine_summary(since)],
-        "locks": [lease.to_dict() for lease in store.leases(t)],
+        "locks": locks,
     }
 
 

@@ -156,7 +156,9 @@ def run_migrate(args: argparse.Namespace) -> int:
     if source == target:
         raise UsageError(f"source and target are the same store ({source})")
     half_life_days = (config.bandit if config else BanditSettings()).half_life_days
-    with _open_existing(source, "source") as src, _open_existing(target, "target") as dst:
+    from rota.store import open_url
+
+    with _open_existing(source, "source") as src, open_url(target) as dst:
         report = migrate(
             src,  # type: ignore[arg-type]
             dst,  # type: ignore[arg-type]

@@ -7,8 +7,18 @@ Config overrides (all optional) under [harnesses.NAME]:
   command = [...]          replaces the argv template (the executable is command[0])
   executable = "..."       replaces the executable (argv[0] too, when it was the default)
   timeout_minutes = N
-  quota = { profile = "claude-code", rate_limit_exit_codes = [75], limit_patterns = ["^Quota"],
-            scope = "arm"|"harness", cache_minutes = 5, ... }   (probe options are per harness)
+  quota = { ... }          per-harness options, all optional:
+    profile = "claude-code"        reuse a built-in profile under another name (a second account
+                                   with its own CLAUDE_CONFIG_DIR in env)
+    rate_limit_exit_codes = [75]   exit codes that mean "rate limited"
+    limit_patterns = ["Quota gone"]  extra regexes, matched at the start of error lines
+    scope = "arm" | "harness"      what a limit blocks (pools covering the arm are added)
+    source = "auto" | "api" | "logs" | "none"   claude: endpoint and/or logs; none: no probe
+    cache_minutes = 5              how long a probe answer is reused ([quota] cache_minutes)
+    backoff_minutes = 15           claude: reuse time after the endpoint said 429
+    usage_url = "https://…"        claude: the endpoint ($ROTA_CLAUDE_USAGE_URL wins)
+    timeout_seconds = 5            claude: endpoint timeout
+    block_token_limit = 0          claude logs: tokens per 5-hour block, for a utilization
 """
 
 from __future__ import annotations
@@ -101,6 +111,17 @@ def config_problems(harness: HarnessConfig) -> list[tuple[str, str]]:
                 (
                     f"{key}.quota.limit_patterns: {p!r} is not a valid regex ({exc})",
                     "fix or remove the pattern",
+                )
+            )
+    for opt, allowed in (
+        ("source", ("auto", "api", "logs", "none")),
+        ("scope", ("arm", "harness")),
+    ):
+        if opt in quota and quota[opt] not in allowed:
+            out.append(
+                (
+                    f"{key}.quota.{opt} = {quota[opt]!r} is not one of {', '.join(allowed)}",
+                    f"use one of: {', '.join(allowed)}",
                 )
             )
     codes = quota.get("rate_limit_exit_codes")

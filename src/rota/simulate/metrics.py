@@ -140,7 +140,9 @@ def summarise(
         out[name] = PolicySummary(
             policy=name,
             reward_per_slot=Stat.of([rec.total / slots for rec in recs]),
-            pct_of_oracle=Stat.of([100 * _ratio(rec.total, o.total) for rec, o in zip(recs, oracle)]),
+            pct_of_oracle=Stat.of(
+                [100 * _ratio(rec.total, o.total) for rec, o in zip(recs, oracle)]
+            ),
             wasted=Stat.of([rec.wasted for rec in recs]),
             wasted_visible=Stat.of([rec.wasted_visible for rec in recs]),
             wasted_invisible=Stat.of([rec.wasted_invisible for rec in recs]),

@@ -343,7 +343,7 @@ def parse_scenario(data: Mapping[str, Any], *, path: str = "<scenario>") -> Scen
         arm = t.string("arm", "")
         harness = t.string("harness", "")
         if bool(arm) == bool(harness):
-            raise t.err(None, "expected exactly one of arm = \"harness:model\" or harness = \"name\"")
+            raise t.err(None, 'expected exactly one of arm = "harness:model" or harness = "name"')
         if arm and arm not in arm_names:
             raise t.err("arm", f"unknown arm {arm!r}; declare it under [[arms]]")
         if harness and harness not in harness_names:

@@ -117,7 +117,9 @@ class Replicate:
             here = tuple(a.arm for a in scenario.arms if a.start <= slot)
             m = {a: mean_of(tables[a], cat) for a in here}
             means.append(m)
-            rewards.append({a.arm: beta_draw(rng, m[a.arm], a.spread) for a in _arms(scenario, here)})
+            rewards.append(
+                {a.arm: beta_draw(rng, m[a.arm], a.spread) for a in _arms(scenario, here)}
+            )
             down: set[str] = set()
             for start, end, arms in outages:
                 if start <= now < end:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
 from rota.errors import ConfigError
 from rota.store.base import SessionOutcome, SessionRecord, Store
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 
 if TYPE_CHECKING:
     from rota.config import Config
@@ -19,9 +20,9 @@ def store_url(config: Config | None) -> str:
 def open_url(url: str) -> Store:
     """Open a store by URL: "" (the default SQLite file), sqlite:///PATH or postgresql://…"""
     if not url:
-        from rota.store.sqlite import SQLiteStore, default_db_path
+        from rota.store.sqlite import SQLiteStore, default_db_file
 
-        return SQLiteStore(default_db_path())
+        return SQLiteStore(default_db_file())
     if url.startswith("sqlite://"):
         from rota.store.sqlite import SQLiteStore
 

@@ -10,10 +10,14 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, NamedTuple
 
 from rota.bandit import Evidence
 from rota.quota import Block, QuotaState
+from rota.records import record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
+if TYPE_CHECKING:
+    from typing import Any
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})  # shared, never mutated
 
@@ -28,7 +32,8 @@ ABANDONED = "abandoned"
 SESSION_STATES = (RUNNING, COMPLETED, RATE_LIMITED, CRASHED, TIMED_OUT, INTERRUPTED, ABANDONED)
 
 
-class SessionRecord(NamedTuple):
+@record
+class SessionRecord:
     id: int
     category: str
     arm: str  # the arm selected
@@ -73,7 +78,8 @@ class SessionRecord(NamedTuple):
         }
 
 
-class SessionOutcome(NamedTuple):
+@record
+class SessionOutcome:
     """What finish_session writes, in one transaction with the posterior update and blocks."""
 
     status: str
@@ -91,7 +97,8 @@ WORKSPACE = "workspace"  # lease kinds
 POOL = "pool"
 
 
-class Holder(NamedTuple):
+@record
+class Holder:
     """Who holds a fleet lock or pool slot: shown by `rota status`, used to spot dead holders."""
 
     machine: str
@@ -99,7 +106,8 @@ class Holder(NamedTuple):
     workspace: str = ""
 
 
-class LeaseInfo(NamedTuple):
+@record
+class LeaseInfo:
     kind: str  # WORKSPACE or POOL
     name: str  # the workspace id or pool name
     slot: int
@@ -124,7 +132,8 @@ class LeaseInfo(NamedTuple):
         }
 
 
-class MachineSummary(NamedTuple):
+@record
+class MachineSummary:
     machine: str
     sessions: int  # started since the summary's `since`
     running: int
@@ -198,7 +207,13 @@ class Store(ABC):
 
     @abstractmethod
     def set_grade(
-        self, session_id: int, reward: float, *, now: float, half_life_s: float, source: str = "manual"
+        self,
+        session_id: int,
+        reward: float,
+        *,
+        now: float,
+        half_life_s: float,
+        source: str = "manual",
     ) -> SessionRecord:
         """Set or correct a grade. A correction replaces the old grade's effect on the posterior."""
 

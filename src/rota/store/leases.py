@@ -10,14 +10,10 @@ overrides all of this with connection-bound advisory locks (rota.store.postgres)
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import socket
 import sqlite3
 import time
-import uuid
 from collections.abc import Mapping
-from typing import Any
 
 from rota.store.base import (
     LEASE_SECONDS,
@@ -28,11 +24,17 @@ from rota.store.base import (
     LeaseInfo,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
+if TYPE_CHECKING:
+    from typing import Any
+
 LEASE_COLUMNS = "kind, name, slot, machine, pid, workspace, session_id, acquired_at, expires_at"
 
 
 def advisory_key(kind: str, name: str, slot: int) -> int:
     """A stable signed 64-bit key for pg_advisory_lock(bigint); the same on every machine."""
+    import hashlib  # lazily: `rota select` never needs it
+
     digest = hashlib.sha256(f"rota\0{kind}\0{name}\0{slot}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
@@ -73,6 +75,8 @@ def pid_alive(pid: int | None, start: int | None) -> bool:
 
 
 def hostname() -> str:
+    import socket  # lazily: `rota select` never needs it
+
     return socket.gethostname()
 
 
@@ -110,10 +114,10 @@ class SQLiteLease(Lease):
 
     @contextlib.contextmanager
     def _conn(self) -> Any:
-        if str(self._store.path) == ":memory:":
+        if self._store.file == ":memory:":
             yield self._store.conn  # one connection only; same-thread use
             return
-        conn = sqlite3.connect(str(self._store.path), timeout=30.0, isolation_level=None)
+        conn = sqlite3.connect(self._store.file, timeout=30.0, isolation_level=None)
         try:
             yield conn
         finally:
@@ -184,7 +188,7 @@ class SQLiteFleet:
                     if len(used) >= limit:
                         raise _Full(name)
                     slot = min(set(range(len(used) + 1)) - used)
-                    token = uuid.uuid4().hex
+                    token = os.urandom(16).hex()
                     cur.execute(
                         "INSERT INTO leases (kind, name, slot, token, machine, host, pid, "
                         "proc_start, workspace, acquired_at, expires_at) "

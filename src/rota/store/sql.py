@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from rota import bandit
 from rota.bandit import Evidence
@@ -24,6 +23,10 @@ from rota.store.base import (
     dumps,
     loads,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
+if TYPE_CHECKING:
+    from typing import Any
 
 SESSION_COLUMNS = (
     "id, category, arm, arm_ran, status, started_at, ended_at, exit_code, reward, graded_at, "
@@ -89,8 +92,8 @@ class SQLStore(Store):
         )
         r = self._one(
             cur,
-            "SELECT s, f, t, n, sum_r, sum_r2 FROM evidence WHERE category = ? AND arm = ?"
-            + self.for_update,
+            "SELECT s, f, t, n, sum_r, sum_r2 FROM evidence WHERE category = ? AND arm = ?"  # noqa: S608
+            + self.for_update,  # a class constant ("" or " FOR UPDATE"), never data
             (category, arm),
         )
         return Evidence(
@@ -118,7 +121,13 @@ class SQLStore(Store):
             self._save_evidence(cur, cat, arm, bandit.update(ev, reward, at, half_life_s))
 
     def _unobserve(
-        self, cur: Any, category: str, arm: str, reward: float, observed_at: float, half_life_s: float
+        self,
+        cur: Any,
+        category: str,
+        arm: str,
+        reward: float,
+        observed_at: float,
+        half_life_s: float,
     ) -> None:
         for cat in (category, bandit.OVERALL):
             ev = self._locked_evidence(cur, cat, arm, observed_at)
@@ -215,7 +224,13 @@ class SQLStore(Store):
             return out
 
     def set_grade(
-        self, session_id: int, reward: float, *, now: float, half_life_s: float, source: str = "manual"
+        self,
+        session_id: int,
+        reward: float,
+        *,
+        now: float,
+        half_life_s: float,
+        source: str = "manual",
     ) -> SessionRecord:
         reward = bandit.clip01(reward)
         with self._write() as cur:
@@ -356,7 +371,14 @@ class SQLStore(Store):
                     'INSERT INTO quota_cache (scope_kind, scope, "window", source_key, observed_at, state) '
                     'VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope_kind, scope, "window", source_key) '
                     "DO UPDATE SET observed_at = excluded.observed_at, state = excluded.state",
-                    (s.scope_kind, s.scope, s.window, source_key, s.observed_at, dumps(s.to_dict())),
+                    (
+                        s.scope_kind,
+                        s.scope,
+                        s.window,
+                        source_key,
+                        s.observed_at,
+                        dumps(s.to_dict()),
+                    ),
                 )
 
     def cached_quota_states(self, max_age_s: float, now: float) -> list[QuotaState]:

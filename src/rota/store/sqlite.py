@@ -6,12 +6,16 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 from rota.errors import StoreUnavailable
 from rota.store.leases import SQLiteFleet
 from rota.store.sql import SQLStore
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 # Each entry migrates the schema from version i to i + 1. Append only; never edit a shipped one.
 MIGRATIONS: tuple[str, ...] = (
@@ -66,41 +70,59 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def default_db_path() -> Path:
+def default_db_file() -> str:
     """$ROTA_STATE_DIR/rota.db, else $XDG_STATE_HOME/rota/rota.db (~/.local/state/rota/rota.db)."""
     d = os.environ.get("ROTA_STATE_DIR")
     if d:
-        return Path(d).expanduser() / "rota.db"
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "rota" / "rota.db"
+        return os.path.join(os.path.expanduser(d), "rota.db")
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state"
+    )
+    return os.path.join(base, "rota", "rota.db")
+
+
+def default_db_path() -> Path:
+
+    import pathlib  # lazily: pathlib is kept off the `rota select` path
+
+    return pathlib.Path(default_db_file())
 
 
 class SQLiteStore(SQLiteFleet, SQLStore):  # SQLiteFleet: lease rows for fleet primitives
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
-        self.path = Path(path)
-        self.url = f"sqlite:///{self.path}"
+        self.file = os.fspath(path)
+        self.url = f"sqlite:///{self.file}"
         try:
-            if str(path) != ":memory:":
-                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if self.file != ":memory:":
+                parent = os.path.dirname(self.file)
+                if parent:
+                    os.makedirs(parent, mode=0o700, exist_ok=True)
                 # Create the file owner-only before SQLite opens it; WAL/SHM files copy its mode.
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o600)
                 os.close(fd)
             # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE for writes).
-            self.conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
-            self.conn.execute("PRAGMA busy_timeout = %d" % int(timeout * 1000))
-            if str(path) != ":memory:":
+            self.conn = sqlite3.connect(self.file, timeout=timeout, isolation_level=None)
+            self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            if self.file != ":memory:":
                 self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
         except (sqlite3.Error, OSError) as exc:
-            raise StoreUnavailable(f"cannot open the state store {self.path}: {exc}") from None
+            raise StoreUnavailable(f"cannot open the state store {self.file}: {exc}") from None
+
+    @property
+    def path(self) -> Path:
+
+        import pathlib  # lazily: pathlib is kept off the `rota select` path
+
+        return pathlib.Path(self.file)
 
     def _migrate(self) -> None:
         cur = self.conn.cursor()
         version = cur.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreUnavailable(
-                f"{self.path} has schema version {version}, newer than this rota understands "
+                f"{self.file} has schema version {version}, newer than this rota understands "
                 f"({SCHEMA_VERSION}); upgrade rota"
             )
         if version == SCHEMA_VERSION:

@@ -1,0 +1,60 @@
+"""A cache of parsed config files, like Python's .pyc: it spares `rota select` the TOML parser.
+
+The decoded TOML document (not the validated Config: validation runs every time) is stored with
+marshal, keyed by the file's path, size, mtime and inode, under $XDG_CACHE_HOME/rota/ with
+owner-only permissions. Any mismatch or unreadable entry is a miss; the cache never changes what
+a config means.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import zlib
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
+if TYPE_CHECKING:
+    from typing import Any
+
+FORMAT = 1
+
+
+def _cache_file(path: str) -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    # crc32 only names the file (hashlib costs milliseconds to import); the key inside decides.
+    digest = zlib.crc32(os.path.abspath(path).encode())
+    return os.path.join(base, "rota", f"config-{digest:08x}.marshal")
+
+
+def _key(path: str, st: os.stat_result) -> tuple[Any, ...]:
+    return (FORMAT, os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+
+
+def load(path: str, st: os.stat_result) -> dict[str, Any] | None:
+    if os.environ.get("ROTA_NO_CONFIG_CACHE"):
+        return None
+    try:
+        with open(_cache_file(path), "rb") as f:
+            key, data = marshal.load(f)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return data if key == _key(path, st) and isinstance(data, dict) else None
+
+
+def save(path: str, st: os.stat_result, data: dict[str, Any]) -> None:
+    if os.environ.get("ROTA_NO_CONFIG_CACHE"):
+        return
+    target = _cache_file(path)
+    try:
+        blob = marshal.dumps((_key(path, st), data))
+    except ValueError:  # a TOML date/time value: marshal cannot hold it, so no cache
+        return
+    try:
+        os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+        tmp = f"{target}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+        os.replace(tmp, target)
+    except OSError:  # a read-only home only loses the speed-up
+        pass

@@ -1,0 +1,78 @@
+"""rota.execute in-process: argv templates, bounded capture, stray processes, stdin, timeouts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from rota.execute import (
+    MAX_ARG_BYTES,
+    ArgvTooLong,
+    Capture,
+    LogFile,
+    StopFlag,
+    build_argv,
+    group_members,
+    run_process,
+)
+
+
+def test_build_argv_substitutes_once_per_element() -> None:
+    values = {"model": "opus", "prompt": "say {model} and {category}", "category": "code"}
+    argv = build_argv(
+        ["x", "--model={model}", "{prompt}", "{other}", "{category}{category}"], values
+    )
+    assert argv == ["x", "--model=opus", "say {model} and {category}", "{other}", "codecode"]
+
+
+def test_an_argument_too_long_for_exec_names_the_fix() -> None:
+    with pytest.raises(ArgvTooLong, match=r"\{prompt_file\}"):
+        build_argv(["x", "{prompt}"], {"prompt": "a" * (MAX_ARG_BYTES + 1)})
+    assert build_argv(["x", "{prompt}"], {"prompt": "a" * MAX_ARG_BYTES})[1] == "a" * MAX_ARG_BYTES
+
+
+def test_capture_keeps_the_head_and_the_tail() -> None:
+    cap = Capture(head=10, tail=10)
+    for i in range(100):
+        cap.add(f"{i:02d}\n".encode())
+    text = cap.text()
+    assert text.startswith("00\n01\n02\n") and text.endswith("98\n99\n")
+    assert cap.truncated and len(text) <= 20
+
+
+def test_strays_left_in_the_group_are_stopped_and_do_not_hang_the_run(tmp_path: Path) -> None:
+    # The "harness" exits at once but leaves a background child holding its stdout open.
+    pid_file = tmp_path / "bg.pid"
+    script = f"sleep 600 & echo $! > {pid_file}; echo started"
+    log = LogFile(tmp_path / "s.log")
+    res = run_process(["sh", "-c", script], cwd=tmp_path, kill_grace_s=2, log=log)
+    log.close()
+    assert res.exit_code == 0 and res.stdout == "started\n"
+    assert not group_members(res.pid or 0)
+    assert "left running in its group" in (tmp_path / "s.log").read_text()
+
+
+def test_stdin_data_and_stderr_prefix_in_the_log(tmp_path: Path) -> None:
+    code = "import sys; d = sys.stdin.read(); print(d.upper()); print('warn', file=sys.stderr)"
+    log = LogFile(tmp_path / "s.log")
+    res = run_process([sys.executable, "-c", code], cwd=tmp_path, stdin_data=b"hi", log=log)
+    log.close()
+    assert res.stdout == "HI\n" and res.stderr == "warn\n"
+    text = (tmp_path / "s.log").read_text()
+    assert "HI\n" in text and "[stderr] warn\n" in text
+
+
+def test_a_stop_request_before_the_deadline_interrupts(tmp_path: Path) -> None:
+    stop = StopFlag()
+    stop.request()
+    res = run_process(["sleep", "600"], cwd=tmp_path, stop=stop, kill_grace_s=2)
+    assert res.interrupted and not res.timed_out and res.signal is not None
+
+
+def test_a_missing_executable_or_directory_is_reported_not_raised(tmp_path: Path) -> None:
+    res = run_process(["no-such-program-xyz"], cwd=tmp_path)
+    assert not res.started and "executable not found" in (res.error or "")
+    res = run_process(["true"], cwd=tmp_path / "missing")
+    assert not res.started and "working directory" in (res.error or "")
