@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rota import journal
+from rota import journal, procs
 from rota.config import Config, HarnessConfig
 from rota.errors import (
     EXIT_BUSY,
@@ -131,47 +131,10 @@ class RunResult:
 # Processes that are gone
 
 
-def _boot_time() -> float | None:
-    try:
-        with open("/proc/stat", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("btime "):
-                    return float(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return None
-
-
-def process_start_time(pid: int) -> float | None:
-    """Epoch seconds when `pid` started (Linux /proc), or None."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            raw = fh.read().decode("ascii", "replace")
-        ticks = int(raw[raw.rfind(")") + 2 :].split()[19])
-        btime = _boot_time()
-        if btime is None:
-            return None
-        return btime + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 def pid_alive(pid: int | None, started_at: float | None = None) -> bool:
     """Is the process that recorded a session still there? A reused pid (a process that started
     after the session did) is not."""
-    if not pid or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # someone else's process: it exists
-    if started_at is not None:
-        st = process_start_time(pid)
-        if st is not None and st > started_at + 2.0:
-            return False
-    return True
+    return procs.alive(pid, not_after=started_at)
 
 
 def recover(

@@ -29,6 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_config_args(p)
     add_json_arg(p)
     p.add_argument("--limit", type=int, default=10, help="recent sessions to show (default 10)")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="every arm in every category (default: enabled arms, in the categories that have "
+        "observations, and the default category)",
+    )
     p.set_defaults(func=run)
 
 
@@ -75,6 +81,7 @@ def gather(args: argparse.Namespace) -> dict:
         "store": store_url,
         "workspace": workspace_id(config),
         "observation_weight": round(weight, 3),
+        "default_category": config.default_category,
         "posteriors": arms,
         "blocks": blocks,
         "quota": states,
@@ -95,6 +102,13 @@ def run(args: argparse.Namespace) -> int:
     print(
         paint("posteriors", "bold", colour) + f" (observation weight {data['observation_weight']})"
     )
+    seen = {p["category"] for p in data["posteriors"] if p["n"]}
+    shown = [
+        p
+        for p in data["posteriors"]
+        if args.all
+        or (p["enabled"] and (p["category"] in seen or p["category"] == data["default_category"]))
+    ]
     rows = [
         [
             p["category"],
@@ -104,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
             f"[{fmt(p['interval90'][0])}, {fmt(p['interval90'][1])}]",
             p["n"],
         ]
-        for p in data["posteriors"]
+        for p in shown
     ]
     print(
         table(["category", "arm", "tier", "mean", "90% interval", "n"], rows, indent="  ")

@@ -15,6 +15,7 @@ import sqlite3
 import time
 from collections.abc import Mapping
 
+from rota import procs
 from rota.store.base import (
     LEASE_SECONDS,
     POOL,
@@ -39,39 +40,9 @@ def advisory_key(kind: str, name: str, slot: int) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def proc_start(pid: int) -> int | None:
-    """The process's start time in clock ticks since boot (Linux), to tell a reused pid apart."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read().decode(errors="replace")
-    except OSError:
-        return None
-    # Field 2 (comm) may contain spaces and parentheses: split after its closing parenthesis.
-    fields = stat.rpartition(")")[2].split()
-    try:
-        return int(fields[19])  # field 22 overall; fields[0] is field 3 (state)
-    except (IndexError, ValueError):
-        return None
-
-
 def pid_alive(pid: int | None, start: int | None) -> bool:
     """Is this process (on this host) still running? Zombies and reused pids count as gone."""
-    if not pid or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # exists, owned by someone else
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            state = fh.read().decode(errors="replace").rpartition(")")[2].split()[0]
-        if state in ("Z", "X"):
-            return False
-    except (OSError, IndexError):
-        return True  # no /proc: trust kill(0)
-    return start is None or proc_start(pid) in (None, start)
+    return procs.alive(pid, ticks=start)
 
 
 def hostname() -> str:
@@ -201,7 +172,7 @@ class SQLiteFleet:
                             holder.machine,
                             hostname(),
                             holder.pid,
-                            proc_start(holder.pid),
+                            procs.start_ticks(holder.pid),
                             holder.workspace,
                             now,
                             now + lease_s,

@@ -113,21 +113,6 @@ def _insert(store: SQLStore, cur: Any, table: str, row: dict, *, returning: bool
     return None
 
 
-def _evidence(store: SQLStore, cur: Any) -> dict[tuple[str, str], Evidence]:
-    rows = store._all(cur, "SELECT category, arm, s, f, t, n, sum_r, sum_r2 FROM evidence")
-    return {
-        (r[0], r[1]): Evidence(
-            s=float(r[2]),
-            f=float(r[3]),
-            t=float(r[4]),
-            n=int(r[5]),
-            sum_r=float(r[6]),
-            sum_r2=float(r[7]),
-        )
-        for r in rows
-    }
-
-
 def merge_evidence(a: Evidence, b: Evidence, half_life_s: float) -> Evidence:
     """Two records of one (category, arm), as if all their observations had been made in one
     store: decay is multiplicative, so bringing both to the later time and adding is exact."""
@@ -154,7 +139,7 @@ def fingerprint(store: SQLStore, cur: Any) -> str:
         h.update(repr((int(r[0]), float(r[1]), r[2], r[3])).encode())
     for r in store._all(cur, "SELECT id, at, category FROM decisions ORDER BY id"):
         h.update(repr((int(r[0]), float(r[1]), r[2])).encode())
-    for key, ev in sorted(_evidence(store, cur).items()):
+    for key, ev in sorted(store.evidence_in(cur).items()):
         h.update(repr((key, ev.n, ev.t)).encode())
     return h.hexdigest()[:24]
 
@@ -187,7 +172,7 @@ def migrate(
             "blocks": _rows(src, scur, "blocks", tables["blocks"], " ORDER BY id"),
             "quota_cache": _rows(src, scur, "quota_cache", tables["quota_cache"]),
         }
-        src_ev = _evidence(src, scur)
+        src_ev = src.evidence_in(scur)
 
     notes: list[str] = []
     with dst._write() as cur:
@@ -208,7 +193,7 @@ def migrate(
                     "upgrade rota on the machine that created the target, then retry"
                 )
         preserve = before["decisions"] == 0 and before["sessions"] == 0
-        dst_ev = _evidence(dst, cur)
+        dst_ev = dst.evidence_in(cur)
 
         decision_ids: dict[int, int] = {}
         for row in src_rows["decisions"]:
@@ -296,7 +281,7 @@ def migrate(
             "evidence": len(expected),
         }
         bad = [f"{t}: {after[t]} rows, expected {n}" for t, n in want.items() if after[t] != n]
-        got_ev = _evidence(dst, cur)
+        got_ev = dst.evidence_in(cur)
         for key, ev in expected.items():
             if key not in got_ev or not _same(got_ev[key], ev):
                 bad.append(f"evidence {key[0]}/{key[1]}: {got_ev.get(key)} != {ev}")

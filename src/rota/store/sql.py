@@ -69,7 +69,11 @@ class SQLStore(Store):
     # -- evidence ---------------------------------------------------------------------------------
     def evidence(self) -> dict[tuple[str, str], Evidence]:
         with self._read() as cur:
-            rows = self._all(cur, "SELECT category, arm, s, f, t, n, sum_r, sum_r2 FROM evidence")
+            return self.evidence_in(cur)
+
+    def evidence_in(self, cur: Any) -> dict[tuple[str, str], Evidence]:
+        """Every evidence row, read through an open cursor (inside a caller's transaction)."""
+        rows = self._all(cur, "SELECT category, arm, s, f, t, n, sum_r, sum_r2 FROM evidence")
         return {
             (r[0], r[1]): Evidence(
                 s=float(r[2]),
