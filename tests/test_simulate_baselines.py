@@ -66,7 +66,9 @@ def test_static_follows_its_list_and_skips_exhausted_visible_pools() -> None:
     rec = run_policy(sc, rep, "static", 1)
     assert rec.wasted == 0  # capacity 2, one unit per session: the probe says when it is full
     st = Static(sc)
-    obs = Observation(0, 0.0, "code", ("a:good", "b:ok", "c:capped"), (PoolView("cap", 1.0, 10.0, 300, False),))
+    obs = Observation(
+        0, 0.0, "code", ("a:good", "b:ok", "c:capped"), (PoolView("cap", 1.0, 10.0, 300, False),)
+    )
     assert st.choose(obs) == "b:ok"
     assert st.choose(Observation(0, 0.0, "triage", obs.arms, ())) == "a:good"
     st.learn(obs, Outcome("a:good", True, 0.0, 100.0))  # a limit hit with a reset time

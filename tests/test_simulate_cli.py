@@ -81,7 +81,15 @@ def test_json_is_keyed_by_policy_and_deterministic(scenario: Path) -> None:
     a = rota(str(scenario), "--json", "--jobs", "1")
     assert a.returncode == 0, a.stderr
     data = json.loads(a.stdout)
-    assert set(data["policies"]) == {"oracle", "static", "random", "epsilon-greedy", "ucb1", "ts", "rota"}
+    assert set(data["policies"]) == {
+        "oracle",
+        "static",
+        "random",
+        "epsilon-greedy",
+        "ucb1",
+        "ts",
+        "rota",
+    }
     assert data["replicates"] == 4 and data["seed"] == 5
     o = data["policies"]["oracle"]
     assert o["pct_of_oracle"] == 100.0 and o["wasted"] == 0

@@ -52,7 +52,7 @@ visible = false
 """
 
 
-def scenario():  # noqa: ANN201
+def scenario():
     return parse_scenario(tomllib.loads(SC), path="sc.toml")
 
 
@@ -88,6 +88,7 @@ def test_adapter_decides_with_rota_policy_select() -> None:
             quota_states=pol.quota_states(obs),
             blocks=list(pol.blocks),
             arms=obs.arms,
+            history=list(pol.history),
         )
         arm = pol.choose(obs)
         assert isinstance(pol.last_decision, policy.Decision)
@@ -106,7 +107,11 @@ def test_visible_pools_become_quota_states_and_hits_become_blocks() -> None:
     pol = RotaPolicy(sc, random.Random(1))
     obs = world.observe(0)
     (st,) = pol.quota_states(obs)
-    assert isinstance(st, QuotaState) and (st.scope_kind, st.scope, st.available) == ("pool", "claude-5h", True)
+    assert isinstance(st, QuotaState) and (st.scope_kind, st.scope, st.available) == (
+        "pool",
+        "claude-5h",
+        True,
+    )
     pol.learn(obs, Outcome("gptme:glm-5", True, 0.0, obs.now + 3600))
     assert pol.blocks and all(b.until == obs.now + 3600 for b in pol.blocks)
     assert not pol.evidence  # a limit hit is not a grade

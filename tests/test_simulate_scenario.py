@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SHARED
 from rota.errors import ConfigError
 from rota.simulate.scenario import load_scenario, parse_scenario
-
-from conftest import SHARED
 
 SCENARIOS = SHARED / "scenarios"
 
@@ -53,7 +52,14 @@ def test_defaults_and_normalised_shares() -> None:
     sc = parse_scenario(tomllib.loads(SMALL))
     assert sc.categories == {"code": 0.75, "triage": 0.25}
     a = sc.arms[0]
-    assert (a.harness, a.model, a.units, a.spread, a.start, a.cost) == ("claude-code", "opus", 1, 6, 0, 1)
+    assert (a.harness, a.model, a.units, a.spread, a.start, a.cost) == (
+        "claude-code",
+        "opus",
+        1,
+        6,
+        0,
+        1,
+    )
     assert sc.replicates == 30 and sc.interval_minutes == 30
     assert sc.static_order("code") == ("claude-code:opus",)
 
@@ -63,8 +69,16 @@ def test_defaults_and_normalised_shares() -> None:
     [
         ("form = 3\n", "arms[0].form", "unknown key"),
         ('[[quotas]]\npool = "p"\nwindow_minutes = 60\ncapacity = 2\n', "quotas[0]", "harnesses"),
-        ('[[quotas]]\npool = "p"\nharnesses = ["nope"]\nwindow_minutes = 60\ncapacity = 2\n', "quotas[0].harnesses[0]", "nope"),
-        ('[[events]]\nat = 5\narm = "x:y"\nunavailable_for_minutes = 5\n', "events[0].arm", "unknown arm"),
+        (
+            '[[quotas]]\npool = "p"\nharnesses = ["nope"]\nwindow_minutes = 60\ncapacity = 2\n',
+            "quotas[0].harnesses[0]",
+            "nope",
+        ),
+        (
+            '[[events]]\nat = 5\narm = "x:y"\nunavailable_for_minutes = 5\n',
+            "events[0].arm",
+            "unknown arm",
+        ),
         ('[[events]]\nat = 5\narm = "claude-code:opus"\n', "events[0]", "unavailable_for_minutes"),
         ('[static]\ncode = ["claude-code:sonet"]\n', "static.code[0]", "unknown arm"),
         ('[static]\ncod = ["claude-code:opus"]\n', "static.cod", "unknown category"),
@@ -73,8 +87,10 @@ def test_defaults_and_normalised_shares() -> None:
 def test_errors_name_the_key(extra: str, key: str, words: str) -> None:
     import tomllib
 
-    text = SMALL + extra if not extra.startswith("form") else SMALL.replace(
-        "[arms.reward]", "form = 3\n[arms.reward]"
+    text = (
+        SMALL + extra
+        if not extra.startswith("form")
+        else SMALL.replace("[arms.reward]", "form = 3\n[arms.reward]")
     )
     with pytest.raises(ConfigError) as err:
         parse_scenario(tomllib.loads(text), path="x.toml")

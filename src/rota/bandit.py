@@ -66,8 +66,17 @@ class Posterior:
         half = z * math.sqrt(var)
         return max(0.0, self.mean - half), min(1.0, self.mean + half)
 
-    def sample(self, rng: random.Random) -> float:
-        return rng.betavariate(self.alpha, self.beta)
+    def sample(self, rng: random.Random, exploration: float = 1.0) -> float:
+        """A Thompson draw; `exploration` scales its spread around the mean (1 = plain TS).
+
+        Below 1 the draw is greedier: calibrated TS keeps trying arms that are a few points worse
+        for hundreds of sessions, which costs more than it teaches over a quota-bound horizon.
+        """
+        x = rng.betavariate(self.alpha, self.beta)
+        if exploration == 1.0:
+            return x
+        m = self.mean
+        return m + exploration * (x - m)
 
 
 _Z = {0.80: 1.2816, 0.90: 1.6449, 0.95: 1.9600}
@@ -185,6 +194,81 @@ def posterior(
         beta=max(beta, 1e-6),
         n=category.n if category else 0,
         effective=cs + cf,
+    )
+
+
+CHANGE_Z = 4.0  # how far (in standard errors) recent grades must sit from the rest to be a change
+CHANGE_MIN = 6.0  # effective observations needed on each side of a change
+CHANGE_KEEP = 0.0  # share of the evidence from before a detected change that still counts
+
+
+def change_start(
+    points: list[tuple[float, float]],
+    pre_mass: float,
+    pre_residual: float,
+    noise_var: float,
+    *,
+    z: float = CHANGE_Z,
+    min_side: float = CHANGE_MIN,
+) -> int | None:
+    """Where an arm's latest shift in grades starts (an index into `points`), or None.
+
+    points: the arm's recent graded observations, oldest first, as (weight, residual): what the
+    observation still counts after decay, and its reward minus the arm's posterior mean in that
+    observation's category. pre_mass/pre_residual: the evidence from before `points`, as one block.
+    The split with the largest difference of weighted mean residuals wins, if that difference is at
+    least `z` standard errors. A regression then costs a handful of sessions, not weeks of decay;
+    and since the split only grows clearer as the new level goes on, there is no snapping back.
+    """
+    if noise_var <= 0 or len(points) < min_side:
+        return None
+    total_w = pre_mass + sum(w for w, _ in points)
+    total_wr = pre_mass * pre_residual + sum(w * r for w, r in points)
+    cw, cwr = pre_mass, pre_mass * pre_residual
+    best: int | None = None
+    best_z = z
+    for j, (w, r) in enumerate(points):
+        if j:
+            pw, pr = points[j - 1]
+            cw += pw
+            cwr += pw * pr
+        after_w = total_w - cw
+        if after_w < min_side:
+            break
+        if cw < min_side:
+            continue
+        diff = (total_wr - cwr) / after_w - cwr / cw
+        zz = abs(diff) / math.sqrt(noise_var * (1.0 / after_w + 1.0 / cw))
+        if zz > best_z:
+            best, best_z = j, zz
+    return best
+
+
+def since_change(
+    ev: Evidence,
+    after: list[tuple[float, float]],
+    now: float,
+    half_life_s: float,
+    keep: float = CHANGE_KEEP,
+) -> Evidence:
+    """The row as if only the observations after a change counted (plus `keep` of the rest).
+
+    after: (reward, observed_at) of the row's observations since the change. The rest is the row
+    minus those, exactly, as retract() would remove them.
+    """
+    s, f = ev.decayed(now, half_life_s)
+    ps = pf = 0.0
+    for r, at in after:
+        k = decay_factor(now - at, half_life_s)
+        ps += clip01(r) * k
+        pf += (1.0 - clip01(r)) * k
+    return Evidence(
+        s=ps + keep * max(0.0, s - ps),
+        f=pf + keep * max(0.0, f - pf),
+        t=now,
+        n=ev.n,
+        sum_r=ev.sum_r,
+        sum_r2=ev.sum_r2,
     )
 
 

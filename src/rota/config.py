@@ -34,12 +34,13 @@ DEFAULT_PROMPT = (
 @record
 class BanditSettings:
     half_life_days: float = 14.0  # per-arm decay of evidence by wall time
-    pooling_strength: float = 6.0  # pseudo-observations a category borrows from the arm overall
+    pooling_strength: float = 1.0  # pseudo-observations a category borrows from the arm overall
     observation_weight: float | None = None  # None = "auto": calibrated from recorded grade noise
     cost_weight: float = 0.02  # score penalty per unit of cost relative to the dearest arm
-    prior_strength: float = 3.0  # pseudo-observations behind the tier prior
-    explore_min_trials: int = 1  # arms with fewer (decayed) observations are tried first
+    prior_strength: float = 1.0  # pseudo-observations behind the tier prior
+    explore_min_trials: int = 3  # arms with fewer (decayed) observations are tried first
     near_tie: float = 0.02  # "prefer cheapest" window on the score
+    exploration: float = 0.5  # spread of Thompson draws around the mean (1 = plain TS; lower = greedier)
 
 
 @record
@@ -49,8 +50,8 @@ class PacingSettings:
         6.0  # a window resetting sooner than this may be use-it-or-lose-it
     )
     use_it_min_headroom: float = 0.4  # ...when at least this fraction is unused
-    bonus: float = 0.05  # added to the score of such an arm
-    ahead_penalty: float = 0.05  # subtracted when use runs ahead of an even pace to the reset
+    bonus: float = 0.02  # added to the score of such an arm
+    ahead_penalty: float = 0.15  # subtracted when use runs ahead of an even pace to the reset
 
 
 @record
@@ -403,6 +404,7 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
         prior_strength=b.number("prior_strength", d.prior_strength, minimum=0.1),
         explore_min_trials=b.integer("explore_min_trials", d.explore_min_trials, minimum=0),
         near_tie=b.number("near_tie", d.near_tie, minimum=0),
+        exploration=b.number("exploration", d.exploration, minimum=0),
     )
     b.finish()
 

@@ -158,6 +158,71 @@ def arm_posterior(
     )
 
 
+def changed_evidence(
+    config: Config,
+    evidence: Mapping[tuple[str, str], bandit.Evidence],
+    history: Sequence[Use],
+    now: float,
+    weight: float,
+) -> dict[tuple[str, str], bandit.Evidence]:
+    """Rows of arms whose recent grades shifted (bandit.change_start), rebuilt from after the shift.
+
+    Evidence decays by time only (exact and order-free in the store); a regression or a silent
+    model upgrade shows up here, in the recent sessions, long before decay would forget the past.
+    """
+    half_life_s = config.bandit.half_life_days * DAY
+    by_arm: dict[str, list[tuple[float, str, float]]] = {}
+    for u in history:
+        if u.reward is None or u.limited or not u.category or u.arm not in config.arms:
+            continue
+        at = u.graded_at if u.graded_at is not None else u.at
+        if at <= now:
+            by_arm.setdefault(u.arm, []).append((at, u.category, bandit.clip01(u.reward)))
+    out: dict[tuple[str, str], bandit.Evidence] = {}
+    for name, obs in by_arm.items():
+        if len(obs) < bandit.CHANGE_MIN:
+            continue
+        obs.sort()
+        arm = config.arms[name]
+        means: dict[str, float] = {}
+
+        def mean(cat: str, arm: ArmConfig = arm) -> float:
+            if cat not in means:
+                means[cat] = arm_posterior(config, evidence, cat, arm, now, weight).mean
+            return means[cat]
+
+        points: list[tuple[float, float]] = []
+        in_history: dict[str, list[float]] = {}
+        for at, cat, r in obs:
+            k = bandit.decay_factor(now - at, half_life_s)
+            points.append((k, r - mean(cat)))
+            acc = in_history.setdefault(cat, [0.0, 0.0])
+            acc[0] += r * k
+            acc[1] += (1.0 - r) * k
+        # What the rows hold from before the history, as one block of residuals.
+        rows = [key for key in evidence if key[1] == name and key[0] != bandit.OVERALL]
+        pre_mass = pre_wr = 0.0
+        for key in rows:
+            s, f = evidence[key].decayed(now, half_life_s)
+            hs, hf = in_history.get(key[0], (0.0, 0.0))
+            ps, pf = max(0.0, s - hs), max(0.0, f - hf)
+            if ps + pf > 1e-9:
+                pre_mass += ps + pf
+                pre_wr += (ps + pf) * (ps / (ps + pf) - mean(key[0]))
+        m = sum(r for _, _, r in obs) / len(obs)
+        noise_var = max(m * (1.0 - m), 0.01) / weight
+        j = bandit.change_start(points, pre_mass, pre_wr / pre_mass if pre_mass else 0.0, noise_var)
+        if j is None:
+            continue
+        after = obs[j:]
+        for key in [*rows, (bandit.OVERALL, name)]:
+            if key not in evidence:
+                continue
+            mine = [(r, at) for at, cat, r in after if key[0] in (bandit.OVERALL, cat)]
+            out[key] = bandit.since_change(evidence[key], mine, now, half_life_s)
+    return out
+
+
 def rule_for(config: Config, category: str) -> Rule | None:
     return config.rules.get(category) or config.rules.get("default")
 
@@ -187,9 +252,14 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
     rule = rule_for(cfg, inputs.category)
     allowed = set(inputs.arms) if inputs.arms is not None else None
     states: Sequence[QuotaState] = inputs.quota_states
+    evidence = inputs.evidence
+    changed: dict[tuple[str, str], bandit.Evidence] = {}
     if inputs.history:
         scopes_by_arm = {a: cfg.arm_scopes(a) for a in cfg.arms}
         states = [*states, *learned_states(scopes_by_arm, inputs.history, states, now)]
+        changed = changed_evidence(cfg, evidence, inputs.history, now, weight)
+        if changed:
+            evidence = {**evidence, **changed}
 
     candidates: list[Candidate] = []
     for arm in cfg.arms.values():
@@ -197,13 +267,15 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
             continue
         c = Candidate(arm.arm, arm.harness, arm.model, arm.tier, arm.cost)
         candidates.append(c)
-        post = arm_posterior(cfg, inputs.evidence, inputs.category, arm, now, weight)
+        post = arm_posterior(cfg, evidence, inputs.category, arm, now, weight)
+        if (bandit.OVERALL, arm.arm) in changed:
+            c.notes.append("recent grades shifted: evidence from before the shift set aside")
         c.mean = post.mean
         c.low, c.high = post.interval(0.90)
         c.n = post.n
         # The sample is drawn for every arm, eligible or not, so that a seed gives the same
         # draws whatever the quota situation: reproducible and easy to explain.
-        c.sample = post.sample(rng)
+        c.sample = post.sample(rng, settings.exploration)
 
         if not arm.enabled or not cfg.harnesses[arm.harness].enabled:
             c.eligible, c.reason = False, "disabled in config"
@@ -253,7 +325,7 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
             if delta:
                 score += delta
                 c.notes.append(note)
-        overall = inputs.evidence.get((bandit.OVERALL, arm.arm))
+        overall = evidence.get((bandit.OVERALL, arm.arm))
         tried = overall.decayed(now, half_life_s) if overall else (0.0, 0.0)
         if sum(tried) < settings.explore_min_trials:
             # Deliberate, bounded exploration: an arm with (almost) no record is tried first, until it

@@ -168,41 +168,59 @@ def block_after_limit(
 
 
 # ---------------------------------------------------------------------------------------------
-# What a limit hit blocks, and what rota learns from its own hits where no probe can see.
-
-
-def limit_scopes(
-    scopes: ArmScopes, hit_scope_kind: str, hit_scope: str, *, reset_known: bool
-) -> list[tuple[str, str]]:
-    """The (scope_kind, scope) pairs that a limit hit on `scopes.arm` blocks.
-
-    A harness-wide hit that gives a reset time, on an arm that configured pools cover, blocks
-    those pools: the pool is what ran out, and it may span harnesses (one plan behind codex and
-    gptme) or leave out other models of the harness. Otherwise the hit blocks what it names (an arm
-    for a per-model limit; the harness for an outage that gives no reset time).
-    """
-    if hit_scope_kind == "harness" and reset_known and scopes.pools:
-        return [("pool", p) for p in scopes.pools]
-    return [(hit_scope_kind, hit_scope or scopes.harness)]
+# What rota learns from its own limit hits, where no probe can see.
 
 
 @record
 class Use:
-    """One session on the record, as quota learning sees it."""
+    """One session on the record, as quota learning (and change detection) sees it."""
 
     arm: str  # the arm that ran (or was refused)
     at: float  # when it started, epoch seconds
     limited: bool = False  # it stopped on a limit
     resets_at: float | None = None  # the reset time the limit gave
+    blocked: tuple[str, ...] = ()  # "kind:scope" pairs the hit blocked (detail["limit"]["scopes"])
     utilization: Mapping[str, float] | None = None  # probed pool -> used fraction before it ran
+    category: str = ""
+    reward: float | None = None  # the grade, when graded
+    graded_at: float | None = None  # the observation time the posterior update used
 
 
 LEARN_LOOKBACK_S = 14 * 86400.0  # hits older than this teach nothing: limits change
 RESET_TOLERANCE_S = 120.0  # reset times parsed from messages are rounded
 LEARN_FROM_HITS = 3  # the capacity is the smallest of the last few hits' counts
-FIT_MIN_UTILIZATION = (
-    0.5  # below this, a refusal is not about the arm being too big for what is left
-)
+FIT_MIN_UTILIZATION = 0.5  # below this, a refusal is not about the arm being too big for what is left
+_LIMITED = "rate_limited"
+_NOT_RUN = ("running", "abandoned", "interrupted")
+
+
+def uses_from_sessions(records: Iterable[object]) -> list[Use]:
+    """Use records from store SessionRecords (duck-typed: no store import on the select path)."""
+    out: list[Use] = []
+    for r in records:
+        status = getattr(r, "status", "")
+        if status in _NOT_RUN:
+            continue
+        detail = getattr(r, "detail", None) or {}
+        limit = detail.get("limit") if isinstance(detail, Mapping) else None
+        limit = limit if isinstance(limit, Mapping) else {}
+        resets = limit.get("resets_at")
+        util = detail.get("utilization") if isinstance(detail, Mapping) else None
+        arm = getattr(r, "arm_ran", None) or getattr(r, "arm", "")
+        out.append(
+            Use(
+                arm=str(arm),
+                at=float(getattr(r, "started_at", 0.0) or 0.0),
+                limited=status == _LIMITED,
+                resets_at=float(resets) if isinstance(resets, (int, float)) else None,
+                blocked=tuple(str(x) for x in limit.get("scopes", ()) or ()),
+                utilization=util if isinstance(util, Mapping) else None,
+                category=str(getattr(r, "category", "") or ""),
+                reward=getattr(r, "reward", None),
+                graded_at=getattr(r, "graded_at", None),
+            )
+        )
+    return out
 
 
 def window_length(resets: Iterable[float]) -> float | None:
@@ -227,6 +245,63 @@ def window_length(resets: Iterable[float]) -> float | None:
     return w
 
 
+# Quota windows seen in the wild, for limits that never say when they reset (minutes).
+CANDIDATE_WINDOWS_MIN = (60, 120, 180, 240, 300, 360, 480, 720, 1440, 10080)
+MIN_RECOVERIES = 3  # recoveries that must agree before a reset time is inferred
+
+
+def recoveries(uses: Sequence[Use]) -> list[tuple[float, float]]:
+    """(last refusal, first success) around each run of limit hits that gave no reset time."""
+    out: list[tuple[float, float]] = []
+    last_fail: float | None = None
+    for u in uses:
+        if u.limited and u.resets_at is None:
+            last_fail = u.at
+        elif not u.limited and last_fail is not None:
+            out.append((last_fail, u.at))
+            last_fail = None
+    return out
+
+
+def infer_resets(episodes: Sequence[tuple[float, float]]) -> tuple[float, float] | None:
+    """(window, one reset time) for a limit that never says when it resets, or None.
+
+    Each recovery brackets a reset: after the last refusal, by the first success. The longest
+    usual window length for which every bracket contains a reset of one fixed schedule wins (a
+    daily quota also fits a 12-hour schedule; a 48-hour one would not fit consecutive days). The
+    reset is put at the end of the common part: by then every bracket agrees it has happened.
+    """
+    if len(episodes) < MIN_RECOVERIES:
+        return None
+    for minutes in sorted(CANDIDATE_WINDOWS_MIN, reverse=True):
+        w = minutes * 60.0
+        arcs = [(lo % w, hi - lo) for lo, hi in episodes if hi - lo < w / 2]
+        if len(arcs) < MIN_RECOVERIES:
+            continue
+        # The common part starts at one bracket's start, inside every bracket.
+        for start, _ in arcs:
+            if all((start - a) % w <= n for a, n in arcs):
+                end = min((a + n - start) % w for a, n in arcs)
+                return w, start + end
+    return None
+
+
+def _next_reset(at: float, w: float, phase: float) -> float:
+    return phase + (math.floor((at - phase) / w) + 1) * w
+
+
+def _hit_keys(u: Use, scopes: Mapping[str, ArmScopes]) -> list[tuple[str, str]]:
+    """What a hit ran out of: the pools it blocked (the user declared them), else what it blocked."""
+    blocked = [tuple(b.split(":", 1)) for b in u.blocked if ":" in b]
+    pools = [(k, s) for k, s in blocked if k == "pool"]
+    if pools or blocked:
+        return pools or blocked  # type: ignore[return-value]
+    sc = scopes.get(u.arm)
+    if sc is None:
+        return []
+    return [("pool", p) for p in sc.pools] or [("harness", sc.harness)]
+
+
 def learned_states(
     scopes: Mapping[str, ArmScopes],
     uses: Sequence[Use],
@@ -237,10 +312,10 @@ def learned_states(
 ) -> list[QuotaState]:
     """Exhaustion that rota predicts from its own limit hits (source "learned").
 
-    - A pool no probe reports (or a harness with no pool configured): from earlier hits with a
-      reset time, learn the window length and how many sessions the window allowed before it
-      refused one; once this window has had as many, the pool is exhausted until its reset. One
-      hit is wasted while learning, then none, instead of one per window.
+    - What a hit ran out of, when no probe reports it: from earlier hits with a reset time, learn
+      the window length and how many sessions a window allowed before it refused one; once the
+      current window has had as many, it is exhausted until its reset. One session is wasted while
+      learning, then none, instead of one per window.
     - A probed pool that refused an arm while it still had room (the arm needs more than was
       left): that arm is exhausted whenever the pool is at least as used again.
     scopes: every configured arm -> its ArmScopes. uses: recent sessions, any order.
@@ -248,63 +323,113 @@ def learned_states(
     recent = sorted(
         (u for u in uses if now - u.at <= lookback_s and u.at <= now), key=lambda u: u.at
     )
-    if not recent:
+    if not any(u.limited for u in recent):
         return []
     probed = {
         (s.scope_kind, s.scope)
         for s in states
         if s.source != "learned" and (s.utilization is not None or s.available is not None)
     }
-    groups: dict[tuple[str, str], set[str]] = {}
-    unprobed_arms: set[str] = set()  # arms a limit no probe reports may also stop
-    for arm, sc in scopes.items():
-        keys = [("pool", p) for p in sc.pools] or [("harness", sc.harness)]
-        for key in keys:
-            groups.setdefault(key, set()).add(arm)
-            if key not in probed:
-                unprobed_arms.add(arm)
+    hits_by_key: dict[tuple[str, str], list[Use]] = {}
+    silent: dict[tuple[str, str], list[Use]] = {}  # hits that gave no reset time
+    for u in recent:
+        if u.limited:
+            for key in _hit_keys(u, scopes):
+                if key not in probed:
+                    (hits_by_key if u.resets_at is not None else silent).setdefault(key, []).append(u)
 
     out: list[QuotaState] = []
-    for (kind, scope), members in groups.items():
-        if (kind, scope) in probed:
+    # A limit that never says when it resets: infer its schedule from its recoveries, then learn
+    # it like one that does. Its own backoff blocks are short, so say until when it is out.
+    for key, quiet in silent.items():
+        if key in hits_by_key:
             continue
-        mine = [u for u in recent if u.arm in members]
-        hits = [u for u in mine if u.limited and u.resets_at is not None]
-        w = window_length(u.resets_at for u in hits)  # type: ignore[misc]
-        if w is None:
+        members = {a for a, sc in scopes.items() if sc.covers(*key)}
+        found = infer_resets(recoveries([u for u in recent if u.arm in members]))
+        if found is None:
             continue
-        ran = [u.at for u in mine if not u.limited]
-        caps: list[int] = []
-        for h in hits:
-            start = h.resets_at - w  # type: ignore[operator]
-            c = sum(1 for t in ran if start <= t < h.at)
-            if c >= 1:  # a hit on the window's first session says nothing about its size
-                caps.append(c)
-        if not caps:
-            continue
-        cap = min(caps[-LEARN_FROM_HITS:])
-        anchor = max(h.resets_at for h in hits)  # type: ignore[type-var]
-        if now < anchor:
-            continue  # still in the window that refused: its block covers it
-        start = anchor + math.floor((now - anchor) / w) * w
-        used = sum(1 for t in ran if start <= t < now)
-        if used >= cap:
+        w, phase = found
+        hits_by_key[key] = [h._replace(resets_at=_next_reset(h.at, w, phase)) for h in quiet]
+        last = max(h.at for h in quiet)
+        served = any(u.at > last and not u.limited and u.arm in members for u in recent)
+        reset = _next_reset(last, w, phase)
+        if not served and reset > now:
             out.append(
                 QuotaState(
-                    scope_kind=kind,
-                    scope=scope,
+                    scope_kind=key[0],
+                    scope=key[1],
                     window="learned",
                     available=False,
-                    resets_at=start + w,
+                    utilization=1.0,
+                    resets_at=reset,
                     source="learned",
-                    reason=f"{used} sessions this window; it refused one after {cap} before",
+                    reason="refused; it has reset on this schedule before (learnt, no reset given)",
                     window_minutes=w / 60.0,
                     observed_at=now,
                 )
             )
 
-    # Arms too big for what a probed pool has left. Only when no unseen limit covers the arm (the
-    # hit may have been that one's) and the pool was well used (else the arm cannot be too big).
+    for (kind, scope), hits in hits_by_key.items():
+        w = window_length(h.resets_at for h in hits)  # type: ignore[misc]
+        if w is None:
+            continue
+        members = {a for a, sc in scopes.items() if sc.covers(kind, scope)}
+        ran = [u.at for u in recent if not u.limited and u.arm in members]
+        # Per arm that was refused: how many sessions its window had already run. Arms differ in
+        # size (opus uses more of a Claude window than sonnet), so one count for the pool would
+        # either waste the window's end or keep hitting it.
+        counts: dict[str, list[int]] = {}
+        for h in hits:
+            start = h.resets_at - w  # type: ignore[operator]
+            c = sum(1 for t in ran if start <= t < h.at)
+            if c >= 1:  # a hit on the window's first session says nothing about its size
+                counts.setdefault(h.arm, []).append(c)
+        caps = {a: min(cs[-LEARN_FROM_HITS:]) for a, cs in counts.items() if a in members}
+        if not caps:
+            continue
+        anchor = max(h.resets_at for h in hits)  # type: ignore[type-var]
+        if now < anchor:
+            continue  # still in the window that refused: its block covers it
+        start = anchor + math.floor((now - anchor) / w) * w
+        used = sum(1 for t in ran if start <= t < now)
+        biggest = max(caps.values())
+        # How used the window is (so that pacing sees it as it sees a probed pool) ...
+        out.append(
+            QuotaState(
+                scope_kind=kind,
+                scope=scope,
+                window="learned",
+                available=True if used < biggest else None,
+                utilization=min(1.0, used / biggest),
+                resets_at=start + w,
+                source="learned",
+                reason=f"{used} of about {biggest} sessions this window (learnt from its limit hits)",
+                window_minutes=w / 60.0,
+                observed_at=now,
+            )
+        )
+        # ... and the arms it will refuse now.
+        for arm, cap in caps.items():
+            if used >= cap:
+                out.append(
+                    QuotaState(
+                        scope_kind="arm",
+                        scope=arm,
+                        window="learned",
+                        available=False,
+                        utilization=min(1.0, used / biggest),
+                        resets_at=start + w,
+                        source="learned",
+                        reason=f"{kind} {scope}: {used} sessions this window; it refused "
+                        f"{arm} after {cap} before",
+                        window_minutes=w / 60.0,
+                        observed_at=now,
+                    )
+                )
+
+    # Arms too big for what a probed pool has left. Only when every pool covering the arm is probed
+    # (else the hit may have been an unseen one's) and the pool was well used (else the arm
+    # cannot be too big for what was left).
     current = {
         s.scope: s
         for s in states
@@ -318,9 +443,10 @@ def learned_states(
     for u in recent:
         if not (u.limited and u.resets_at is not None and u.utilization and u.arm in scopes):
             continue
-        if u.arm in unprobed_arms:
+        pools = scopes[u.arm].pools
+        if any(p not in current for p in pools):
             continue
-        cover = [(p, x) for p, x in u.utilization.items() if p in scopes[u.arm].pools]
+        cover = [(p, x) for p, x in u.utilization.items() if p in pools]
         if not cover:
             continue
         pool, x = max(cover, key=lambda px: px[1])

@@ -34,6 +34,8 @@ class RunRecord:
     picks: dict[str, int] = field(default_factory=dict)
     # new arm -> [slots since it appeared where it was the best mean, of which the policy picked it]
     new_arm: dict[str, list[int]] = field(default_factory=dict)
+    # new arm -> how many of its best slots passed before the policy picked it in 5 of the last 10
+    adopted_after: dict[str, int] = field(default_factory=dict)
 
     @property
     def wasted(self) -> int:
@@ -98,6 +100,7 @@ class PolicySummary:
     idle: Stat
     events: list[dict[str, object]]
     new_arms: dict[str, Stat]
+    adoption: dict[str, Stat]  # best slots until adopted (ADOPT_OF of the last ADOPT_IN picked)
     cumulative: list[float]  # mean cumulative reward by slot (for plots)
 
 
@@ -122,14 +125,18 @@ def summarise(
                     "event": label,
                     "slots": end - at,
                     "reward": Stat.of(got),
-                    "pct_of_oracle": Stat.of([100 * _ratio(g, b) for g, b in zip(got, best)]),
+                    "pct_of_oracle": Stat.of(
+                        [100 * _ratio(g, b) for g, b in zip(got, best, strict=True)]
+                    ),
                 }
             )
         new_arms: dict[str, Stat] = {}
+        adoption: dict[str, Stat] = {}
         for arm in recs[0].new_arm:
             new_arms[arm] = Stat.of(
                 [100 * _ratio(rec.new_arm[arm][1], rec.new_arm[arm][0]) for rec in recs]
             )
+            adoption[arm] = Stat.of([rec.adopted_after[arm] for rec in recs])
         cum = [0.0] * slots
         for rec in recs:
             acc = 0.0
@@ -141,7 +148,7 @@ def summarise(
             policy=name,
             reward_per_slot=Stat.of([rec.total / slots for rec in recs]),
             pct_of_oracle=Stat.of(
-                [100 * _ratio(rec.total, o.total) for rec, o in zip(recs, oracle)]
+                [100 * _ratio(rec.total, o.total) for rec, o in zip(recs, oracle, strict=True)]
             ),
             wasted=Stat.of([rec.wasted for rec in recs]),
             wasted_visible=Stat.of([rec.wasted_visible for rec in recs]),
@@ -154,6 +161,7 @@ def summarise(
             idle=Stat.of([rec.idle for rec in recs]),
             events=events,
             new_arms=new_arms,
+            adoption=adoption,
             cumulative=cum,
         )
     return out

@@ -36,7 +36,7 @@ def plot(results: Sequence[ScenarioResult], out: str | os.PathLike[str]) -> Path
 
     n = len(results)
     fig, axes = plt.subplots(n, 1, figsize=(9, 4.2 * n), squeeze=False)
-    for ax, r in zip((a[0] for a in axes), results):
+    for ax, r in zip((a[0] for a in axes), results, strict=True):
         for name, s in r.summaries.items():
             style = "--" if name == "oracle" else "-"
             width = 2.2 if name == "rota" else 1.2

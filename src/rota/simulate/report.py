@@ -52,6 +52,7 @@ def policy_json(s: PolicySummary) -> dict[str, object]:
     for arm, st in s.new_arms.items():
         d: dict[str, object] = {}
         _flat(d, "picked_when_best_pct", st, 2)
+        _flat(d, "adopted_after_best_slots", s.adoption[arm], 1)
         out["new_arms"][arm] = d  # type: ignore[index]
     return out
 
@@ -122,8 +123,14 @@ def render_table(r: ScenarioResult) -> str:
             lines.append(f"  {e['event']}")
     if first is not None and first.new_arms:
         lines.append("")
-        lines.append("new arms: % of the slots where the new arm was the best mean that picked it")
+        lines.append(
+            "new arms: % of the slots where it was the best mean that picked it; "
+            "its best slots until picked in 5 of 10"
+        )
         for name, s in r.summaries.items():
-            cells = ", ".join(f"{arm} {st.mean:.0f}%" for arm, st in s.new_arms.items())
+            cells = ", ".join(
+                f"{arm} {st.mean:.0f}%, adopted after {s.adoption[arm].mean:.0f}"
+                for arm, st in s.new_arms.items()
+            )
             lines.append(f"{name:<16}{cells}")
     return "\n".join(lines)

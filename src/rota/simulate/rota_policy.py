@@ -85,6 +85,7 @@ class RotaPolicy(Policy):
         self.history: list[quota.Use] = []  # the sessions table, as quota learning reads it
         self.lookback_s = quota.LEARN_LOOKBACK_S
         self._probed: dict[str, float] = {}
+        self._profiles: dict[str, object] = {}
 
     # -- what a probe reports ------------------------------------------------------------------
     def quota_states(self, obs: Observation) -> list[quota.QuotaState]:
@@ -124,44 +125,55 @@ class RotaPolicy(Policy):
         return decision.arm
 
     # -- what `rota run` does after the session ------------------------------------------------
+    def latest_block(self, scope_kind: str, scope: str) -> quota.Block | None:
+        """The store method rota.runner.limit_blocks asks for the previous block on a scope."""
+        for b in reversed(self.block_history):
+            if b.scope_kind == scope_kind and b.scope == scope:
+                return b
+        return None
+
+    def limit_hit(self, harness: str, resets_at: float | None) -> LimitHit:
+        """The LimitHit the harness's own profile reports (per arm for multi-provider CLIs)."""
+        prof = self._profiles.get(harness)
+        if prof is None:
+            from rota.harnesses.registry import profile_for
+
+            prof = self._profiles[harness] = profile_for(harness, self.config.harnesses[harness])
+        per_arm = bool(getattr(prof, "scope_arm", False))
+        return LimitHit(
+            message="usage limit reached",
+            resets_at=resets_at,
+            scope_kind="arm" if per_arm else "harness",
+            scope="" if per_arm else harness,
+        )
+
     def learn(self, obs: Observation, outcome: Outcome) -> None:
+        from rota.runner import limit_blocks
+
         arm = self.config.arms[outcome.arm]
-        scopes = self.config.arm_scopes(arm.arm)
+        pools = self.config.arm_scopes(arm.arm).pools
+        blocked: tuple[str, ...] = ()
+        if outcome.wasted:
+            hit = self.limit_hit(arm.harness, outcome.resets_at)
+            blocks, scopes = limit_blocks(self, self.config, hit, arm.arm, obs.now)  # type: ignore[arg-type]
+            self.blocks.extend(blocks)
+            self.block_history.extend(blocks)
+            blocked = tuple(f"{k}:{s}" for k, s in scopes)
         self.history.append(
             quota.Use(
                 arm=arm.arm,
                 at=obs.now,
                 limited=outcome.wasted,
                 resets_at=outcome.resets_at,
-                utilization={p: u for p, u in self._probed.items() if p in scopes.pools},
+                blocked=blocked,
+                utilization={p: u for p, u in self._probed.items() if p in pools},
+                category=obs.category,
+                reward=None if outcome.wasted else outcome.reward,
             )
         )
         if outcome.wasted:
-            # What a harness profile reports: a limit on the harness, with the reset if it said one.
-            hit = LimitHit(
-                message="usage limit reached",
-                resets_at=outcome.resets_at,
-                scope_kind="harness",
-                scope=arm.harness,
-            )
-            self._limit(hit, scopes, obs.now)
-            return
+            return  # a limit hit is not a grade
+        # The store's update: the (category, arm) row and the arm's overall row.
         for key in ((obs.category, arm.arm), (bandit.OVERALL, arm.arm)):
             ev = self.evidence.get(key) or bandit.Evidence(t=obs.now)
             self.evidence[key] = bandit.update(ev, outcome.reward, obs.now, self.half_life_s)
-
-    def _limit(self, hit: LimitHit, scopes: quota.ArmScopes, now: float) -> None:
-        """What the runner does with a LimitHit: block what it covers, until the reset or a backoff."""
-        for kind, scope in quota.limit_scopes(
-            scopes, hit.scope_kind, hit.scope, reset_known=hit.resets_at is not None
-        ):
-            previous = max(
-                (b for b in self.block_history if b.scope_kind == kind and b.scope == scope),
-                key=lambda b: b.created_at,
-                default=None,
-            )
-            b = quota.block_after_limit(
-                kind, scope, resets_at=hit.resets_at, now=now, previous=previous, reason=hit.message
-            )
-            self.blocks.append(b)
-            self.block_history.append(b)

@@ -19,6 +19,9 @@ from rota.simulate.scenario import Scenario
 from rota.simulate.world import Replicate, World
 
 
+ADOPT_IN, ADOPT_OF = 10, 5
+
+
 def run_policy(scenario: Scenario, rep: Replicate, name: str, seed: int) -> RunRecord:
     world = World(scenario, rep)
     rng = random.Random(f"rota-simulate:{seed}:{rep.index}:{name}")
@@ -27,6 +30,7 @@ def run_policy(scenario: Scenario, rep: Replicate, name: str, seed: int) -> RunR
     cost = {a.arm: a.cost for a in scenario.arms}
     new_arms = {a.arm: a.start for a in scenario.arms if 0 < a.start < scenario.sessions}
     rec.new_arm = {a: [0, 0] for a in new_arms}
+    recent: dict[str, list[bool]] = {a: [] for a in new_arms}
     refused: set[tuple[str, int]] = set()
     for slot in range(scenario.sessions):
         obs = world.observe(slot)
@@ -36,6 +40,11 @@ def run_policy(scenario: Scenario, rep: Replicate, name: str, seed: int) -> RunR
             if new in means and means[new] >= max(means.values()):
                 rec.new_arm[new][0] += 1
                 rec.new_arm[new][1] += arm == new
+                # Adopted: picked in ADOPT_OF of the last ADOPT_IN slots where it was the best.
+                last = recent[new]
+                last.append(arm == new)
+                if new not in rec.adopted_after and sum(last[-ADOPT_IN:]) >= ADOPT_OF:
+                    rec.adopted_after[new] = rec.new_arm[new][0]
         if arm is None:
             rec.idle += 1
             continue
@@ -57,6 +66,8 @@ def run_policy(scenario: Scenario, rep: Replicate, name: str, seed: int) -> RunR
             rec.sessions += 1
         policy.learn(obs, out)
     rec.exhaustions = len(refused)
+    for new, (best, _) in rec.new_arm.items():
+        rec.adopted_after.setdefault(new, best + 1)  # never adopted: past the end
     return rec
 
 
