@@ -227,7 +227,7 @@ def change_start(
     cw, cwr = pre_mass, pre_mass * pre_residual
     best: int | None = None
     best_z = z
-    for j, (w, r) in enumerate(points):
+    for j in range(len(points)):
         if j:
             pw, pr = points[j - 1]
             cw += pw

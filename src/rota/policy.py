@@ -186,7 +186,7 @@ def changed_evidence(
         arm = config.arms[name]
         means: dict[str, float] = {}
 
-        def mean(cat: str, arm: ArmConfig = arm) -> float:
+        def mean(cat: str, arm: ArmConfig = arm, means: dict[str, float] = means) -> float:
             if cat not in means:
                 means[cat] = arm_posterior(config, evidence, cat, arm, now, weight).mean
             return means[cat]

@@ -134,8 +134,12 @@ def states_for(scopes: ArmScopes, states: Iterable[QuotaState]) -> list[QuotaSta
     return [s for s in states if scopes.covers(s.scope_kind, s.scope)]
 
 
-def backoff_seconds(hits: int, base: float = 600.0, cap: float = 6 * 3600.0) -> float:
-    """Block length after `hits` consecutive limit hits that gave no reset time: 10 min, doubling."""
+BACKOFF_BASE_S = 3600.0  # longer than a 30-minute timer's gap, so the first block skips a run
+BACKOFF_CAP_S = 24 * 3600.0  # a multi-day outage costs about one session a day
+
+
+def backoff_seconds(hits: int, base: float = BACKOFF_BASE_S, cap: float = BACKOFF_CAP_S) -> float:
+    """Block length after `hits` consecutive limit hits that gave no reset time: 1 h, doubling."""
     return min(cap, base * (2 ** max(0, hits - 1)))
 
 
@@ -147,13 +151,13 @@ def block_after_limit(
     now: float,
     previous: Block | None,
     reason: str,
-    base_s: float = 600.0,
-    cap_s: float = 6 * 3600.0,
+    base_s: float = BACKOFF_BASE_S,
+    cap_s: float = BACKOFF_CAP_S,
 ) -> Block:
     """The block a limit hit (or an outage) creates on what it covers.
 
     With a known reset time the scope is blocked until then. Without one, the block grows with
-    consecutive hits (10 min, 20 min, 40 min … capped) so that an outage costs a bounded number of
+    consecutive hits (1 h, 2 h, 4 h … capped at a day) so that an outage costs a bounded number of
     sessions, not one per slot. Hits count as consecutive while the previous backoff block on the
     same scope ended less than `cap_s` ago.
     """

@@ -18,7 +18,6 @@ from rota.simulate.metrics import RunRecord
 from rota.simulate.scenario import Scenario
 from rota.simulate.world import Replicate, World
 
-
 ADOPT_IN, ADOPT_OF = 10, 5
 
 
