@@ -200,6 +200,7 @@ def posterior(
 CHANGE_Z = 4.0  # how far (in standard errors) recent grades must sit from the rest to be a change
 CHANGE_MIN = 6.0  # effective observations needed on each side of a change
 CHANGE_KEEP = 0.0  # share of the evidence from before a detected change that still counts
+CHANGE_WINDOW = 60  # an arm's most recent graded observations scanned for a change
 
 
 def change_start(

@@ -40,7 +40,7 @@ class BanditSettings:
     prior_strength: float = 1.0  # pseudo-observations behind the tier prior
     explore_min_trials: int = 3  # arms with fewer (decayed) observations are tried first
     near_tie: float = 0.02  # "prefer cheapest" window on the score
-    exploration: float = 0.5  # spread of Thompson draws around the mean (1 = plain TS; lower = greedier)
+    exploration: float = 0.5  # spread of Thompson draws (1 = plain TS; lower = greedier)
 
 
 @record

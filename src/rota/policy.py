@@ -169,20 +169,26 @@ def changed_evidence(
 
     Evidence decays by time only (exact and order-free in the store); a regression or a silent
     model upgrade shows up here, in the recent sessions, long before decay would forget the past.
+    First over all of an arm's categories (residuals against each category's mean), then, for a
+    shift that only some categories show, per category.
     """
     half_life_s = config.bandit.half_life_days * DAY
     by_arm: dict[str, list[tuple[float, str, float]]] = {}
     for u in history:
-        if u.reward is None or u.limited or not u.category or u.arm not in config.arms:
+        if u.reward is None or u.limited:
             continue
         at = u.graded_at if u.graded_at is not None else u.at
         if at <= now:
-            by_arm.setdefault(u.arm, []).append((at, u.category, bandit.clip01(u.reward)))
+            by_arm.setdefault(u.arm, []).append((at, u.category, u.reward))
     out: dict[tuple[str, str], bandit.Evidence] = {}
-    for name, obs in by_arm.items():
+    for name, raw in by_arm.items():
+        if len(raw) < bandit.CHANGE_MIN or name not in config.arms:
+            continue
+        raw.sort()
+        # The most recent ones; older ones count with what came before.
+        obs = [(at, c, bandit.clip01(r)) for at, c, r in raw[-bandit.CHANGE_WINDOW :] if c]
         if len(obs) < bandit.CHANGE_MIN:
             continue
-        obs.sort()
         arm = config.arms[name]
         means: dict[str, float] = {}
 
@@ -192,34 +198,61 @@ def changed_evidence(
             return means[cat]
 
         points: list[tuple[float, float]] = []
+        by_cat: dict[str, list[int]] = {}  # category -> indexes into obs/points
         in_history: dict[str, list[float]] = {}
-        for at, cat, r in obs:
+        for i, (at, cat, r) in enumerate(obs):
             k = bandit.decay_factor(now - at, half_life_s)
             points.append((k, r - mean(cat)))
+            by_cat.setdefault(cat, []).append(i)
             acc = in_history.setdefault(cat, [0.0, 0.0])
             acc[0] += r * k
             acc[1] += (1.0 - r) * k
         # What the rows hold from before the history, as one block of residuals.
         rows = [key for key in evidence if key[1] == name and key[0] != bandit.OVERALL]
-        pre_mass = pre_wr = 0.0
+        pre: dict[str, tuple[float, float]] = {}  # category -> (mass, mean residual) before
         for key in rows:
             s, f = evidence[key].decayed(now, half_life_s)
             hs, hf = in_history.get(key[0], (0.0, 0.0))
             ps, pf = max(0.0, s - hs), max(0.0, f - hf)
             if ps + pf > 1e-9:
-                pre_mass += ps + pf
-                pre_wr += (ps + pf) * (ps / (ps + pf) - mean(key[0]))
+                pre[key[0]] = (ps + pf, ps / (ps + pf) - mean(key[0]))
+        pre_mass = sum(w for w, _ in pre.values())
+        pre_wr = sum(w * r for w, r in pre.values())
         m = sum(r for _, _, r in obs) / len(obs)
         noise_var = max(m * (1.0 - m), 0.01) / weight
         j = bandit.change_start(points, pre_mass, pre_wr / pre_mass if pre_mass else 0.0, noise_var)
-        if j is None:
+        if j is not None:
+            after = obs[j:]
+            for key in [*rows, (bandit.OVERALL, name)]:
+                if key in evidence:
+                    mine = [(r, at) for at, cat, r in after if key[0] in (bandit.OVERALL, cat)]
+                    out[key] = bandit.since_change(evidence[key], mine, now, half_life_s)
             continue
-        after = obs[j:]
-        for key in [*rows, (bandit.OVERALL, name)]:
-            if key not in evidence:
+        overall_key = (bandit.OVERALL, name)
+        for cat, idx in by_cat.items():
+            key = (cat, name)
+            if len(idx) < bandit.CHANGE_MIN or key not in evidence:
                 continue
-            mine = [(r, at) for at, cat, r in after if key[0] in (bandit.OVERALL, cat)]
-            out[key] = bandit.since_change(evidence[key], mine, now, half_life_s)
+            mass, res = pre.get(cat, (0.0, 0.0))
+            jc = bandit.change_start([points[i] for i in idx], mass, res, noise_var)
+            if jc is None:
+                continue
+            mine = [(obs[i][2], obs[i][0]) for i in idx[jc:]]
+            new = bandit.since_change(evidence[key], mine, now, half_life_s)
+            out[key] = new
+            # The arm's overall row loses the same: other categories must not inherit it.
+            if overall_key in evidence:
+                old_s, old_f = evidence[key].decayed(now, half_life_s)
+                base = out.get(overall_key) or evidence[overall_key]
+                o_s, o_f = base.decayed(now, half_life_s)
+                out[overall_key] = bandit.Evidence(
+                    s=max(0.0, o_s - (old_s - new.s)),
+                    f=max(0.0, o_f - (old_f - new.f)),
+                    t=now,
+                    n=base.n,
+                    sum_r=base.sum_r,
+                    sum_r2=base.sum_r2,
+                )
     return out
 
 

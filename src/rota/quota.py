@@ -171,6 +171,75 @@ def block_after_limit(
     )
 
 
+RESET_MATCH_S = 900.0  # a reset time in an error "matches" a probed window's reset this closely
+
+
+def narrow_limit_scopes(
+    scopes: Sequence[tuple[str, str]],
+    arm: ArmScopes,
+    states: Iterable[QuotaState],
+    now: float,
+    *,
+    resets_at: float | None = None,
+    harness_pools: Iterable[str] = (),
+) -> list[tuple[str, str]]:
+    """A limit hit's guessed scopes, narrowed by what the probes said just before the session.
+
+    A message that does not name its limit is taken to cover the harness and every pool of the
+    arm. The probes often know better:
+    - the reset time in the error is the reset of exactly one probed pool: that pool refused (the
+      session itself may have used what the probe still saw); the other probed pools did not;
+    - it is no probed pool's reset, and a pool no probe reports covers the arm: that one refused;
+    - without a usable reset, a probed pool well under its limit did not refuse.
+    The harness is dropped with the probed pools that cover all of it (an Opus weekly pool does
+    not stop Sonnet). harness_pools: the arm's pools that cover its whole harness.
+    """
+    probed: dict[str, QuotaState] = {}
+    for s in states:
+        if (
+            s.scope_kind == "pool"
+            and s.scope in arm.pools
+            and s.source != "learned"
+            and s.utilization is not None
+            and (s.resets_at is None or s.resets_at > now)
+        ):
+            probed[s.scope] = s
+    if not probed:
+        return list(scopes)
+    wide = set(harness_pools)
+    unprobed = [p for p in arm.pools if p not in probed]
+
+    def without(drop: set[str]) -> list[tuple[str, str]]:
+        kept_wide = wide - drop
+        out = [
+            (kind, scope)
+            for kind, scope in scopes
+            if not (kind == "pool" and scope in drop)
+            and not (kind == "harness" and scope == arm.harness and drop & wide and not kept_wide)
+        ]
+        return out or list(scopes)
+
+    if resets_at is not None:
+        matches = [
+            p
+            for p, s in probed.items()
+            if s.resets_at is not None and abs(s.resets_at - resets_at) <= RESET_MATCH_S
+        ]
+        if len(matches) == 1:
+            # That pool refused; no other pool of the arm did (probed or not).
+            return without(set(arm.pools) - {matches[0]})
+        if not matches and unprobed:
+            return without(set(probed))
+    roomy = {
+        p
+        for p, s in probed.items()
+        if s.available is not False and (s.utilization or 0.0) < FIT_MIN_UTILIZATION
+    }
+    if roomy and unprobed:
+        return without(roomy)
+    return list(scopes)
+
+
 # ---------------------------------------------------------------------------------------------
 # What rota learns from its own limit hits, where no probe can see.
 
@@ -190,10 +259,10 @@ class Use:
     graded_at: float | None = None  # the observation time the posterior update used
 
 
-LEARN_LOOKBACK_S = 14 * 86400.0  # hits older than this teach nothing: limits change
+LEARN_LOOKBACK_S = 28 * 86400.0  # four weekly windows; older hits teach nothing: limits change
 RESET_TOLERANCE_S = 120.0  # reset times parsed from messages are rounded
 LEARN_FROM_HITS = 3  # the capacity is the smallest of the last few hits' counts
-FIT_MIN_UTILIZATION = 0.5  # below this, a refusal is not about the arm being too big for what is left
+FIT_MIN_UTILIZATION = 0.5  # less used than this, a refusal is not about an arm's size
 _LIMITED = "rate_limited"
 _NOT_RUN = ("running", "abandoned", "interrupted")
 
@@ -230,9 +299,9 @@ def uses_from_sessions(records: Iterable[object]) -> list[Use]:
 def window_length(resets: Iterable[float]) -> float | None:
     """The length of a fixed window implied by the reset times of hits on it, or None.
 
-    Resets of one fixed-window pool are whole windows apart, so the smallest gap is the window once
-    two consecutive windows were hit. Gaps that are not multiples of it (resets of two different
-    windows mixed up) give None: no guess is better than a wrong one.
+    Resets of one fixed-window pool are whole windows apart. Every gap between two resets is a
+    candidate; the one that puts the most resets on one schedule wins (a stray reset from another
+    window does not spoil it), provided at least two agree and no other length does as well.
     """
     distinct: list[float] = []
     for r in sorted(resets):
@@ -240,13 +309,28 @@ def window_length(resets: Iterable[float]) -> float | None:
             distinct.append(r)
     if len(distinct) < 2:
         return None
-    gaps = [b - a for a, b in zip(distinct, distinct[1:], strict=False)]
-    w = min(gaps)
-    for g in gaps:
-        k = round(g / w)
-        if abs(g - k * w) > RESET_TOLERANCE_S * k:
-            return None
-    return w
+    gaps = {round(b - a) for i, a in enumerate(distinct) for b in distinct[i + 1 :]}
+    scored: list[tuple[int, float]] = []
+    for w in gaps:
+        best = 0
+        for anchor in distinct:
+            n = 0
+            for r in distinct:
+                k = round(abs(r - anchor) / w)
+                if abs(abs(r - anchor) - k * w) <= RESET_TOLERANCE_S * max(1, k):
+                    n += 1
+            best = max(best, n)
+        scored.append((best, w))
+    top = max(n for n, _ in scored)
+    winners = sorted(w for n, w in scored if n == top)
+    if top < 2:
+        return None
+    # A schedule also fits every multiple of its window: the smallest winner is the window, as
+    # long as the others are its multiples (else two unrelated schedules tie: no guess).
+    w = winners[0]
+    if any(abs(x / w - round(x / w)) * w > RESET_TOLERANCE_S * round(x / w) for x in winners):
+        return None
+    return float(w)
 
 
 # Quota windows seen in the wild, for limits that never say when they reset (minutes).
@@ -324,11 +408,11 @@ def learned_states(
       left): that arm is exhausted whenever the pool is at least as used again.
     scopes: every configured arm -> its ArmScopes. uses: recent sessions, any order.
     """
-    recent = sorted(
-        (u for u in uses if now - u.at <= lookback_s and u.at <= now), key=lambda u: u.at
-    )
+    recent = [u for u in uses if now - u.at <= lookback_s and u.at <= now]
     if not any(u.limited for u in recent):
         return []
+    if any(a.at > b.at for a, b in zip(recent, recent[1:], strict=False)):
+        recent.sort(key=lambda u: u.at)
     probed = {
         (s.scope_kind, s.scope)
         for s in states
@@ -340,7 +424,8 @@ def learned_states(
         if u.limited:
             for key in _hit_keys(u, scopes):
                 if key not in probed:
-                    (hits_by_key if u.resets_at is not None else silent).setdefault(key, []).append(u)
+                    into = hits_by_key if u.resets_at is not None else silent
+                    into.setdefault(key, []).append(u)
 
     out: list[QuotaState] = []
     # A limit that never says when it resets: infer its schedule from its recoveries, then learn
@@ -448,7 +533,14 @@ def learned_states(
         if not (u.limited and u.resets_at is not None and u.utilization and u.arm in scopes):
             continue
         pools = scopes[u.arm].pools
-        if any(p not in current for p in pools):
+        blocked = {b.split(":", 1)[1] for b in u.blocked if b.startswith("pool:")}
+        if blocked:
+            # What the hit blocked (narrowed by the probes): it must name no pool that no probe
+            # reports, or the refusal may have been that one's.
+            if any(p not in current for p in blocked if p in pools):
+                continue
+            pools = tuple(p for p in pools if p in blocked)
+        elif any(p not in current for p in pools):
             continue
         cover = [(p, x) for p, x in u.utilization.items() if p in pools]
         if not cover:

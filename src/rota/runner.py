@@ -269,6 +269,19 @@ def limit_blocks(
         scopes = []
     if not scopes:
         scopes = [("harness", arm.split(":", 1)[0])]
+    if hit.resets_at is not None and arm in config.arms:
+        # A pool the probe saw with plenty of room just before did not run out (rota.quota).
+        from rota.quota import narrow_limit_scopes
+
+        try:
+            seen = store.cached_quota_states(3600.0, now)
+        except Exception:
+            seen = []
+        a = config.arm_scopes(arm)
+        wide = [p for p in a.pools if a.harness in config.pools[p].harnesses]
+        scopes = narrow_limit_scopes(
+            scopes, a, seen, now, resets_at=hit.resets_at, harness_pools=wide
+        )
     reason = f"rate limit: {hit.message}".strip()[:300]
     blocks = [
         block_after_limit(

@@ -35,7 +35,7 @@ class RunRecord:
     # new arm -> [slots since it appeared where it was the best mean, of which the policy picked it]
     new_arm: dict[str, list[int]] = field(default_factory=dict)
     # new arm -> how many of its best slots passed before the policy picked it in 5 of the last 10
-    adopted_after: dict[str, int] = field(default_factory=dict)
+    adopted_after: dict[str, float] = field(default_factory=dict)
 
     @property
     def wasted(self) -> int:

@@ -129,7 +129,9 @@ def render_table(r: ScenarioResult) -> str:
         )
         for name, s in r.summaries.items():
             cells = ", ".join(
-                f"{arm} {st.mean:.0f}%, adopted after {s.adoption[arm].mean:.0f}"
+                f"{arm} never the best"
+                if math.isnan(st.mean)
+                else f"{arm} {st.mean:.0f}%, adopted after {s.adoption[arm].mean:.0f}"
                 for arm, st in s.new_arms.items()
             )
             lines.append(f"{name:<16}{cells}")

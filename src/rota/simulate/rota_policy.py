@@ -4,9 +4,12 @@
   with the harnesses/arms they cover, no capacities) and validated by rota.config.parse_config, so
   every bandit and pacing setting is the product default.
 - Visible pools become QuotaStates, as a probe reports them.
-- A wasted session becomes the LimitHit a harness profile reports, and the product's own
-  rate-limit handling (rota.quota) turns it into blocks.
+- A wasted session becomes the LimitHit the harness's own profile reports, and the runner's own
+  rate-limit handling (rota.runner.limit_blocks, with this object standing in for the store's
+  latest_block and cached_quota_states) turns it into blocks.
 - Graded rewards update the evidence with rota.bandit.update, exactly as the store does.
+- Every session is kept as a rota.quota.Use (what rota.quota.uses_from_sessions makes of the
+  sessions table), and select gets that history.
 - Each slot calls rota.policy.select.
 Nothing here tunes the policy: a better simulated rota needs a better product.
 """
@@ -86,6 +89,7 @@ class RotaPolicy(Policy):
         self.lookback_s = quota.LEARN_LOOKBACK_S
         self._probed: dict[str, float] = {}
         self._profiles: dict[str, object] = {}
+        self._states: list[quota.QuotaState] = []
 
     # -- what a probe reports ------------------------------------------------------------------
     def quota_states(self, obs: Observation) -> list[quota.QuotaState]:
@@ -110,12 +114,13 @@ class RotaPolicy(Policy):
         if self.history and self.history[0].at < cut:
             self.history = [u for u in self.history if u.at >= cut]
         self._probed = {p.pool: p.used_fraction for p in obs.pools}
+        self._states = self.quota_states(obs)
         inputs = policy.SelectionInput(
             config=self.config,
             category=obs.category,
             now=obs.now,
             evidence=self.evidence,
-            quota_states=self.quota_states(obs),
+            quota_states=self._states,
             blocks=self.blocks,
             arms=obs.arms,
             history=self.history,
@@ -125,6 +130,10 @@ class RotaPolicy(Policy):
         return decision.arm
 
     # -- what `rota run` does after the session ------------------------------------------------
+    def cached_quota_states(self, max_age_s: float, now: float) -> list[quota.QuotaState]:
+        """The store method rota.runner.limit_blocks asks for what the probes said before."""
+        return [s for s in self._states if s.observed_at >= now - max_age_s]
+
     def latest_block(self, scope_kind: str, scope: str) -> quota.Block | None:
         """The store method rota.runner.limit_blocks asks for the previous block on a scope."""
         for b in reversed(self.block_history):
@@ -169,6 +178,7 @@ class RotaPolicy(Policy):
                 utilization={p: u for p, u in self._probed.items() if p in pools},
                 category=obs.category,
                 reward=None if outcome.wasted else outcome.reward,
+                graded_at=None if outcome.wasted else obs.now,
             )
         )
         if outcome.wasted:

@@ -66,7 +66,8 @@ def run_policy(scenario: Scenario, rep: Replicate, name: str, seed: int) -> RunR
         policy.learn(obs, out)
     rec.exhaustions = len(refused)
     for new, (best, _) in rec.new_arm.items():
-        rec.adopted_after.setdefault(new, best + 1)  # never adopted: past the end
+        # Never adopted: past the end. Never the best: nothing to adopt.
+        rec.adopted_after.setdefault(new, best + 1 if best else float("nan"))
     return rec
 
 

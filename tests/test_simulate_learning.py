@@ -1,0 +1,309 @@
+"""What rota learns from its own sessions (product code the simulator drove; pure, hand-checked).
+
+- rota.quota: window length and capacity of pools no probe reports, schedules of limits that never
+  say when they reset, arms too big for what a probed pool has left, narrowing a limit's scope.
+- rota.bandit: change detection and evidence since a change; tempered Thompson draws.
+- rota.policy.select: uses the history for both.
+- rota.runner.limit_blocks: narrows what a hit blocks with the probe cache of a real SQLite store.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from rota import bandit, quota
+from rota.config import parse_config
+from rota.harnesses.base import LimitHit
+from rota.policy import SelectionInput, changed_evidence, select
+from rota.quota import ArmScopes, QuotaState, Use
+
+H = 3600.0
+D = 24 * H
+T = 1_800_000_000.0 - (1_800_000_000.0 % D)  # a midnight
+OPUS = ArmScopes("claude-code:opus", "claude-code", ("claude-5h",))
+SONNET = ArmScopes("claude-code:sonnet", "claude-code", ("claude-5h",))
+SCOPES = {OPUS.arm: OPUS, SONNET.arm: SONNET}
+
+
+def test_window_length_from_reset_times() -> None:
+    assert quota.window_length([T + 5 * H, T + 10 * H]) == 5 * H
+    assert quota.window_length([T + 5 * H, T + 10 * H, T + 20 * H]) == 5 * H  # a window unhit
+    # A stray reset from another window does not spoil it once the schedule has more support.
+    week = 168 * H
+    assert quota.window_length([T + week, T + week + 17 * H, T + 2 * week, T + 3 * week]) == week
+    assert quota.window_length([T + 5 * H]) is None
+    assert quota.window_length([T + 5 * H, T + 10 * H, T + 17 * H]) is None  # no schedule
+
+
+def _window(start: float, arms: list[str], hit: str | None, w: float = 5 * H) -> list[Use]:
+    uses = [Use(a, start + i * 600.0) for i, a in enumerate(arms)]
+    if hit:
+        uses.append(Use(hit, start + len(arms) * 600.0, True, start + w, ("pool:claude-5h",)))
+    return uses
+
+
+def test_unseen_pool_capacity_is_learnt_per_arm_from_its_hits() -> None:
+    # Two windows: opus refused after 3 sessions; sonnet refused after 5 in the next one.
+    hist = _window(T, [OPUS.arm] * 3, OPUS.arm) + _window(T + 5 * H, [SONNET.arm] * 5, SONNET.arm)
+    # Third window, 3 sessions in: opus is out until the window ends, sonnet is not yet.
+    hist += _window(T + 10 * H, [SONNET.arm] * 3, None)
+    now = T + 10 * H + 3 * 600.0 + 60
+    states = quota.learned_states(SCOPES, hist, [], now)
+    out = {(s.scope_kind, s.scope): s for s in states}
+    opus = out[("arm", OPUS.arm)]
+    assert opus.available is False and opus.resets_at == T + 15 * H and opus.source == "learned"
+    assert ("arm", SONNET.arm) not in out
+    pool = out[("pool", "claude-5h")]
+    assert pool.available is True and pool.utilization == pytest.approx(3 / 5)
+    # After two more sessions sonnet is out as well.
+    hist += [Use(SONNET.arm, now), Use(SONNET.arm, now + 600)]
+    later = {(s.scope_kind, s.scope) for s in quota.learned_states(SCOPES, hist, [], now + 700)}
+    assert ("arm", SONNET.arm) in later
+    # A probe that reports the pool makes all this moot.
+    probe = QuotaState("pool", "claude-5h", available=True, utilization=0.2, resets_at=T + 15 * H)
+    assert quota.learned_states(SCOPES, hist, [probe], now + 700) == []
+
+
+def test_one_hit_teaches_no_schedule_and_old_hits_expire() -> None:
+    hist = _window(T, [OPUS.arm] * 3, OPUS.arm) + _window(T + 5 * H, [OPUS.arm] * 3, None)
+    assert quota.learned_states(SCOPES, hist, [], T + 5 * H + 1900) == []
+    hist = _window(T, [OPUS.arm] * 3, OPUS.arm) + _window(T + 5 * H, [OPUS.arm] * 3, OPUS.arm)
+    late = T + 40 * D
+    hist += _window(late, [OPUS.arm] * 3, None)
+    assert quota.learned_states(SCOPES, hist, [], late + 1900) == []
+
+
+def test_schedule_of_a_limit_that_never_says_when() -> None:
+    # Refused in the evening, served again just after midnight, three days running.
+    eps = [(T + k * D + 20 * H, T + (k + 1) * D + 0.5 * H) for k in range(3)]
+    w, reset = quota.infer_resets(eps)  # type: ignore[misc]
+    assert w == D
+    assert (reset % D) <= 0.5 * H + 1  # midnight, at the latest where every bracket agrees
+    assert quota.infer_resets(eps[:2]) is None  # two recoveries are not enough
+    ragged = [(T + 20 * H, T + D + 0.5 * H), (T + D + 2 * H, T + D + 4 * H), eps[2]]
+    assert quota.infer_resets(ragged) != (D, reset)
+    hist = []
+    for lo, hi in eps:
+        hist += [Use("gemini:pro", lo - 600), Use("gemini:pro", lo, True), Use("gemini:pro", hi)]
+    assert quota.recoveries(hist) == eps
+
+
+def test_unannounced_daily_limit_is_then_learnt_like_the_others() -> None:
+    g = ArmScopes("gemini:pro", "gemini", ())
+    hist: list[Use] = []
+    for k in range(4):  # four days: 4 sessions, then refused (backoff probes) until midnight
+        day = T + k * D
+        if k:
+            hist.append(Use(g.arm, day + 1 * H))  # served again after midnight
+        hist += [Use(g.arm, day + 8 * H + i * H) for i in range(3)]
+        for probe in (12, 16, 22):
+            hist.append(Use(g.arm, day + probe * H, True, None, ("harness:gemini",)))
+    hist.append(Use(g.arm, T + 4 * D + 1 * H))  # served after the last midnight
+    states = quota.learned_states({g.arm: g}, hist, [], T + 4 * D + 1.5 * H)
+    assert [s.available for s in states if s.scope_kind == "harness"] == [True]
+    # Refused today already: out until the next midnight, not for the short backoff.
+    hist.append(Use(g.arm, T + 4 * D + 2 * H, True, None, ("harness:gemini",)))
+    states = quota.learned_states({g.arm: g}, hist, [], T + 4 * D + 3 * H)
+    out = [s for s in states if s.available is False]
+    assert out and all(s.resets_at == pytest.approx(T + 5 * D, abs=2 * H) for s in out)
+
+
+def test_arm_too_big_for_what_a_probed_pool_has_left() -> None:
+    hit = Use(OPUS.arm, T, True, T + 5 * H, ("pool:claude-5h",), {"claude-5h": 0.875})
+    now = T + 6 * H
+
+    def probe(u: float) -> QuotaState:
+        return QuotaState("pool", "claude-5h", available=True, utilization=u, resets_at=T + 10 * H)
+
+    out = quota.learned_states(SCOPES, [hit], [probe(0.9)], now)
+    assert [(s.scope, s.available) for s in out] == [(OPUS.arm, False)]
+    assert quota.learned_states(SCOPES, [hit], [probe(0.5)], now) == []
+    # At a quarter used, a refusal is not about size: nothing learnt from it.
+    small = hit._replace(utilization={"claude-5h": 0.25})
+    assert quota.learned_states(SCOPES, [small], [probe(0.9)], now) == []
+
+
+def test_narrow_limit_scopes() -> None:
+    arm = ArmScopes("claude-code:opus", "claude-code", ("claude-5h", "opus-week"))
+    guess = [("harness", "claude-code"), ("pool", "claude-5h"), ("pool", "opus-week")]
+    roomy = QuotaState("pool", "claude-5h", available=True, utilization=0.1, resets_at=T + 2 * H)
+    wide = ["claude-5h"]
+    # The error's reset is no probed pool's: the unseen weekly pool refused; Sonnet stays usable.
+    assert quota.narrow_limit_scopes(
+        guess, arm, [roomy], T, resets_at=T + 90 * H, harness_pools=wide
+    ) == [("pool", "opus-week")]
+    # It is the five-hour pool's reset: that one refused, with the harness it covers.
+    assert quota.narrow_limit_scopes(
+        guess, arm, [roomy], T, resets_at=T + 2 * H, harness_pools=wide
+    ) == [("harness", "claude-code"), ("pool", "claude-5h")]
+    # No reset given: a pool a tenth used did not refuse.
+    assert quota.narrow_limit_scopes(guess, arm, [roomy], T, harness_pools=wide) == [
+        ("pool", "opus-week")
+    ]
+    # Nothing probed, or nothing else to blame: the cautious guess stands.
+    assert quota.narrow_limit_scopes(guess, arm, [], T, resets_at=T + 2 * H) == guess
+    only = ArmScopes("claude-code:opus", "claude-code", ("claude-5h",))
+    assert quota.narrow_limit_scopes(guess[:2], only, [roomy], T) == guess[:2]
+
+
+def test_uses_from_session_records() -> None:
+    from rota.store.base import SessionRecord
+
+    recs = [
+        SessionRecord(1, "code", "codex:gpt", None, "completed", T, T + 60, 0, 0.7, T + 60),
+        SessionRecord(
+            2, "code", "claude-code:opus", None, "rate_limited", T + H, T + H + 5,
+            detail={"limit": {"resets_at": T + 5 * H, "scopes": ["pool:claude-5h"]},
+                    "utilization": {"claude-5h": 0.9}},
+        ),
+        SessionRecord(3, "code", "codex:gpt", "codex:gpt-mini", "completed", T + 2 * H, None, 0),
+        SessionRecord(4, "code", "codex:gpt", None, "running", T + 3 * H),
+    ]  # fmt: skip
+    uses = quota.uses_from_sessions(recs)
+    assert [u.arm for u in uses] == ["codex:gpt", "claude-code:opus", "codex:gpt-mini"]
+    assert uses[0].reward == 0.7 and uses[0].graded_at == T + 60 and not uses[0].limited
+    hit = uses[1]
+    assert hit.limited and hit.resets_at == T + 5 * H and hit.blocked == ("pool:claude-5h",)
+    assert hit.utilization == {"claude-5h": 0.9}
+
+
+def test_change_start_finds_a_shift_and_not_noise() -> None:
+    rng = random.Random(4)
+    var = 0.035
+    steady = [(1.0, rng.gauss(0, var**0.5)) for _ in range(60)]
+    assert bandit.change_start(steady, 40.0, 0.0, var) is None
+    shifted = [(1.0, rng.gauss(0, var**0.5)) for _ in range(30)]
+    shifted += [(1.0, rng.gauss(-0.3, var**0.5)) for _ in range(12)]
+    j = bandit.change_start(shifted, 40.0, 0.0, var)
+    assert j is not None and 27 <= j <= 33
+    assert bandit.change_start(shifted[:34], 40.0, 0.0, var) is None  # too few after it
+
+
+def test_since_change_subtracts_exactly_what_came_before() -> None:
+    hl = 10 * D
+    ev = bandit.Evidence(t=T)
+    for r, at in ((0.9, T), (0.8, T + D), (0.2, T + 2 * D), (0.3, T + 3 * D)):
+        ev = bandit.update(ev, r, at, hl)
+    now = T + 4 * D
+    after = bandit.since_change(ev, [(0.2, T + 2 * D), (0.3, T + 3 * D)], now, hl)
+    k2, k1 = bandit.decay_factor(2 * D, hl), bandit.decay_factor(D, hl)
+    assert after.s == pytest.approx(0.2 * k2 + 0.3 * k1)
+    assert after.f == pytest.approx(0.8 * k2 + 0.7 * k1)
+    assert after.n == 4 and after.t == now
+    half = bandit.since_change(ev, [(0.3, T + 3 * D)], now, hl, keep=0.5)
+    s_all, _ = ev.decayed(now, hl)
+    assert half.s == pytest.approx(0.3 * k1 + 0.5 * (s_all - 0.3 * k1))
+
+
+def test_tempered_draws_keep_their_mean() -> None:
+    post = bandit.Posterior(alpha=6.0, beta=4.0, n=10, effective=10.0)
+    plain = post.sample(random.Random(3))
+    half = post.sample(random.Random(3), 0.5)
+    assert half == pytest.approx(post.mean + 0.5 * (plain - post.mean))
+    assert post.sample(random.Random(3), 0.0) == pytest.approx(post.mean)
+
+
+CFG = parse_config(
+    {
+        "categories": ["code", "triage"],
+        "harnesses": {
+            "codex": {"models": {"gpt": {"tier": "high", "cost": 1}}},
+            "gptme": {"models": {"glm": {"tier": "low", "cost": 0.3}}},
+        },
+        "pools": {"plan": {"harnesses": ["codex"]}},
+    }
+)
+
+
+def _regressed(n_before: int = 80, n_after: int = 14) -> tuple[dict, list[Use], float]:
+    hl = CFG.bandit.half_life_days * D
+    rows: dict = {}
+    hist: list[Use] = []
+    t = T
+    rng = random.Random(9)
+    for i in range(n_before + n_after):
+        r = min(1.0, max(0.0, rng.gauss(0.75 if i < n_before else 0.35, 0.15)))
+        for key in (("code", "codex:gpt"), (bandit.OVERALL, "codex:gpt")):
+            rows[key] = bandit.update(rows.get(key, bandit.Evidence(t=t)), r, t, hl)
+        hist.append(Use("codex:gpt", t, category="code", reward=r, graded_at=t))
+        t += H
+    for key in (("code", "gptme:glm"), (bandit.OVERALL, "gptme:glm")):
+        for k in range(20):
+            rows[key] = bandit.update(rows.get(key, bandit.Evidence(t=T)), 0.55, T + k, hl)
+    return rows, hist, t
+
+
+def test_select_sets_aside_evidence_from_before_a_regression() -> None:
+    rows, hist, now = _regressed()
+    w = bandit.noise_weight(bandit.evidence_table(rows))
+    changed = changed_evidence(CFG, rows, hist, now, w)
+    assert ("code", "codex:gpt") in changed and (bandit.OVERALL, "codex:gpt") in changed
+    assert changed[("code", "codex:gpt")].s + changed[("code", "codex:gpt")].f < 15
+    blind = select(SelectionInput(CFG, "code", now, rows), random.Random(1))
+    seeing = select(SelectionInput(CFG, "code", now, rows, history=hist), random.Random(1))
+    c_blind = next(c for c in blind.candidates if c.arm == "codex:gpt")
+    c_seeing = next(c for c in seeing.candidates if c.arm == "codex:gpt")
+    assert c_blind.mean > 0.6 > 0.45 > c_seeing.mean  # the old level no longer speaks for it
+    assert any("shifted" in n for n in c_seeing.notes)
+    assert seeing.arm == "gptme:glm"
+    # A steady record is left alone.
+    rows2, hist2, now2 = _regressed(n_before=94, n_after=0)
+    assert changed_evidence(CFG, rows2, hist2, now2, w) == {}
+
+
+def test_select_keeps_out_an_unseen_pool_it_has_learnt() -> None:
+    hist = []
+    for k in range(2):  # two windows, each refused after 3 sessions
+        start = T + k * 5 * H
+        hist += [Use("codex:gpt", start + i * H, category="code", reward=0.7) for i in range(3)]
+        hist.append(Use("codex:gpt", start + 3 * H, True, start + 5 * H, ("pool:plan",)))
+    start = T + 10 * H
+    hist += [Use("codex:gpt", start + i * H, category="code", reward=0.7) for i in range(3)]
+    rows = bandit.rebuild([("code", "codex:gpt", 0.7, T + i) for i in range(9)], 14 * D)
+    rows.update(bandit.rebuild([("code", "gptme:glm", 0.4, T + i) for i in range(9)], 14 * D))
+    now = start + 3 * H + 60
+    d = select(SelectionInput(CFG, "code", now, rows, history=hist), random.Random(2))
+    gpt = next(c for c in d.candidates if c.arm == "codex:gpt")
+    assert not gpt.eligible and "learned" in gpt.reason and gpt.until == start + 5 * H
+    assert d.arm == "gptme:glm"
+
+
+def test_runner_narrows_a_hit_with_the_probe_cache(tmp_path: Path) -> None:
+    from rota.runner import limit_blocks
+    from rota.store.sqlite import SQLiteStore
+
+    cfg = parse_config(
+        {
+            "harnesses": {
+                "claude-code": {"models": {"opus": {"tier": "high"}, "sonnet": {"tier": "medium"}}}
+            },
+            "pools": {
+                "claude-5h": {"harnesses": ["claude-code"]},
+                "opus-week": {"arms": ["claude-code:opus"]},
+            },
+        }
+    )
+    store = SQLiteStore(tmp_path / "rota.db")
+    try:
+        store.put_quota_states(
+            [
+                QuotaState(
+                    "pool", "claude-5h", "five_hour", True, 0.1, T + 2 * H, "api", observed_at=T
+                )
+            ]
+        )
+        hit = LimitHit("usage limit reached", T + 90 * H, "harness", "claude-code")
+        blocks, scopes = limit_blocks(store, cfg, hit, "claude-code:opus", T + 60)
+        assert scopes == [("pool", "opus-week")]
+        assert [(b.scope_kind, b.scope, b.until) for b in blocks] == [
+            ("pool", "opus-week", T + 90 * H)
+        ]
+        # Sonnet is not blocked by it.
+        from rota.quota import blocking
+
+        assert blocking(cfg.arm_scopes("claude-code:sonnet"), blocks, T + 120) is None
+    finally:
+        store.close()
