@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: `rota select` wall time on an empty store vs one holding 100,000 sessions.
 
-Prints the median wall time of
+Prints the median wall time of (the stores hold sessions 30 minutes apart, up to now)
   1. python -c "import sqlite3, json"      (the reference: an interpreter that opens nothing)
   2. rota select on an empty store
   3. rota select on a store with 100,000 sessions over 10 arms and 8 categories
@@ -36,6 +36,9 @@ ARMS = [
     ("gemini", "gemini-3-pro", "high", 2.0),
     ("aider", "deepseek-v4", "low", 0.3),
 ]
+
+
+MONTH = 28 * 48  # a 30-minute timer for the 28-day lookback
 
 
 def write_config(path: Path, workspace: Path) -> None:
@@ -141,24 +144,37 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["ROTA_CONFIG"] = str(cfg)
         empty_env = {**env, "ROTA_STATE_DIR": str(root / "empty")}
+        month_env = {**env, "ROTA_STATE_DIR": str(root / "month")}
         full_env = {**env, "ROTA_STATE_DIR": str(root / "full")}
         print(f"filling a store with {args.sessions:,} sessions ...", file=sys.stderr)
         (root / "full").mkdir()
         fill_store(root / "full" / "rota.db", args.sessions)
-        for warm_env in (empty_env, full_env):  # create the empty store, warm caches and bytecode
+        (root / "month").mkdir()
+        fill_store(root / "month" / "rota.db", MONTH)
+        for warm_env in (
+            empty_env,
+            month_env,
+            full_env,
+        ):  # create the empty store, warm caches and bytecode
             subprocess.run([rota, "select"], env=warm_env, stdout=subprocess.DEVNULL)
-        ref, empty, full = interleaved_medians(
+        ref, empty, month, full = interleaved_medians(
             [
                 ([sys.executable, "-c", "import sqlite3, json"], env),
                 ([rota, "select", "--category", "code"], empty_env),
+                ([rota, "select", "--category", "code"], month_env),
                 ([rota, "select", "--category", "code"], full_env),
             ],
             args.runs,
         )
     print(f"python -c 'import sqlite3, json'   median {ref * 1000:7.1f} ms")
     print(f"rota select, empty store          median {empty * 1000:7.1f} ms")
+    print(f"rota select, {MONTH:,} sessions (a month)  median {month * 1000:7.1f} ms")
     print(f"rota select, {args.sessions:,} sessions  median {full * 1000:7.1f} ms")
-    print(f"full / empty = {full / empty:.2f}   (target: ~1.0, within noise)")
+    print(f"full / month = {full / month:.2f}   (history size does not matter past the lookback)")
+    print(
+        f"full / empty = {full / empty:.2f}   (the difference is the bounded read of the last "
+        "28 days, at most 1,000 sessions, that quota learning and change detection use)"
+    )
     print(f"full / python reference = {full / ref:.2f}   (target: <= 2.0)")
     return 0
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from rota.config import Config
 from rota.policy import Decision, SelectionInput, select
-from rota.quota import QuotaState
+from rota.quota import HISTORY_LIMIT, LEARN_LOOKBACK_S, QuotaState
 from rota.store.base import Store
 
 
@@ -72,6 +72,9 @@ def decide(
     if pool_busy is None and any(p.concurrency > 0 for p in config.pools.values()):
         # Fleet: sessions holding pool slots right now, on any machine (rota.fleet).
         pool_busy = store.pool_busy(now)
+    # Recent sessions teach select() what no probe reports: invisible pools' windows and sizes,
+    # and shifts in an arm's grades. Bounded by time and count, never the whole history.
+    history = store.recent_uses(now - LEARN_LOOKBACK_S, HISTORY_LIMIT)
     inputs = SelectionInput(
         config=config,
         category=category,
@@ -80,6 +83,7 @@ def decide(
         quota_states=states,
         blocks=store.active_blocks(now),
         pool_busy=pool_busy or {},
+        history=history,
     )
     decision = select(inputs, random.Random(seed))
     decision.seed = seed

@@ -12,6 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from rota.records import record
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
+if TYPE_CHECKING:
+    from typing import Any
+
 SCOPE_KINDS = ("harness", "pool", "arm")
 
 
@@ -259,6 +263,7 @@ class Use:
     graded_at: float | None = None  # the observation time the posterior update used
 
 
+HISTORY_LIMIT = 1000  # sessions selection reads at most (newest first), whatever the history
 LEARN_LOOKBACK_S = 28 * 86400.0  # four weekly windows; older hits teach nothing: limits change
 RESET_TOLERANCE_S = 120.0  # reset times parsed from messages are rounded
 LEARN_FROM_HITS = 3  # the capacity is the smallest of the last few hits' counts
@@ -291,6 +296,59 @@ def uses_from_sessions(records: Iterable[object]) -> list[Use]:
                 category=str(getattr(r, "category", "") or ""),
                 reward=getattr(r, "reward", None),
                 graded_at=getattr(r, "graded_at", None),
+            )
+        )
+    return out
+
+
+def uses_from_rows(rows: Iterable[Sequence[Any]]) -> list[Use]:
+    """Use records from lean session rows (arm that ran, status, started_at, category, reward,
+    graded_at, detail JSON text), as Store.recent_uses reads them. Runs before every decision:
+    only rows whose detail holds a limit or a utilization get their JSON parsed."""
+    import json
+
+    out: list[Use] = []
+    append = out.append
+    for arm, status, started_at, category, reward, graded_at, text in rows:
+        if not text:  # the common case: a plain finished session
+            append(
+                Use(
+                    arm,
+                    started_at,
+                    status == _LIMITED,
+                    None,
+                    (),
+                    None,
+                    category or "",
+                    reward,
+                    graded_at,
+                )
+            )
+            continue
+        limit: Any = None
+        util: Any = None
+        if text and ('"limit"' in text or '"utilization"' in text):
+            try:
+                detail = json.loads(text)
+            except ValueError:
+                detail = None
+            if type(detail) is dict:
+                limit = detail.get("limit")
+                util = detail.get("utilization")
+        if type(limit) is not dict:
+            limit = {}
+        resets = limit.get("resets_at")
+        append(
+            Use(
+                arm,
+                float(started_at),
+                status == _LIMITED,
+                float(resets) if type(resets) in (int, float) else None,
+                tuple(str(x) for x in limit.get("scopes") or ()),
+                util if type(util) is dict and util else None,
+                category or "",
+                None if reward is None else float(reward),
+                None if graded_at is None else float(graded_at),
             )
         )
     return out

@@ -257,6 +257,28 @@ def arm_that_ran(
     return f"{harness}:{name}", seen
 
 
+def pool_utilization(config: Config, store: Store, arm: str, now: float) -> dict[str, float]:
+    """What the probes said each pool covering `arm` had used, just before it ran.
+
+    Recorded with the session: a later refusal at a high use teaches rota that the arm is too big
+    for what was left (rota.quota.learned_states). Cached probe answers: no new probing here.
+    """
+    from rota.decide import quota_states
+
+    if arm not in config.arms:
+        return {}
+    pools = set(config.arm_scopes(arm).pools)
+    out: dict[str, float] = {}
+    try:
+        states = quota_states(config, store, now, warn=False)
+    except Exception:  # knowing less must never stop a session
+        return {}
+    for st in states:
+        if st.scope_kind == "pool" and st.scope in pools and st.utilization is not None:
+            out[st.scope] = max(out.get(st.scope, 0.0), float(st.utilization))
+    return out
+
+
 def limit_blocks(
     store: Store, config: Config, hit: LimitHit, arm: str, now: float
 ) -> tuple[list[Block], list[tuple[str, str]]]:
@@ -524,6 +546,7 @@ def _session(
                 "prompt_chars": len(prompt_text),
                 "timeout_s": base.timeout_s,
                 "workspace_path": str(ws_path),
+                "utilization": pool_utilization(config, store, arm, clock()),
             },
         )
     except BaseException:

@@ -123,7 +123,8 @@ class RotaPolicy(Policy):
             quota_states=self._states,
             blocks=self.blocks,
             arms=obs.arms,
-            history=self.history,
+            # What decide() reads from the store: the same lookback and the same row cap.
+            history=self.history[-quota.HISTORY_LIMIT :],
         )
         decision = policy.select(inputs, self.rng)
         self.last_decision = decision

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 from rota.bandit import Evidence
-from rota.quota import Block, QuotaState
+from rota.quota import Block, QuotaState, Use
 from rota.records import record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
@@ -225,6 +225,11 @@ class Store(ABC):
         self, limit: int = 20, *, status: str | None = None, workspace: str | None = None
     ) -> list[SessionRecord]:
         """Newest first."""
+
+    @abstractmethod
+    def recent_uses(self, since: float, limit: int) -> list[Use]:
+        """Finished sessions started since `since`, newest first, at most `limit`, as the Use
+        records selection learns quota windows and regressions from (rota.quota)."""
 
     @abstractmethod
     def running_sessions(self) -> list[SessionRecord]: ...

@@ -12,9 +12,11 @@ from collections.abc import Mapping, Sequence
 
 from rota import bandit
 from rota.bandit import Evidence
-from rota.quota import Block, QuotaState
+from rota.quota import Block, QuotaState, Use, uses_from_rows
 from rota.store.base import (
     ABANDONED,
+    INTERRUPTED,
+    RATE_LIMITED,
     RUNNING,
     MachineSummary,
     SessionOutcome,
@@ -295,6 +297,28 @@ class SQLStore(Store):
                 params,
             )
         return [_session_from_row(r) for r in rows]
+
+    def recent_uses(self, since: float, limit: int) -> list[Use]:
+        with self._read() as cur:
+            rows = self._all(
+                cur,
+                # detail is only needed for a limit hit or a recorded utilization: the database
+                # leaves the rest behind, so a long history costs little per decision.
+                "SELECT COALESCE(arm_ran, arm), status, started_at, category, reward, graded_at, "
+                "CASE WHEN status = ? OR detail LIKE ? THEN detail END FROM sessions "
+                "WHERE started_at >= ? AND status NOT IN (?, ?, ?) "
+                "ORDER BY started_at DESC LIMIT ?",
+                (
+                    RATE_LIMITED,
+                    '%"utilization": {"%',
+                    since,
+                    RUNNING,
+                    ABANDONED,
+                    INTERRUPTED,
+                    int(limit),
+                ),
+            )
+        return uses_from_rows(rows)
 
     def running_sessions(self) -> list[SessionRecord]:
         with self._read() as cur:
