@@ -13,6 +13,7 @@ Usage: python bench/select_latency.py [--runs 30] [--sessions 100000]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -72,6 +73,27 @@ def fill_store(db: Path, sessions: int) -> None:
         h, m, _, _ = ARMS[rng.randrange(len(ARMS))]
         cat = CATEGORIES[rng.randrange(len(CATEGORIES))]
         t = t0 + i * 1800
+        # What the runner records with every session: its launch facts and the probed levels.
+        detail = json.dumps(
+            {
+                "harness": h,
+                "model": m,
+                "executable": f"/usr/local/bin/{h}",
+                "prompt_source": "prompt_file",
+                "prompt_file": "/home/user/work/.rota/prompt.md",
+                "prompt_chars": 1800,
+                "timeout_s": 3600.0,
+                "workspace_path": "/home/user/work",
+                "utilization": {},
+                "levels": [
+                    ["harness", "claude-code", "five_hour", rng.random(), t + 3600],
+                    ["harness", "claude-code", "seven_day", rng.random(), t + 86400],
+                    ["harness", "codex", "primary", rng.random(), t + 7200],
+                    ["harness", "codex", "secondary", rng.random(), t + 86400],
+                ],
+            },
+            sort_keys=True,
+        )
         rows.append(
             (
                 cat,
@@ -82,8 +104,8 @@ def fill_store(db: Path, sessions: int) -> None:
                 0,
                 rng.random(),
                 t + 900,
-                "{}",
-                "{}",
+                '{"commits": 1, "exit": 0, "files": 3}',
+                detail,
                 1,
                 "bench",
                 "ws",

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from rota.config import parse_config
 from rota.decide import decide
-from rota.runner import pool_utilization
+from rota.quota import QuotaState
+from rota.runner import probed_levels
 from rota.store.base import SessionOutcome
 from rota.store.sqlite import SQLiteStore
 
@@ -79,6 +80,32 @@ def test_session_history_is_bounded_and_lean(tmp_path: Path) -> None:
     assert not got[1].limited and got[1].reward == 0.7 and got[1].category == "code"
 
 
+def test_recorded_levels_are_read_for_the_newest_sessions_only(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "rota.db")
+    for i in range(5):
+        sid = store.start_session(
+            category="code",
+            arm="gptme:glm-5",
+            started_at=T + i * 600,
+            decision_id=None,
+            pid=1,
+            machine="m",
+            workspace="w",
+            detail={"levels": [["harness", "gptme", "", i / 10, None]]},
+        )
+        store.finish_session(
+            sid, SessionOutcome(status="completed", ended_at=T + i * 600 + 60), half_life_s=HL
+        )
+    lean = store.recent_uses(T, 10)
+    assert len(lean) == 5 and all(u.levels == () for u in lean)
+    got = store.recent_uses(T, 10, 2)
+    assert [u.levels for u in got[:3]] == [
+        (("harness", "gptme", "", 0.4, None),),
+        (("harness", "gptme", "", 0.3, None),),
+        (),
+    ]
+
+
 def test_runner_records_what_the_probe_saw_for_the_arms_pools(tmp_path: Path) -> None:
     qfile = tmp_path / "quota.json"
     qfile.write_text(
@@ -91,5 +118,43 @@ def test_runner_records_what_the_probe_saw_for_the_arms_pools(tmp_path: Path) ->
     )
     cfg = parse_config({**CFG, "quota": {"file": str(qfile)}})
     store = SQLiteStore(tmp_path / "rota.db")
-    assert pool_utilization(cfg, store, "claude-code:opus", T) == {"claude-5h": 0.875}
-    assert pool_utilization(cfg, store, "gptme:glm-5", T) == {}
+    opus = probed_levels(cfg, store, "claude-code:opus", T)
+    assert opus["utilization"] == {"claude-5h": 0.875}
+    # Every probed level, for the next session to measure what this one used.
+    assert sorted(opus["levels"]) == [
+        ["harness", "gptme", "", 0.1, None],
+        ["pool", "claude-5h", "5h", 0.875, None],
+    ]
+    glm = probed_levels(cfg, store, "gptme:glm-5", T)
+    assert glm["utilization"] == {} and len(glm["levels"]) == 2
+
+
+def test_decide_keeps_out_an_arm_the_probed_pool_has_no_room_for(tmp_path: Path) -> None:
+    """Sessions recorded with the levels the runner stores: opus was seen to use a quarter of the
+    5-hour pool; at 80% used it is kept out before any refusal, and sonnet-sized glm is not."""
+    cfg = parse_config(CFG)
+    store = SQLiteStore(tmp_path / "rota.db")
+    reset = T + 5 * H
+    for i, (arm, level) in enumerate([("claude-code:opus", 0.0), ("gptme:glm-5", 0.25)]):
+        sid = store.start_session(
+            category="code",
+            arm=arm,
+            started_at=T + i * 1800,
+            decision_id=None,
+            pid=1,
+            machine="m",
+            workspace="w",
+            detail={"levels": [["pool", "claude-5h", "5h", level, reset]]},
+        )
+        store.finish_session(
+            sid,
+            SessionOutcome(status="completed", ended_at=T + i * 1800 + 60, reward=0.7),
+            half_life_s=HL,
+        )
+    probe = QuotaState("pool", "claude-5h", "5h", True, 0.8, reset, source="api")
+    d = decide(cfg, store, category="code", now=T + 2 * H, seed=1, states=[probe])
+    opus = next(c for c in d.candidates if c.arm == "claude-code:opus")
+    assert not opus.eligible and "needed at least 25%" in opus.reason
+    low = QuotaState("pool", "claude-5h", "5h", True, 0.7, reset, source="api")
+    d = decide(cfg, store, category="code", now=T + 2 * H, seed=1, states=[low])
+    assert next(c for c in d.candidates if c.arm == "claude-code:opus").eligible

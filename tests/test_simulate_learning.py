@@ -126,6 +126,61 @@ def test_arm_too_big_for_what_a_probed_pool_has_left() -> None:
     assert quota.learned_states(SCOPES, [small], [probe(0.9)], now) == []
 
 
+def _lv(
+    used: float, resets: float | None = T + 5 * H
+) -> tuple[tuple[str, str, str, float, float | None], ...]:
+    return (("pool", "claude-5h", "5h", used, resets),)
+
+
+def test_arm_sizes_from_the_levels_around_its_sessions() -> None:
+    hist = [
+        Use(SONNET.arm, T, levels=_lv(0.0)),
+        Use(OPUS.arm, T + 1800, levels=_lv(0.125)),  # sonnet used 1/8
+        Use(SONNET.arm, T + 3600, levels=_lv(0.375)),  # opus used 2/8
+        Use(OPUS.arm, T + 5400, levels=_lv(0.5)),
+        Use(OPUS.arm, T + 7200, True, T + 5 * H, levels=_lv(0.875)),  # opus used 3/8 this time
+        Use(SONNET.arm, T + 9000, levels=_lv(0.875)),  # the refused opus used nothing
+        # A new window: a lower level, and a higher one with another reset, say nothing.
+        Use(OPUS.arm, T + 5 * H, levels=_lv(0.0, T + 10 * H)),
+        Use("gptme:glm-5", T + 5.5 * H, levels=_lv(0.3, T + 10 * H)),  # opus 0.3: not the least
+        Use(SONNET.arm, T + 6 * H, levels=_lv(0.9, T + 10 * H)),  # glm is not in the pool
+    ]
+    key = ("pool", "claude-5h", "5h")
+    sizes = quota.arm_sizes(SCOPES, hist)
+    assert sizes == {(SONNET.arm, key): 0.125, (OPUS.arm, key): 0.25}  # the least seen
+
+
+def test_an_arm_that_cannot_fit_is_kept_out_before_it_is_refused() -> None:
+    hist = [Use(OPUS.arm, T, levels=_lv(0.0)), Use(SONNET.arm, T + 1800, levels=_lv(0.25))]
+    now = T + 2 * H
+
+    def probe(u: float) -> QuotaState:
+        return QuotaState("pool", "claude-5h", "5h", True, u, T + 5 * H, source="api")
+
+    out = quota.learned_states(SCOPES, hist, [probe(0.875)], now)  # no limit hit on record
+    assert [(s.scope, s.available, s.resets_at) for s in out] == [(OPUS.arm, False, T + 5 * H)]
+    assert "needed at least 25%" in out[0].reason
+    assert quota.learned_states(SCOPES, hist, [probe(0.75)], now) == []  # exactly fits
+    # Another window's level (a weekly one) is not this one.
+    week = QuotaState("pool", "claude-5h", "7d", True, 0.95, T + 100 * H, source="api")
+    assert quota.learned_states(SCOPES, hist, [week], now) == []
+    # select keeps it out, with the reason shown.
+    cfg = parse_config(
+        {
+            "categories": ["code"],
+            "harnesses": {"claude-code": {"models": {"opus": {"tier": "high"}, "sonnet": {}}}},
+            "pools": {"claude-5h": {"harnesses": ["claude-code"]}},
+        }
+    )
+    d = select(
+        SelectionInput(cfg, "code", now, {}, quota_states=[probe(0.875)], history=hist),
+        random.Random(1),
+    )
+    opus = next(c for c in d.candidates if c.arm == OPUS.arm)
+    assert not opus.eligible and "has needed at least 25%" in opus.reason
+    assert d.arm == SONNET.arm
+
+
 def test_narrow_limit_scopes() -> None:
     arm = ArmScopes("claude-code:opus", "claude-code", ("claude-5h", "opus-week"))
     guess = [("harness", "claude-code"), ("pool", "claude-5h"), ("pool", "opus-week")]

@@ -13,7 +13,13 @@ from collections.abc import Mapping, Sequence
 
 from rota.config import Config
 from rota.policy import Decision, SelectionInput, select
-from rota.quota import HISTORY_LIMIT, LEARN_LOOKBACK_S, QuotaState
+from rota.quota import (
+    FIT_MIN_UTILIZATION,
+    HISTORY_LIMIT,
+    LEARN_LOOKBACK_S,
+    SIZE_FROM_SESSIONS,
+    QuotaState,
+)
 from rota.store.base import Store
 
 
@@ -74,7 +80,14 @@ def decide(
         pool_busy = store.pool_busy(now)
     # Recent sessions teach select() what no probe reports: invisible pools' windows and sizes,
     # and shifts in an arm's grades. Bounded by time and count, never the whole history.
-    history = store.recent_uses(now - LEARN_LOOKBACK_S, HISTORY_LIMIT)
+    # The levels recorded with sessions matter only when a probed level is well used (an arm
+    # may not fit what is left: rota.quota.too_big_for_levels).
+    full = any(
+        s.source != "learned" and (s.utilization or 0.0) >= FIT_MIN_UTILIZATION for s in states
+    )
+    history = store.recent_uses(
+        now - LEARN_LOOKBACK_S, HISTORY_LIMIT, SIZE_FROM_SESSIONS if full else 0
+    )
     inputs = SelectionInput(
         config=config,
         category=category,

@@ -8,7 +8,7 @@ and `rota block` produce Block. Nothing here does I/O.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 
 from rota.records import record
 
@@ -261,6 +261,9 @@ class Use:
     category: str = ""
     reward: float | None = None  # the grade, when graded
     graded_at: float | None = None  # the observation time the posterior update used
+    # Every probed quota level just before it ran: (scope_kind, scope, window, used fraction,
+    # reset time or None). The next session's levels show what this one used (arm_sizes).
+    levels: tuple[tuple[str, str, str, float, float | None], ...] = ()
 
 
 HISTORY_LIMIT = 1000  # sessions selection reads at most (newest first), whatever the history
@@ -296,15 +299,46 @@ def uses_from_sessions(records: Iterable[object]) -> list[Use]:
                 category=str(getattr(r, "category", "") or ""),
                 reward=getattr(r, "reward", None),
                 graded_at=getattr(r, "graded_at", None),
+                levels=levels_from(detail.get("levels") if isinstance(detail, Mapping) else None),
             )
         )
     return out
 
 
+def levels_of(
+    states: Iterable[QuotaState],
+) -> tuple[tuple[str, str, str, float, float | None], ...]:
+    """The probed levels to record with a session (Use.levels), from the states a decision saw."""
+    return tuple(
+        (s.scope_kind, s.scope, s.window, float(s.utilization), s.resets_at)
+        for s in states
+        if s.source != "learned" and s.utilization is not None
+    )
+
+
+def levels_from(raw: object) -> tuple[tuple[str, str, str, float, float | None], ...]:
+    """detail["levels"] as recorded by the runner; anything malformed is left out, not fatal."""
+    if type(raw) is not list:
+        return ()
+    out = []
+    for item in raw:
+        if type(item) is not list or len(item) != 5:
+            continue
+        kind, scope, window, used, resets = item
+        if type(kind) is not str or type(scope) is not str or type(window) is not str:
+            continue
+        if type(used) not in (int, float) or (
+            resets is not None and type(resets) not in (int, float)
+        ):
+            continue
+        out.append((kind, scope, window, float(used), None if resets is None else float(resets)))
+    return tuple(out)
+
+
 def uses_from_rows(rows: Iterable[Sequence[Any]]) -> list[Use]:
     """Use records from lean session rows (arm that ran, status, started_at, category, reward,
-    graded_at, detail JSON text), as Store.recent_uses reads them. Runs before every decision:
-    only rows whose detail holds a limit or a utilization get their JSON parsed."""
+    graded_at, detail JSON text or None), as Store.recent_uses reads them. Runs before every
+    decision: the store sends a detail only for limit hits and the newest few sessions."""
     import json
 
     out: list[Use] = []
@@ -327,7 +361,8 @@ def uses_from_rows(rows: Iterable[Sequence[Any]]) -> list[Use]:
             continue
         limit: Any = None
         util: Any = None
-        if text and ('"limit"' in text or '"utilization"' in text):
+        levels: Any = None
+        if '"limit"' in text or '"utilization"' in text or '"levels"' in text:
             try:
                 detail = json.loads(text)
             except ValueError:
@@ -335,6 +370,7 @@ def uses_from_rows(rows: Iterable[Sequence[Any]]) -> list[Use]:
             if type(detail) is dict:
                 limit = detail.get("limit")
                 util = detail.get("utilization")
+                levels = detail.get("levels")
         if type(limit) is not dict:
             limit = {}
         resets = limit.get("resets_at")
@@ -349,6 +385,7 @@ def uses_from_rows(rows: Iterable[Sequence[Any]]) -> list[Use]:
                 category or "",
                 None if reward is None else float(reward),
                 None if graded_at is None else float(graded_at),
+                levels_from(levels) if levels else (),
             )
         )
     return out
@@ -448,6 +485,93 @@ def _hit_keys(u: Use, scopes: Mapping[str, ArmScopes]) -> list[tuple[str, str]]:
     return [("pool", p) for p in sc.pools] or [("harness", sc.harness)]
 
 
+LevelKey = tuple[str, str, str]  # (scope_kind, scope, window) of a probed quota level
+
+
+SIZE_FROM_SESSIONS = 100  # the latest sessions arm sizes are measured on (sizes change with models)
+
+
+def arm_sizes(
+    scopes: Mapping[str, ArmScopes],
+    uses: Sequence[Use],
+    keys: Container[LevelKey] | None = None,
+) -> dict[tuple[str, LevelKey], float]:
+    """(arm, level) -> the least share of a probed level that one session of the arm was seen to use.
+
+    A session's use shows in the levels the next session recorded: the same window (the same reset
+    time), and higher. The least of those differences is what the arm needs at the very least;
+    sessions vary, and other use of the subscription meanwhile only makes a difference larger.
+    uses: oldest first. keys: only these levels (all when None).
+    """
+    prev: dict[LevelKey, tuple[str, bool, float, float | None]] = {}
+    out: dict[tuple[str, LevelKey], float] = {}
+    for u in uses:
+        for kind, scope, window, used, resets in u.levels:
+            key = (kind, scope, window)
+            if keys is not None and key not in keys:
+                continue
+            before = prev.get(key)
+            prev[key] = (u.arm, u.limited, used, resets)
+            if before is None:
+                continue
+            arm, limited, level, level_resets = before
+            d = used - level
+            if limited or d <= 1e-6:
+                continue  # refused (used nothing), or nothing measurable, or a new window
+            if level_resets is not None and resets is not None:
+                if abs(resets - level_resets) > RESET_TOLERANCE_S:
+                    continue  # another window: the difference says nothing
+            sc = scopes.get(arm)
+            if sc is None or not sc.covers(kind, scope):
+                continue  # someone else's use
+            k = (arm, key)
+            if k not in out or d < out[k]:
+                out[k] = d
+    return out
+
+
+def too_big_for_levels(
+    scopes: Mapping[str, ArmScopes], uses: Sequence[Use], states: Sequence[QuotaState], now: float
+) -> list[QuotaState]:
+    """Arms that a probed level has no room for: used + what one of its sessions needs > 100%.
+
+    Without this, the first session that does not fit is wasted before rota learns anything. Only
+    levels at least FIT_MIN_UTILIZATION used are considered: below that, any arm seen so far fits.
+    """
+    full = {
+        (s.scope_kind, s.scope, s.window): s
+        for s in states
+        if s.source != "learned"
+        and s.utilization is not None
+        and s.utilization >= FIT_MIN_UTILIZATION
+        and (s.resets_at is None or s.resets_at > now)
+    }
+    if not full:
+        return []
+    out: list[QuotaState] = []
+    for (arm, key), need in arm_sizes(scopes, uses[-SIZE_FROM_SESSIONS:], full).items():
+        s = full.get(key)
+        if s is None or s.utilization is None or s.utilization + need <= 1.0 + 1e-6:
+            continue
+        label = f"{key[0]} {key[1]}" + (f" {key[2]}" if key[2] else "")
+        out.append(
+            QuotaState(
+                scope_kind="arm",
+                scope=arm,
+                window=s.window,
+                available=False,
+                utilization=s.utilization,
+                resets_at=s.resets_at,
+                source="learned",
+                reason=f"{label} is {s.utilization:.0%} used; a session of {arm} has needed "
+                f"at least {need:.0%} (learnt from the levels probed around its sessions)",
+                window_minutes=s.window_minutes,
+                observed_at=now,
+            )
+        )
+    return out
+
+
 def learned_states(
     scopes: Mapping[str, ArmScopes],
     uses: Sequence[Use],
@@ -467,10 +591,11 @@ def learned_states(
     scopes: every configured arm -> its ArmScopes. uses: recent sessions, any order.
     """
     recent = [u for u in uses if now - u.at <= lookback_s and u.at <= now]
-    if not any(u.limited for u in recent):
-        return []
     if any(a.at > b.at for a, b in zip(recent, recent[1:], strict=False)):
         recent.sort(key=lambda u: u.at)
+    out = too_big_for_levels(scopes, recent, states, now)
+    if not any(u.limited for u in recent):
+        return out
     probed = {
         (s.scope_kind, s.scope)
         for s in states
@@ -485,7 +610,6 @@ def learned_states(
                     into = hits_by_key if u.resets_at is not None else silent
                     into.setdefault(key, []).append(u)
 
-    out: list[QuotaState] = []
     # A limit that never says when it resets: infer its schedule from its recoveries, then learn
     # it like one that does. Its own backoff blocks are short, so say until when it is out.
     for key, quiet in silent.items():

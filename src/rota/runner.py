@@ -257,25 +257,34 @@ def arm_that_ran(
     return f"{harness}:{name}", seen
 
 
-def pool_utilization(config: Config, store: Store, arm: str, now: float) -> dict[str, float]:
-    """What the probes said each pool covering `arm` had used, just before it ran.
+def probed_levels(config: Config, store: Store, arm: str, now: float) -> dict[str, Any]:
+    """What the probes said just before `arm` ran, for the session's detail.
 
-    Recorded with the session: a later refusal at a high use teaches rota that the arm is too big
-    for what was left (rota.quota.learned_states). Cached probe answers: no new probing here.
+    - "utilization": each pool covering the arm -> its used fraction. A later refusal at a high use
+      teaches rota that the arm is too big for what was left.
+    - "levels": every probed level as [scope_kind, scope, window, used fraction, reset]. The next
+      session's levels show how much this one used (rota.quota.arm_sizes), so that an arm is not
+      started where it cannot fit.
+    Cached probe answers: no new probing here. Knowing less must never stop a session.
     """
     from rota.decide import quota_states
+    from rota.quota import levels_of
 
     if arm not in config.arms:
         return {}
     pools = set(config.arm_scopes(arm).pools)
-    out: dict[str, float] = {}
     try:
         states = quota_states(config, store, now, warn=False)
-    except Exception:  # knowing less must never stop a session
+    except Exception:
         return {}
+    util: dict[str, float] = {}
     for st in states:
         if st.scope_kind == "pool" and st.scope in pools and st.utilization is not None:
-            out[st.scope] = max(out.get(st.scope, 0.0), float(st.utilization))
+            util[st.scope] = max(util.get(st.scope, 0.0), float(st.utilization))
+    out: dict[str, Any] = {"utilization": util}
+    levels = [list(x) for x in levels_of(states)]
+    if levels:
+        out["levels"] = levels
     return out
 
 
@@ -546,7 +555,7 @@ def _session(
                 "prompt_chars": len(prompt_text),
                 "timeout_s": base.timeout_s,
                 "workspace_path": str(ws_path),
-                "utilization": pool_utilization(config, store, arm, clock()),
+                **probed_levels(config, store, arm, clock()),
             },
         )
     except BaseException:

@@ -90,6 +90,7 @@ class RotaPolicy(Policy):
         self._probed: dict[str, float] = {}
         self._profiles: dict[str, object] = {}
         self._states: list[quota.QuotaState] = []
+        self._levels: tuple[tuple[str, str, str, float, float | None], ...] = ()
 
     # -- what a probe reports ------------------------------------------------------------------
     def quota_states(self, obs: Observation) -> list[quota.QuotaState]:
@@ -115,6 +116,7 @@ class RotaPolicy(Policy):
             self.history = [u for u in self.history if u.at >= cut]
         self._probed = {p.pool: p.used_fraction for p in obs.pools}
         self._states = self.quota_states(obs)
+        self._levels = quota.levels_of(self._states)
         inputs = policy.SelectionInput(
             config=self.config,
             category=obs.category,
@@ -177,6 +179,7 @@ class RotaPolicy(Policy):
                 resets_at=outcome.resets_at,
                 blocked=blocked,
                 utilization={p: u for p, u in self._probed.items() if p in pools},
+                levels=self._levels,
                 category=obs.category,
                 reward=None if outcome.wasted else outcome.reward,
                 graded_at=None if outcome.wasted else obs.now,

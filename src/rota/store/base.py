@@ -227,9 +227,10 @@ class Store(ABC):
         """Newest first."""
 
     @abstractmethod
-    def recent_uses(self, since: float, limit: int) -> list[Use]:
+    def recent_uses(self, since: float, limit: int, levels: int = 0) -> list[Use]:
         """Finished sessions started since `since`, newest first, at most `limit`, as the Use
-        records selection learns quota windows and regressions from (rota.quota)."""
+        records selection learns quota windows and regressions from (rota.quota). Only the
+        newest `levels` of them carry their recorded quota levels (they cost a JSON parse each)."""
 
     @abstractmethod
     def running_sessions(self) -> list[SessionRecord]: ...

@@ -37,6 +37,19 @@ SESSION_COLUMNS = (
 BLOCK_COLUMNS = "scope_kind, scope, until_ts, reason, source, created_at, hits"
 
 
+_RECENT = (
+    "FROM sessions WHERE started_at >= ? AND status NOT IN (?, ?, ?) "
+    "ORDER BY started_at DESC, id DESC LIMIT ?"
+)
+# detail is only needed for a limit hit: the database leaves the rest behind, so a long history
+# costs little per decision.
+_RECENT_USES = (
+    "SELECT COALESCE(arm_ran, arm), status, started_at, category, reward, graded_at, "
+    "CASE WHEN status = ? THEN detail END " + _RECENT
+)
+_RECENT_DETAILS = "SELECT started_at, detail " + _RECENT  # the same rows, in the same order
+
+
 class SQLStore(Store):
     for_update = ""  # PostgreSQL: " FOR UPDATE" (SQLite serialises writers with BEGIN IMMEDIATE)
 
@@ -298,26 +311,20 @@ class SQLStore(Store):
             )
         return [_session_from_row(r) for r in rows]
 
-    def recent_uses(self, since: float, limit: int) -> list[Use]:
+    def recent_uses(self, since: float, limit: int, levels: int = 0) -> list[Use]:
+        done = (since, RUNNING, ABANDONED, INTERRUPTED)
         with self._read() as cur:
-            rows = self._all(
-                cur,
-                # detail is only needed for a limit hit or a recorded utilization: the database
-                # leaves the rest behind, so a long history costs little per decision.
-                "SELECT COALESCE(arm_ran, arm), status, started_at, category, reward, graded_at, "
-                "CASE WHEN status = ? OR detail LIKE ? THEN detail END FROM sessions "
-                "WHERE started_at >= ? AND status NOT IN (?, ?, ?) "
-                "ORDER BY started_at DESC LIMIT ?",
-                (
-                    RATE_LIMITED,
-                    '%"utilization": {"%',
-                    since,
-                    RUNNING,
-                    ABANDONED,
-                    INTERRUPTED,
-                    int(limit),
-                ),
-            )
+            rows = self._all(cur, _RECENT_USES, (RATE_LIMITED, *done, int(limit)))
+            recent = []
+            if levels > 0 and rows:
+                # The same rows in the same order; a session recorded in between shifts them,
+                # so a row takes a detail only from the row with its own start time.
+                recent = self._all(cur, _RECENT_DETAILS, (*done, min(int(levels), len(rows))))
+        if recent:
+            rows = [
+                (*row[:6], extra[1] if row[6] is None and extra[0] == row[2] else row[6])
+                for row, extra in zip(rows, recent, strict=False)
+            ] + rows[len(recent) :]
         return uses_from_rows(rows)
 
     def running_sessions(self) -> list[SessionRecord]:
