@@ -137,3 +137,40 @@ def test_claude_error_result_is_a_graded_crash(run_env: RunEnv) -> None:
     s = out["session"]
     assert s["status"] == "crashed" and s["signals"]["harness"] == 0.0 and s["reward"] == 0.0
     assert run_env.n("claude-code:opus") == 1
+
+
+def test_run_records_probed_levels_and_keeps_out_an_arm_that_cannot_fit(
+    run_env: RunEnv, tmp_path: Path
+) -> None:
+    """Real `rota run`s with a quota file: each session records the levels it saw; the level the
+    next one saw shows opus used half the pool; at 60% used, opus is kept out before a refusal."""
+    import json
+    import time
+
+    qfile = tmp_path / "quota.json"
+    reset = time.time() + 4 * 3600
+
+    def level(used: float) -> None:
+        qfile.write_text(
+            json.dumps(
+                [{"scope": "pool:claude", "utilization": used, "window": "5h", "resets_at": reset}]
+            )
+        )
+
+    run_env.config_with(
+        extra=PIN_OPUS + f'\n[pools.claude]\nharnesses = ["claude-code"]\n[quota]\nfile = "{qfile}"'
+    )
+    run_env.queue("claude", "ok", "ok")
+    level(0.0)
+    assert run_env.run("run").returncode == 0
+    level(0.5)  # the first session used half
+    assert run_env.run("run").returncode == 0
+    newest, first = run_env.sessions()[:2]
+    assert first["detail"]["levels"] == [["pool", "claude", "5h", 0.0, reset]]
+    assert newest["detail"]["levels"] == [["pool", "claude", "5h", 0.5, reset]]
+    level(0.6)
+    code, out, err = run_env.run_json("select", "--category", "code", "--explain")
+    assert code == 76, err  # opus is pinned for code, and it cannot fit
+    opus = next(c for c in out["candidates"] if c["arm"] == "claude-code:opus")
+    assert not opus["eligible"] and "needed at least 50%" in opus["reason"]
+    assert out["earliest_reset"] == reset  # and rota says when it fits again

@@ -173,13 +173,18 @@ def changed_evidence(
     shift that only some categories show, per category.
     """
     half_life_s = config.bandit.half_life_days * DAY
+    # Runs before every decision: one pass over the history, and plain loops below.
     by_arm: dict[str, list[tuple[float, str, float]]] = {}
     for u in history:
-        if u.reward is None or u.limited:
+        r = u.reward
+        if r is None or u.limited:
             continue
         at = u.graded_at if u.graded_at is not None else u.at
         if at <= now:
-            by_arm.setdefault(u.arm, []).append((at, u.category, u.reward))
+            rows_of = by_arm.get(u.arm)
+            if rows_of is None:
+                rows_of = by_arm[u.arm] = []
+            rows_of.append((at, u.category, r))
     out: dict[tuple[str, str], bandit.Evidence] = {}
     for name, raw in by_arm.items():
         if len(raw) < bandit.CHANGE_MIN or name not in config.arms:
@@ -200,11 +205,16 @@ def changed_evidence(
         points: list[tuple[float, float]] = []
         by_cat: dict[str, list[int]] = {}  # category -> indexes into obs/points
         in_history: dict[str, list[float]] = {}
+        decay = bandit.decay_factor
         for i, (at, cat, r) in enumerate(obs):
-            k = bandit.decay_factor(now - at, half_life_s)
-            points.append((k, r - mean(cat)))
-            by_cat.setdefault(cat, []).append(i)
-            acc = in_history.setdefault(cat, [0.0, 0.0])
+            k = decay(now - at, half_life_s)
+            idx = by_cat.get(cat)
+            if idx is None:
+                idx = by_cat[cat] = []
+                in_history[cat] = [0.0, 0.0]
+            points.append((k, r - (means[cat] if cat in means else mean(cat))))
+            idx.append(i)
+            acc = in_history[cat]
             acc[0] += r * k
             acc[1] += (1.0 - r) * k
         # What the rows hold from before the history, as one block of residuals.
