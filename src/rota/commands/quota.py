@@ -1,5 +1,5 @@
 """`rota quota`: quota left per harness, pool and window, with reset times and where each figure
-came from (api, logs, heuristic, block, file)."""
+came from (api, logs, heuristic, block, file, learned)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rota.config import Config
 from rota.errors import EXIT_OK, StoreUnavailable
 from rota.quota import Block, QuotaState
 from rota.render import paint, print_json, table, use_colour
+from rota.store.base import Store
 from rota.timefmt import iso, local, relative
 
 HELP = """\
@@ -18,7 +19,9 @@ Show what each enabled harness has left: one row per harness, pool and quota win
 used share, when it resets (local time and relative), the source of the figure and why.
 
 Sources: api (a vendor usage endpoint), logs (the CLI's own local files), heuristic (the last
-session's outcome), block (a limit hit or a manual block), file ([quota] file).
+session's outcome), block (a limit hit or a manual block), file ([quota] file), learned (rota's
+own sessions of the last 28 days: the windows and sizes of pools no probe sees, and arms that a
+probed window has no room left for).
 Probe answers are cached (quota.cache_minutes); --refresh asks every source again.
 """
 
@@ -92,10 +95,19 @@ def collect(config: Config, t: float, *, refresh: bool) -> list[dict[str, object
         with store:
             states = quota_states(config, store, t, refresh=refresh)
             blocks = store.active_blocks(t)
+            states = [*states, *learned(config, store, states, t)]
     rows = [state_row(s, t) for s in states]
     rows.extend(block_row(b, t) for b in blocks)
     rows.sort(key=lambda r: _order(config, r))
     return rows
+
+
+def learned(config: Config, store: Store, states: list[QuotaState], t: float) -> list[QuotaState]:
+    """What selection adds to the probes from the recorded sessions (the same call as decide())."""
+    from rota.quota import HISTORY_LIMIT, LEARN_LOOKBACK_S, SIZE_FROM_SESSIONS, learned_states
+
+    uses = store.recent_uses(t - LEARN_LOOKBACK_S, HISTORY_LIMIT, SIZE_FROM_SESSIONS)
+    return learned_states({a: config.arm_scopes(a) for a in config.arms}, uses, states, t)
 
 
 def run(args: argparse.Namespace) -> int:
