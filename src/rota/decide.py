@@ -14,11 +14,12 @@ from collections.abc import Mapping, Sequence
 from rota.config import Config
 from rota.policy import Decision, SelectionInput, select
 from rota.quota import (
-    FIT_MIN_UTILIZATION,
     HISTORY_LIMIT,
     LEARN_LOOKBACK_S,
     SIZE_FROM_SESSIONS,
     QuotaState,
+    Use,
+    well_used_levels,
 )
 from rota.store.base import Store
 
@@ -63,6 +64,15 @@ def quota_states(
     return states
 
 
+def recent_history(store: Store, states: Sequence[QuotaState], now: float) -> list[Use]:
+    """The sessions selection learns from: what no probe reports (invisible pools' windows and
+    sizes) and shifts in an arm's grades. Bounded by time and count, never the whole history. The
+    levels recorded with sessions are read only when a probed level is well used (an arm may not
+    fit what is left: rota.quota.too_big_for_levels)."""
+    levels = SIZE_FROM_SESSIONS if well_used_levels(states, now) else 0
+    return store.recent_uses(now - LEARN_LOOKBACK_S, HISTORY_LIMIT, levels)
+
+
 def decide(
     config: Config,
     store: Store,
@@ -78,16 +88,7 @@ def decide(
     if pool_busy is None and any(p.concurrency > 0 for p in config.pools.values()):
         # Fleet: sessions holding pool slots right now, on any machine (rota.fleet).
         pool_busy = store.pool_busy(now)
-    # Recent sessions teach select() what no probe reports: invisible pools' windows and sizes,
-    # and shifts in an arm's grades. Bounded by time and count, never the whole history.
-    # The levels recorded with sessions matter only when a probed level is well used (an arm
-    # may not fit what is left: rota.quota.too_big_for_levels).
-    full = any(
-        s.source != "learned" and (s.utilization or 0.0) >= FIT_MIN_UTILIZATION for s in states
-    )
-    history = store.recent_uses(
-        now - LEARN_LOOKBACK_S, HISTORY_LIMIT, SIZE_FROM_SESSIONS if full else 0
-    )
+    history = recent_history(store, states, now)
     inputs = SelectionInput(
         config=config,
         category=category,

@@ -266,6 +266,13 @@ def changed_evidence(
     return out
 
 
+def learned_from_history(
+    config: Config, history: Sequence[Use], states: Sequence[QuotaState], now: float
+) -> list[QuotaState]:
+    """What the recorded sessions add to the probes (rota.quota.learned_states), for every arm."""
+    return learned_states({a: config.arm_scopes(a) for a in config.arms}, history, states, now)
+
+
 def rule_for(config: Config, category: str) -> Rule | None:
     return config.rules.get(category) or config.rules.get("default")
 
@@ -298,8 +305,7 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
     evidence = inputs.evidence
     changed: dict[tuple[str, str], bandit.Evidence] = {}
     if inputs.history:
-        scopes_by_arm = {a: cfg.arm_scopes(a) for a in cfg.arms}
-        states = [*states, *learned_states(scopes_by_arm, inputs.history, states, now)]
+        states = [*states, *learned_from_history(cfg, inputs.history, states, now)]
         changed = changed_evidence(cfg, evidence, inputs.history, now, weight)
         if changed:
             evidence = {**evidence, **changed}

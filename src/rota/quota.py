@@ -248,6 +248,11 @@ def narrow_limit_scopes(
 # What rota learns from its own limit hits, where no probe can see.
 
 
+LevelKey = tuple[str, str, str]  # (scope_kind, scope, window) of a probed quota level
+# One probed level as recorded with a session: (scope_kind, scope, window, used fraction, reset).
+Level = tuple[str, str, str, float, float | None]
+
+
 @record
 class Use:
     """One session on the record, as quota learning (and change detection) sees it."""
@@ -263,7 +268,7 @@ class Use:
     graded_at: float | None = None  # the observation time the posterior update used
     # Every probed quota level just before it ran: (scope_kind, scope, window, used fraction,
     # reset time or None). The next session's levels show what this one used (arm_sizes).
-    levels: tuple[tuple[str, str, str, float, float | None], ...] = ()
+    levels: tuple[Level, ...] = ()
 
 
 HISTORY_LIMIT = 1000  # sessions selection reads at most (newest first), whatever the history
@@ -305,9 +310,20 @@ def uses_from_sessions(records: Iterable[object]) -> list[Use]:
     return out
 
 
+def pool_use(states: Iterable[QuotaState], pools: Iterable[str]) -> dict[str, float]:
+    """Each of `pools` that a probe reports -> its used fraction (the most used of its windows).
+    Recorded with a session: a refusal at that use teaches that the arm did not fit."""
+    wanted = set(pools)
+    out: dict[str, float] = {}
+    for s in states:
+        if s.scope_kind == "pool" and s.scope in wanted and s.utilization is not None:
+            out[s.scope] = max(out.get(s.scope, 0.0), float(s.utilization))
+    return out
+
+
 def levels_of(
     states: Iterable[QuotaState],
-) -> tuple[tuple[str, str, str, float, float | None], ...]:
+) -> tuple[Level, ...]:
     """The probed levels to record with a session (Use.levels), from the states a decision saw."""
     return tuple(
         (s.scope_kind, s.scope, s.window, float(s.utilization), s.resets_at)
@@ -316,7 +332,7 @@ def levels_of(
     )
 
 
-def levels_from(raw: object) -> tuple[tuple[str, str, str, float, float | None], ...]:
+def levels_from(raw: object) -> tuple[Level, ...]:
     """detail["levels"] as recorded by the runner; anything malformed is left out, not fatal."""
     if type(raw) is not list:
         return ()
@@ -485,9 +501,6 @@ def _hit_keys(u: Use, scopes: Mapping[str, ArmScopes]) -> list[tuple[str, str]]:
     return [("pool", p) for p in sc.pools] or [("harness", sc.harness)]
 
 
-LevelKey = tuple[str, str, str]  # (scope_kind, scope, window) of a probed quota level
-
-
 SIZE_FROM_SESSIONS = 100  # the latest sessions arm sizes are measured on (sizes change with models)
 
 
@@ -538,14 +551,7 @@ def too_big_for_levels(
     Without this, the first session that does not fit is wasted before rota learns anything. Only
     levels at least FIT_MIN_UTILIZATION used are considered: below that, any arm seen so far fits.
     """
-    full = {
-        (s.scope_kind, s.scope, s.window): s
-        for s in states
-        if s.source != "learned"
-        and s.utilization is not None
-        and s.utilization >= FIT_MIN_UTILIZATION
-        and (s.resets_at is None or s.resets_at > now)
-    }
+    full = well_used_levels(states, now)
     if not full:
         return []
     out: list[QuotaState] = []
@@ -554,22 +560,41 @@ def too_big_for_levels(
         if s is None or s.utilization is None or s.utilization + need <= 1.0 + 1e-6:
             continue
         label = f"{key[0]} {key[1]}" + (f" {key[2]}" if key[2] else "")
-        out.append(
-            QuotaState(
-                scope_kind="arm",
-                scope=arm,
-                window=s.window,
-                available=False,
-                utilization=s.utilization,
-                resets_at=s.resets_at,
-                source="learned",
-                reason=f"{label} is {s.utilization:.0%} used; a session of {arm} has needed "
-                f"at least {need:.0%} (learnt from the levels probed around its sessions)",
-                window_minutes=s.window_minutes,
-                observed_at=now,
-            )
+        reason = (
+            f"{label} is {s.utilization:.0%} used; a session of {arm} has needed at least "
+            f"{need:.0%} (learnt from the levels probed around its sessions)"
         )
+        out.append(_arm_kept_out(arm, s, reason, now))
     return out
+
+
+def well_used_levels(states: Iterable[QuotaState], now: float) -> dict[LevelKey, QuotaState]:
+    """Probed levels (not learnt ones) at least FIT_MIN_UTILIZATION used, in a current window:
+    the only ones an arm may be too big for, and the only reason to read recorded levels."""
+    return {
+        (s.scope_kind, s.scope, s.window): s
+        for s in states
+        if s.source != "learned"
+        and s.utilization is not None
+        and s.utilization >= FIT_MIN_UTILIZATION
+        and (s.resets_at is None or s.resets_at > now)
+    }
+
+
+def _arm_kept_out(arm: str, level: QuotaState, reason: str, now: float) -> QuotaState:
+    """An arm exhausted until `level`'s window resets: it does not fit what the window has left."""
+    return QuotaState(
+        scope_kind="arm",
+        scope=arm,
+        window=level.window,
+        available=False,
+        utilization=level.utilization,
+        resets_at=level.resets_at,
+        source="learned",
+        reason=reason,
+        window_minutes=level.window_minutes,
+        observed_at=now,
+    )
 
 
 def learned_states(
@@ -733,18 +758,5 @@ def learned_states(
     for (arm, pool), x in fit.items():
         s = current.get(pool)
         if s is not None and s.utilization is not None and s.utilization >= x - 1e-6:
-            out.append(
-                QuotaState(
-                    scope_kind="arm",
-                    scope=arm,
-                    window=s.window,
-                    available=False,
-                    utilization=s.utilization,
-                    resets_at=s.resets_at,
-                    source="learned",
-                    reason=f"{pool} refused {arm} at {x:.0%} used before",
-                    window_minutes=s.window_minutes,
-                    observed_at=now,
-                )
-            )
+            out.append(_arm_kept_out(arm, s, f"{pool} refused {arm} at {x:.0%} used before", now))
     return out

@@ -268,20 +268,15 @@ def probed_levels(config: Config, store: Store, arm: str, now: float) -> dict[st
     Cached probe answers: no new probing here. Knowing less must never stop a session.
     """
     from rota.decide import quota_states
-    from rota.quota import levels_of
+    from rota.quota import levels_of, pool_use
 
     if arm not in config.arms:
         return {}
-    pools = set(config.arm_scopes(arm).pools)
     try:
         states = quota_states(config, store, now, warn=False)
     except Exception:
         return {}
-    util: dict[str, float] = {}
-    for st in states:
-        if st.scope_kind == "pool" and st.scope in pools and st.utilization is not None:
-            util[st.scope] = max(util.get(st.scope, 0.0), float(st.utilization))
-    out: dict[str, Any] = {"utilization": util}
+    out: dict[str, Any] = {"utilization": pool_use(states, config.arm_scopes(arm).pools)}
     levels = [list(x) for x in levels_of(states)]
     if levels:
         out["levels"] = levels

@@ -11,7 +11,6 @@ from rota.config import Config
 from rota.errors import EXIT_OK, StoreUnavailable
 from rota.quota import Block, QuotaState
 from rota.render import paint, print_json, table, use_colour
-from rota.store.base import Store
 from rota.timefmt import iso, local, relative
 
 HELP = """\
@@ -82,7 +81,8 @@ def _order(config: Config, row: dict[str, object]) -> tuple[int, str, int, str, 
 
 
 def collect(config: Config, t: float, *, refresh: bool) -> list[dict[str, object]]:
-    from rota.decide import quota_states
+    from rota.decide import quota_states, recent_history
+    from rota.policy import learned_from_history
 
     try:
         store = store_for(config)
@@ -95,19 +95,13 @@ def collect(config: Config, t: float, *, refresh: bool) -> list[dict[str, object
         with store:
             states = quota_states(config, store, t, refresh=refresh)
             blocks = store.active_blocks(t)
-            states = [*states, *learned(config, store, states, t)]
+            # What selection adds from the recorded sessions: the same reads and the same call.
+            history = recent_history(store, states, t)
+            states = [*states, *learned_from_history(config, history, states, t)]
     rows = [state_row(s, t) for s in states]
     rows.extend(block_row(b, t) for b in blocks)
     rows.sort(key=lambda r: _order(config, r))
     return rows
-
-
-def learned(config: Config, store: Store, states: list[QuotaState], t: float) -> list[QuotaState]:
-    """What selection adds to the probes from the recorded sessions (the same call as decide())."""
-    from rota.quota import HISTORY_LIMIT, LEARN_LOOKBACK_S, SIZE_FROM_SESSIONS, learned_states
-
-    uses = store.recent_uses(t - LEARN_LOOKBACK_S, HISTORY_LIMIT, SIZE_FROM_SESSIONS)
-    return learned_states({a: config.arm_scopes(a) for a in config.arms}, uses, states, t)
 
 
 def run(args: argparse.Namespace) -> int:

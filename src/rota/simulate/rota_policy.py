@@ -87,10 +87,9 @@ class RotaPolicy(Policy):
         self.last_decision: policy.Decision | None = None
         self.history: list[quota.Use] = []  # the sessions table, as quota learning reads it
         self.lookback_s = quota.LEARN_LOOKBACK_S
-        self._probed: dict[str, float] = {}
         self._profiles: dict[str, object] = {}
         self._states: list[quota.QuotaState] = []
-        self._levels: tuple[tuple[str, str, str, float, float | None], ...] = ()
+        self._levels: tuple[quota.Level, ...] = ()
 
     # -- what a probe reports ------------------------------------------------------------------
     def quota_states(self, obs: Observation) -> list[quota.QuotaState]:
@@ -114,7 +113,6 @@ class RotaPolicy(Policy):
         cut = obs.now - self.lookback_s
         if self.history and self.history[0].at < cut:
             self.history = [u for u in self.history if u.at >= cut]
-        self._probed = {p.pool: p.used_fraction for p in obs.pools}
         self._states = self.quota_states(obs)
         self._levels = quota.levels_of(self._states)
         inputs = policy.SelectionInput(
@@ -178,7 +176,7 @@ class RotaPolicy(Policy):
                 limited=outcome.wasted,
                 resets_at=outcome.resets_at,
                 blocked=blocked,
-                utilization={p: u for p, u in self._probed.items() if p in pools},
+                utilization=quota.pool_use(self._states, pools),
                 levels=self._levels,
                 category=obs.category,
                 reward=None if outcome.wasted else outcome.reward,
