@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Decision quality: every policy on the public scenarios (and, with --all, bench/scenarios/*.toml).
 # Usage: bench/decision_quality.sh [--all] [extra `rota simulate` options, e.g. --json --plot out.png]
-# Scenarios dir: $ROTA_SCENARIOS_DIR, else ../shared/scenarios beside the repository.
+# The public scenarios are examples/scenarios/ (format: docs/scenarios.md).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
-dir="${ROTA_SCENARIOS_DIR:-$(dirname "$repo")/shared/scenarios}"
+dir="$repo/examples/scenarios"
 files=("$dir/steady.toml" "$dir/drift.toml")
 if [[ "${1:-}" == "--all" ]]; then
   shift

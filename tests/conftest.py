@@ -12,10 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-if not SHARED.exists():  # CI lays shared/ beside the clone
-    SHARED = Path(os.environ.get("ROTA_SHARED_DIR", REPO.parent / "shared"))
-FIXTURES = SHARED / "fixtures"
+FIXTURES = REPO / "tests" / "fixtures"  # real-shaped CLI data; see tests/fixtures/README.md
 
 BASIC_CONFIG = """
 categories = ["code", "strategic", "triage"]
@@ -111,8 +108,6 @@ def rota_env(tmp_path: Path) -> Iterator[RotaEnv]:
 
 @pytest.fixture
 def fixtures_dir() -> Path:
-    if not FIXTURES.exists():
-        pytest.skip(f"shared fixtures not found at {FIXTURES}")
     return FIXTURES
 
 

@@ -15,8 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from conftest import FIXTURES, RotaEnv
 
 FAKES = Path(__file__).resolve().parent / "fakes"
@@ -236,7 +234,5 @@ def kill_quietly(*pids: int) -> None:
 
 
 def new_run_env(tmp_path: Path) -> RunEnv:
-    """For each test module's `run_env` fixture (skips without the shared fixtures)."""
-    if not FIXTURES.exists():
-        pytest.skip(f"shared fixtures not found at {FIXTURES}")
+    """For each test module's `run_env` fixture."""
     return RunEnv(tmp_path)

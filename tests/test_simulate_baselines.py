@@ -1,4 +1,4 @@
-"""Baselines behave as the scenarios README defines them."""
+"""Baselines behave as docs/scenarios.md defines them."""
 
 from __future__ import annotations
 

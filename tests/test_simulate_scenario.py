@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED
+from conftest import REPO
 from rota.errors import ConfigError
 from rota.simulate.scenario import load_scenario, parse_scenario
 
-SCENARIOS = SHARED / "scenarios"
+SCENARIOS = REPO / "examples" / "scenarios"
 
 SMALL = """
 name = "small"
@@ -30,8 +30,6 @@ default = 0.6
 def test_public_scenarios_parse() -> None:
     for name in ("steady", "drift"):
         path = SCENARIOS / f"{name}.toml"
-        if not path.exists():
-            pytest.skip(f"{path} not found")
         sc = load_scenario(path)
         assert sc.name == name
         assert abs(sum(sc.categories.values()) - 1.0) < 1e-9

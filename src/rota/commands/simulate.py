@@ -14,7 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = subparsers.add_parser(
         "simulate",
         help="replay scenarios against rota and baseline policies",
-        description="Replay scenario files (see the scenarios README for the format) against "
+        description="Replay scenario files (the format is in docs/scenarios.md) against "
         "rota's own selector and baselines (oracle, static, random, epsilon-greedy, ucb1, ts), "
         "and report reward per slot with a 95%% interval, %% of oracle, wasted slots, cost per "
         "unit of reward and reward after each event.",

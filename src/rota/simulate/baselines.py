@@ -1,4 +1,4 @@
-"""Baseline policies, implemented plainly as the scenarios README defines them.
+"""Baseline policies, implemented plainly as docs/scenarios.md defines them.
 
 Every policy sees the same things at a slot: the category, the arms that exist, the visible pools'
 states, and afterwards its own outcome (a reward, or a limit hit with a reset time when known).

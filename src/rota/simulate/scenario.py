@@ -1,4 +1,4 @@
-"""Scenario files (TOML) -> validated Scenario. The format is /work/shared/scenarios/README.md.
+"""Scenario files (TOML) -> validated Scenario. The format is docs/scenarios.md.
 
 Every error names the file, the key and what was expected (ConfigError, exit 78). Unknown keys are
 errors: a typo such as `form = 900` must not silently become a different experiment.
