@@ -60,7 +60,7 @@ concurrency = 2
 
 def seed_history(store, config, sessions: int = 600) -> None:
     """The same graded history in every store: arms x categories, over the last two weeks."""
-    from rota.quota import Block, QuotaState
+    from rota.quota.state import Block, QuotaState
     from rota.store.base import SessionOutcome
 
     arms = list(config.arms)
@@ -90,7 +90,7 @@ def seed_history(store, config, sessions: int = 600) -> None:
 
 def selector(url: str, cfg_path: str, start, stop_at, seconds: float, record: bool, q) -> None:
     from rota.config import load_config
-    from rota.decide import decide
+    from rota.session.decide import decide
     from rota.store import open_url
 
     config = load_config(cfg_path)

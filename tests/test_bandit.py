@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rota import bandit
-from rota.bandit import OVERALL, Evidence
+from rota.learning import bandit
+from rota.learning.bandit import OVERALL, Evidence
 
 DAY = 86400.0
 HL = 10 * DAY

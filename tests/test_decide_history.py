@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 
 from rota.config import parse_config
-from rota.decide import decide
-from rota.quota import QuotaState
-from rota.runner import probed_levels
+from rota.quota.state import QuotaState
+from rota.session.decide import decide
+from rota.session.run import probed_levels
 from rota.store.base import SessionOutcome
 from rota.store.sqlite import SQLiteStore
 

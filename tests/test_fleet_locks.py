@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rota.fleet import FleetBusy, FleetSession
+from rota.session.fleet import FleetBusy, FleetSession
 from rota.store.base import LEASE_SECONDS, Holder
 from rota.store.sqlite import SQLiteStore
 

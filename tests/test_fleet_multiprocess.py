@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from rota import bandit
+from rota.learning import bandit
 from rota.store.base import LEASE_SECONDS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -212,7 +212,7 @@ def test_eight_machines_two_hundred_sessions(pg_url: str, tmp_path: Path) -> Non
 
 
 def test_sigkill_mid_session_frees_workspace_and_pool_slot(pg_url: str, tmp_path: Path) -> None:
-    from rota.fleet import FleetSession
+    from rota.session.fleet import FleetSession
     from rota.store.postgres import PostgresStore
 
     hang = tmp_path / "hang"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rota.grading import changes, combine, parse_score, snapshot
+from rota.session.grading import changes, combine, parse_score, snapshot
 
 GIT_ENV = {
     **os.environ,

@@ -20,7 +20,7 @@ from rota.health import (
     SessionFacts,
     TimerFacts,
 )
-from rota.quota import ArmScopes, Block
+from rota.quota.state import ArmScopes, Block
 from rota.store.sqlite import SQLiteStore
 from systemd_fakes import Env, add_session, run_cli
 

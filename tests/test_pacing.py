@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rota.config import PacingSettings
-from rota.pacing import pacing_adjustment
-from rota.quota import QuotaState
+from rota.learning.pacing import pacing_adjustment
+from rota.quota.state import QuotaState
 
 NOW = 1_000_000.0
 H = 3600.0

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rota import bandit
-from rota.quota import Block, QuotaState
+from rota.learning import bandit
+from rota.quota.state import Block, QuotaState
 from rota.store.base import SessionOutcome
 from rota.store.migrate import MigrationError, merge_evidence, migrate, posteriors_equal
 from rota.store.postgres import PostgresStore

@@ -13,9 +13,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from rota import bandit
 from rota.errors import StoreUnavailable
-from rota.quota import Block, QuotaState
+from rota.learning import bandit
+from rota.quota.state import Block, QuotaState
 from rota.store.base import SessionOutcome
 from rota.store.postgres import PG_MIGRATIONS, SCHEMA_VERSION, PostgresStore, redact_url, to_pg
 from rota.store.sqlite import MIGRATIONS, SQLiteStore
@@ -345,7 +345,7 @@ def test_a_limit_hit_on_machine_a_blocks_the_pool_for_machine_b(
     pg_url: str, tmp_path: Path
 ) -> None:
     from rota.config import load_config
-    from rota.decide import decide
+    from rota.session.decide import decide
 
     (tmp_path / "ws").mkdir()
     cfg_path = tmp_path / "rota.toml"

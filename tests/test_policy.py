@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import random
 
-from rota import bandit
 from rota.config import parse_config
-from rota.policy import SelectionInput, select
-from rota.quota import Block, QuotaState
+from rota.learning import bandit
+from rota.learning.policy import SelectionInput, select
+from rota.quota.state import Block, QuotaState
 
 NOW = 1_800_000_000.0
 HL = 14 * 86400.0

@@ -15,7 +15,7 @@ from rota import probes
 from rota.config import parse_config
 from rota.harnesses.base import ProbeContext
 from rota.harnesses.common import last_outcome_states
-from rota.quota import exhausting
+from rota.quota.state import exhausting
 from rota.store.base import SessionOutcome
 from rota.store.sqlite import SQLiteStore
 

@@ -21,7 +21,7 @@ from rota.harnesses.claude_usage import (
     scan_logs,
     states_from_usage,
 )
-from rota.quota import QuotaState
+from rota.quota.state import QuotaState
 
 
 def ts(*args: int) -> float:

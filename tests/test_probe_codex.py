@@ -14,7 +14,7 @@ import zstandard
 from rota.harnesses import get_profile
 from rota.harnesses.base import ProbeContext
 from rota.harnesses.codex import MAX_DAY_DIRS, newest_rate_limits
-from rota.quota import QuotaState
+from rota.quota.state import QuotaState
 
 
 def ts(*args: int) -> float:

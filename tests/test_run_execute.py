@@ -1,4 +1,4 @@
-"""rota.execute in-process: argv templates, bounded capture, stray processes, stdin, timeouts."""
+"""rota.session.execute in-process: argv templates, bounded capture, stray processes, stdin, timeouts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rota.execute import (
+from rota.session.execute import (
     MAX_ARG_BYTES,
     ArgvTooLong,
     Capture,

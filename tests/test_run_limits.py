@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rota.quota import Block
+from rota.quota.state import Block
 from run_support import AGENT_CONFIG, RunEnv, new_run_env
 
 

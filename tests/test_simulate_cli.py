@@ -139,7 +139,7 @@ def test_plot(scenario: Path, tmp_path: Path) -> None:
 
 def test_select_does_not_import_the_simulator_or_matplotlib() -> None:
     code = (
-        "import sys, rota.policy, rota.cli; "
+        "import sys, rota.learning.policy, rota.cli; "
         "print(any(m.startswith(('rota.simulate', 'matplotlib')) for m in sys.modules))"
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

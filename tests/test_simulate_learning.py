@@ -2,9 +2,9 @@
 
 - rota.quota: window length and capacity of pools no probe reports, schedules of limits that never
   say when they reset, arms too big for what a probed pool has left, narrowing a limit's scope.
-- rota.bandit: change detection and evidence since a change; tempered Thompson draws.
-- rota.policy.select: uses the history for both.
-- rota.runner.limit_blocks: narrows what a hit blocks with the probe cache of a real SQLite store.
+- rota.learning.bandit: change detection and evidence since a change; tempered Thompson draws.
+- rota.learning.policy.select: uses the history for both.
+- rota.session.run.limit_blocks: narrows what a hit blocks with the probe cache of a real SQLite store.
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from rota import bandit, quota
 from rota.config import parse_config
 from rota.harnesses.base import LimitHit
-from rota.policy import SelectionInput, changed_evidence, select
-from rota.quota import ArmScopes, QuotaState, Use
+from rota.learning import bandit
+from rota.learning.policy import SelectionInput, changed_evidence, select
+from rota.quota.history import arm_sizes, infer_resets, learned_states, recoveries, window_length
+from rota.quota.limits import narrow_limit_scopes
+from rota.quota.state import ArmScopes, QuotaState
+from rota.quota.uses import Use, uses_from_sessions
 
 H = 3600.0
 D = 24 * H
@@ -29,13 +32,13 @@ SCOPES = {OPUS.arm: OPUS, SONNET.arm: SONNET}
 
 
 def test_window_length_from_reset_times() -> None:
-    assert quota.window_length([T + 5 * H, T + 10 * H]) == 5 * H
-    assert quota.window_length([T + 5 * H, T + 10 * H, T + 20 * H]) == 5 * H  # a window unhit
+    assert window_length([T + 5 * H, T + 10 * H]) == 5 * H
+    assert window_length([T + 5 * H, T + 10 * H, T + 20 * H]) == 5 * H  # a window unhit
     # A stray reset from another window does not spoil it once the schedule has more support.
     week = 168 * H
-    assert quota.window_length([T + week, T + week + 17 * H, T + 2 * week, T + 3 * week]) == week
-    assert quota.window_length([T + 5 * H]) is None
-    assert quota.window_length([T + 5 * H, T + 10 * H, T + 17 * H]) is None  # no schedule
+    assert window_length([T + week, T + week + 17 * H, T + 2 * week, T + 3 * week]) == week
+    assert window_length([T + 5 * H]) is None
+    assert window_length([T + 5 * H, T + 10 * H, T + 17 * H]) is None  # no schedule
 
 
 def _window(start: float, arms: list[str], hit: str | None, w: float = 5 * H) -> list[Use]:
@@ -51,7 +54,7 @@ def test_unseen_pool_capacity_is_learnt_per_arm_from_its_hits() -> None:
     # Third window, 3 sessions in: opus is out until the window ends, sonnet is not yet.
     hist += _window(T + 10 * H, [SONNET.arm] * 3, None)
     now = T + 10 * H + 3 * 600.0 + 60
-    states = quota.learned_states(SCOPES, hist, [], now)
+    states = learned_states(SCOPES, hist, [], now)
     out = {(s.scope_kind, s.scope): s for s in states}
     opus = out[("arm", OPUS.arm)]
     assert opus.available is False and opus.resets_at == T + 15 * H and opus.source == "learned"
@@ -60,35 +63,35 @@ def test_unseen_pool_capacity_is_learnt_per_arm_from_its_hits() -> None:
     assert pool.available is True and pool.utilization == pytest.approx(3 / 5)
     # After two more sessions sonnet is out as well.
     hist += [Use(SONNET.arm, now), Use(SONNET.arm, now + 600)]
-    later = {(s.scope_kind, s.scope) for s in quota.learned_states(SCOPES, hist, [], now + 700)}
+    later = {(s.scope_kind, s.scope) for s in learned_states(SCOPES, hist, [], now + 700)}
     assert ("arm", SONNET.arm) in later
     # A probe that reports the pool makes all this moot.
     probe = QuotaState("pool", "claude-5h", available=True, utilization=0.2, resets_at=T + 15 * H)
-    assert quota.learned_states(SCOPES, hist, [probe], now + 700) == []
+    assert learned_states(SCOPES, hist, [probe], now + 700) == []
 
 
 def test_one_hit_teaches_no_schedule_and_old_hits_expire() -> None:
     hist = _window(T, [OPUS.arm] * 3, OPUS.arm) + _window(T + 5 * H, [OPUS.arm] * 3, None)
-    assert quota.learned_states(SCOPES, hist, [], T + 5 * H + 1900) == []
+    assert learned_states(SCOPES, hist, [], T + 5 * H + 1900) == []
     hist = _window(T, [OPUS.arm] * 3, OPUS.arm) + _window(T + 5 * H, [OPUS.arm] * 3, OPUS.arm)
     late = T + 40 * D
     hist += _window(late, [OPUS.arm] * 3, None)
-    assert quota.learned_states(SCOPES, hist, [], late + 1900) == []
+    assert learned_states(SCOPES, hist, [], late + 1900) == []
 
 
 def test_schedule_of_a_limit_that_never_says_when() -> None:
     # Refused in the evening, served again just after midnight, three days running.
     eps = [(T + k * D + 20 * H, T + (k + 1) * D + 0.5 * H) for k in range(3)]
-    w, reset = quota.infer_resets(eps)  # type: ignore[misc]
+    w, reset = infer_resets(eps)  # type: ignore[misc]
     assert w == D
     assert (reset % D) <= 0.5 * H + 1  # midnight, at the latest where every bracket agrees
-    assert quota.infer_resets(eps[:2]) is None  # two recoveries are not enough
+    assert infer_resets(eps[:2]) is None  # two recoveries are not enough
     ragged = [(T + 20 * H, T + D + 0.5 * H), (T + D + 2 * H, T + D + 4 * H), eps[2]]
-    assert quota.infer_resets(ragged) != (D, reset)
+    assert infer_resets(ragged) != (D, reset)
     hist = []
     for lo, hi in eps:
         hist += [Use("gemini:pro", lo - 600), Use("gemini:pro", lo, True), Use("gemini:pro", hi)]
-    assert quota.recoveries(hist) == eps
+    assert recoveries(hist) == eps
 
 
 def test_unannounced_daily_limit_is_then_learnt_like_the_others() -> None:
@@ -102,11 +105,11 @@ def test_unannounced_daily_limit_is_then_learnt_like_the_others() -> None:
         for probe in (12, 16, 22):
             hist.append(Use(g.arm, day + probe * H, True, None, ("harness:gemini",)))
     hist.append(Use(g.arm, T + 4 * D + 1 * H))  # served after the last midnight
-    states = quota.learned_states({g.arm: g}, hist, [], T + 4 * D + 1.5 * H)
+    states = learned_states({g.arm: g}, hist, [], T + 4 * D + 1.5 * H)
     assert [s.available for s in states if s.scope_kind == "harness"] == [True]
     # Refused today already: out until the next midnight, not for the short backoff.
     hist.append(Use(g.arm, T + 4 * D + 2 * H, True, None, ("harness:gemini",)))
-    states = quota.learned_states({g.arm: g}, hist, [], T + 4 * D + 3 * H)
+    states = learned_states({g.arm: g}, hist, [], T + 4 * D + 3 * H)
     out = [s for s in states if s.available is False]
     assert out and all(s.resets_at == pytest.approx(T + 5 * D, abs=2 * H) for s in out)
 
@@ -118,12 +121,12 @@ def test_arm_too_big_for_what_a_probed_pool_has_left() -> None:
     def probe(u: float) -> QuotaState:
         return QuotaState("pool", "claude-5h", available=True, utilization=u, resets_at=T + 10 * H)
 
-    out = quota.learned_states(SCOPES, [hit], [probe(0.9)], now)
+    out = learned_states(SCOPES, [hit], [probe(0.9)], now)
     assert [(s.scope, s.available) for s in out] == [(OPUS.arm, False)]
-    assert quota.learned_states(SCOPES, [hit], [probe(0.5)], now) == []
+    assert learned_states(SCOPES, [hit], [probe(0.5)], now) == []
     # At a quarter used, a refusal is not about size: nothing learnt from it.
     small = hit._replace(utilization={"claude-5h": 0.25})
-    assert quota.learned_states(SCOPES, [small], [probe(0.9)], now) == []
+    assert learned_states(SCOPES, [small], [probe(0.9)], now) == []
 
 
 def _lv(
@@ -146,7 +149,7 @@ def test_arm_sizes_from_the_levels_around_its_sessions() -> None:
         Use(SONNET.arm, T + 6 * H, levels=_lv(0.9, T + 10 * H)),  # glm is not in the pool
     ]
     key = ("pool", "claude-5h", "5h")
-    sizes = quota.arm_sizes(SCOPES, hist)
+    sizes = arm_sizes(SCOPES, hist)
     assert sizes == {(SONNET.arm, key): 0.125, (OPUS.arm, key): 0.25}  # the least seen
 
 
@@ -157,13 +160,13 @@ def test_an_arm_that_cannot_fit_is_kept_out_before_it_is_refused() -> None:
     def probe(u: float) -> QuotaState:
         return QuotaState("pool", "claude-5h", "5h", True, u, T + 5 * H, source="api")
 
-    out = quota.learned_states(SCOPES, hist, [probe(0.875)], now)  # no limit hit on record
+    out = learned_states(SCOPES, hist, [probe(0.875)], now)  # no limit hit on record
     assert [(s.scope, s.available, s.resets_at) for s in out] == [(OPUS.arm, False, T + 5 * H)]
     assert "needed at least 25%" in out[0].reason
-    assert quota.learned_states(SCOPES, hist, [probe(0.75)], now) == []  # exactly fits
+    assert learned_states(SCOPES, hist, [probe(0.75)], now) == []  # exactly fits
     # Another window's level (a weekly one) is not this one.
     week = QuotaState("pool", "claude-5h", "7d", True, 0.95, T + 100 * H, source="api")
-    assert quota.learned_states(SCOPES, hist, [week], now) == []
+    assert learned_states(SCOPES, hist, [week], now) == []
     # select keeps it out, with the reason shown.
     cfg = parse_config(
         {
@@ -187,21 +190,21 @@ def test_narrow_limit_scopes() -> None:
     roomy = QuotaState("pool", "claude-5h", available=True, utilization=0.1, resets_at=T + 2 * H)
     wide = ["claude-5h"]
     # The error's reset is no probed pool's: the unseen weekly pool refused; Sonnet stays usable.
-    assert quota.narrow_limit_scopes(
+    assert narrow_limit_scopes(
         guess, arm, [roomy], T, resets_at=T + 90 * H, harness_pools=wide
     ) == [("pool", "opus-week")]
     # It is the five-hour pool's reset: that one refused, with the harness it covers.
-    assert quota.narrow_limit_scopes(
+    assert narrow_limit_scopes(
         guess, arm, [roomy], T, resets_at=T + 2 * H, harness_pools=wide
     ) == [("harness", "claude-code"), ("pool", "claude-5h")]
     # No reset given: a pool a tenth used did not refuse.
-    assert quota.narrow_limit_scopes(guess, arm, [roomy], T, harness_pools=wide) == [
+    assert narrow_limit_scopes(guess, arm, [roomy], T, harness_pools=wide) == [
         ("pool", "opus-week")
     ]
     # Nothing probed, or nothing else to blame: the cautious guess stands.
-    assert quota.narrow_limit_scopes(guess, arm, [], T, resets_at=T + 2 * H) == guess
+    assert narrow_limit_scopes(guess, arm, [], T, resets_at=T + 2 * H) == guess
     only = ArmScopes("claude-code:opus", "claude-code", ("claude-5h",))
-    assert quota.narrow_limit_scopes(guess[:2], only, [roomy], T) == guess[:2]
+    assert narrow_limit_scopes(guess[:2], only, [roomy], T) == guess[:2]
 
 
 def test_uses_from_session_records() -> None:
@@ -217,7 +220,7 @@ def test_uses_from_session_records() -> None:
         SessionRecord(3, "code", "codex:gpt", "codex:gpt-mini", "completed", T + 2 * H, None, 0),
         SessionRecord(4, "code", "codex:gpt", None, "running", T + 3 * H),
     ]  # fmt: skip
-    uses = quota.uses_from_sessions(recs)
+    uses = uses_from_sessions(recs)
     assert [u.arm for u in uses] == ["codex:gpt", "claude-code:opus", "codex:gpt-mini"]
     assert uses[0].reward == 0.7 and uses[0].graded_at == T + 60 and not uses[0].limited
     hit = uses[1]
@@ -327,7 +330,7 @@ def test_select_keeps_out_an_unseen_pool_it_has_learnt() -> None:
 
 
 def test_runner_narrows_a_hit_with_the_probe_cache(tmp_path: Path) -> None:
-    from rota.runner import limit_blocks
+    from rota.session.run import limit_blocks
     from rota.store.sqlite import SQLiteStore
 
     cfg = parse_config(
@@ -357,7 +360,7 @@ def test_runner_narrows_a_hit_with_the_probe_cache(tmp_path: Path) -> None:
             ("pool", "opus-week", T + 90 * H)
         ]
         # Sonnet is not blocked by it.
-        from rota.quota import blocking
+        from rota.quota.state import blocking
 
         assert blocking(cfg.arm_scopes("claude-code:sonnet"), blocks, T + 120) is None
     finally:

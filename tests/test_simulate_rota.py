@@ -6,9 +6,9 @@ import copy
 import random
 import tomllib
 
-from rota import bandit, policy
 from rota.config import BanditSettings, PacingSettings
-from rota.quota import QuotaState
+from rota.learning import bandit, policy
+from rota.quota.state import QuotaState
 from rota.simulate.rota_policy import RotaPolicy, build_config, tier_order
 from rota.simulate.runner import run_policy
 from rota.simulate.scenario import parse_scenario

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rota import bandit
-from rota.quota import Block, QuotaState
+from rota.learning import bandit
+from rota.quota.state import Block, QuotaState
 from rota.store.base import SessionOutcome
 from rota.store.sqlite import SCHEMA_VERSION, SQLiteStore
 

@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 from rota import config_cache as _cache
 from rota.errors import ConfigError
-from rota.quota import ArmScopes
+from rota.quota.state import ArmScopes
 from rota.records import record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rota.quota import ArmScopes, Block
+from rota.quota.state import ArmScopes, Block
 
 OK = "ok"
 PROBLEM = "problem"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 
-from rota.quota import QuotaState
+from rota.quota.state import QuotaState
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 

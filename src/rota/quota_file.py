@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rota.quota import SCOPE_KINDS, QuotaState
+from rota.quota.state import SCOPE_KINDS, QuotaState
 from rota.timefmt import parse_time
 
 

@@ -7,7 +7,7 @@ import argparse
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now, store_for
 from rota.config import Config
 from rota.errors import EXIT_OK, UsageError
-from rota.quota import Block
+from rota.quota.state import Block
 from rota.render import print_json
 from rota.timefmt import iso, local, parse_duration, parse_time, relative
 

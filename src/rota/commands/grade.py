@@ -7,7 +7,7 @@ import math
 
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now, store_for
 from rota.errors import EXIT_OK, UsageError
-from rota.policy import DAY
+from rota.learning.policy import DAY
 from rota.render import print_json
 
 

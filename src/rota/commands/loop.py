@@ -8,7 +8,7 @@ import time
 
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load
 from rota.errors import EXIT_BUSY, EXIT_EXHAUSTED, EXIT_OK, RotaError
-from rota.execute import Interrupted, StopFlag
+from rota.session.execute import Interrupted, StopFlag
 
 HELP = """\
 Run `rota run` again and again in this process, with [run] loop_gap_seconds (or --gap) between
@@ -76,7 +76,7 @@ def _say(text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rota.commands.run import report
-    from rota.runner import RunOptions, run_once
+    from rota.session.run import RunOptions, run_once
 
     config = load(args)  # a broken config at start is exit 78; later edits are retried
     stop = StopFlag()

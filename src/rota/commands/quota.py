@@ -9,7 +9,7 @@ import sys
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now, store_for
 from rota.config import Config
 from rota.errors import EXIT_OK, StoreUnavailable
-from rota.quota import Block, QuotaState
+from rota.quota.state import Block, QuotaState
 from rota.render import paint, print_json, table, use_colour
 from rota.timefmt import iso, local, relative
 
@@ -81,8 +81,8 @@ def _order(config: Config, row: dict[str, object]) -> tuple[int, str, int, str, 
 
 
 def collect(config: Config, t: float, *, refresh: bool) -> list[dict[str, object]]:
-    from rota.decide import quota_states, recent_history
-    from rota.policy import learned_from_history
+    from rota.learning.policy import learned_from_history
+    from rota.session.decide import quota_states, recent_history
 
     try:
         store = store_for(config)

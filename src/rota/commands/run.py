@@ -7,8 +7,8 @@ import json
 import sys
 
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now
-from rota.execute import StopFlag
 from rota.render import print_json
+from rota.session.execute import StopFlag
 
 HELP = """\
 Run one agent session end to end:
@@ -68,7 +68,7 @@ def add_run_args(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rota import journal
-    from rota.runner import RunOptions, run_once
+    from rota.session.run import RunOptions, run_once
 
     config = load(args)
     stop = StopFlag()
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 def report(result: object, *, as_json: bool, explain: bool = False) -> None:
     """Print a RunResult: JSON on stdout, or a human summary (stdout for a session or dry run,
     stderr for busy/exhausted)."""
-    from rota.runner import RunResult
+    from rota.session.run import RunResult
 
     assert isinstance(result, RunResult)
     if as_json:

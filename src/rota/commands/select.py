@@ -14,10 +14,10 @@ from rota.commands.common import (
     now,
     store_for,
 )
-from rota.decide import decide
 from rota.errors import EXIT_EXHAUSTED, EXIT_OK
-from rota.policy import Decision
+from rota.learning.policy import Decision
 from rota.render import fmt, paint, print_json, table, use_colour
+from rota.session.decide import decide
 from rota.timefmt import iso, local, relative
 
 HELP = """\

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rota.quota import QuotaState
+from rota.quota.state import QuotaState
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from rota.harnesses.base import LimitHit, ProbeContext, SessionOutput
 from rota.harnesses.common import BuiltinProfile, json_lines, opt_float, strip_prefix
-from rota.quota import QuotaState
+from rota.quota.state import QuotaState
 
 NAME = "claude-code"
 RATE_LIMITED_MARK = "(429)"  # in the reason of an api state when the endpoint said 429

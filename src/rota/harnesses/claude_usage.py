@@ -19,7 +19,7 @@ from typing import Any
 from rota.harnesses.base import ProbeContext
 from rota.harnesses.claude_code import RATE_LIMITED_MARK
 from rota.harnesses.common import opt_float
-from rota.quota import QuotaState
+from rota.quota.state import QuotaState
 
 DEFAULT_URL = "https://api.anthropic.com/api/oauth/usage"
 BETA_HEADER = "oauth-2025-04-20"

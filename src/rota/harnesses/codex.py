@@ -17,7 +17,7 @@ from typing import Any
 
 from rota.harnesses.base import LimitHit, ProbeContext, SessionOutput
 from rota.harnesses.common import BuiltinProfile, json_lines
-from rota.quota import QuotaState
+from rota.quota.state import QuotaState
 
 NAME = "codex"
 LIMIT_PATTERNS = (

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rota.harnesses.base import HarnessProfile, LimitHit, ProbeContext, SessionOutput
-from rota.quota import QuotaState
+from rota.quota.state import QuotaState
 
 DEFAULT_CACHE_MINUTES = 5.0
 # Prefixes a CLI puts before its own error text ("ERROR: …", "Error: …", "API Error: …").

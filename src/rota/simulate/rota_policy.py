@@ -5,12 +5,12 @@
   every bandit and pacing setting is the product default.
 - Visible pools become QuotaStates, as a probe reports them.
 - A wasted session becomes the LimitHit the harness's own profile reports, and the runner's own
-  rate-limit handling (rota.runner.limit_blocks, with this object standing in for the store's
+  rate-limit handling (rota.session.run.limit_blocks, with this object standing in for the store's
   latest_block and cached_quota_states) turns it into blocks.
-- Graded rewards update the evidence with rota.bandit.update, exactly as the store does.
+- Graded rewards update the evidence with rota.learning.bandit.update, exactly as the store does.
 - Every session is kept as a rota.quota.Use (what rota.quota.uses_from_sessions makes of the
   sessions table), and select gets that history.
-- Each slot calls rota.policy.select.
+- Each slot calls rota.learning.policy.select.
 Nothing here tunes the policy: a better simulated rota needs a better product.
 """
 
@@ -19,9 +19,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from rota import bandit, policy, quota
 from rota.config import Config, parse_config
 from rota.harnesses.base import LimitHit
+from rota.learning import bandit, policy
+from rota.quota.history import HISTORY_LIMIT, LEARN_LOOKBACK_S
+from rota.quota.state import Block, Level, QuotaState, levels_of, pool_use
+from rota.quota.uses import Use
 from rota.simulate.baselines import Policy
 from rota.simulate.scenario import Scenario
 from rota.simulate.world import Observation, Outcome
@@ -81,20 +84,20 @@ class RotaPolicy(Policy):
         self.rng = rng
         self.half_life_s = self.config.bandit.half_life_days * DAY
         self.evidence: dict[tuple[str, str], bandit.Evidence] = {}
-        self.blocks: list[quota.Block] = []  # active
-        self.block_history: list[quota.Block] = []  # what the store's blocks table would hold
+        self.blocks: list[Block] = []  # active
+        self.block_history: list[Block] = []  # what the store's blocks table would hold
         self.window = {q.pool: f"{q.window_minutes:g}m" for q in scenario.quotas}
         self.last_decision: policy.Decision | None = None
-        self.history: list[quota.Use] = []  # the sessions table, as quota learning reads it
-        self.lookback_s = quota.LEARN_LOOKBACK_S
+        self.history: list[Use] = []  # the sessions table, as quota learning reads it
+        self.lookback_s = LEARN_LOOKBACK_S
         self._profiles: dict[str, object] = {}
-        self._states: list[quota.QuotaState] = []
-        self._levels: tuple[quota.Level, ...] = ()
+        self._states: list[QuotaState] = []
+        self._levels: tuple[Level, ...] = ()
 
     # -- what a probe reports ------------------------------------------------------------------
-    def quota_states(self, obs: Observation) -> list[quota.QuotaState]:
+    def quota_states(self, obs: Observation) -> list[QuotaState]:
         return [
-            quota.QuotaState(
+            QuotaState(
                 scope_kind="pool",
                 scope=p.pool,
                 window=self.window[p.pool],
@@ -114,7 +117,7 @@ class RotaPolicy(Policy):
         if self.history and self.history[0].at < cut:
             self.history = [u for u in self.history if u.at >= cut]
         self._states = self.quota_states(obs)
-        self._levels = quota.levels_of(self._states)
+        self._levels = levels_of(self._states)
         inputs = policy.SelectionInput(
             config=self.config,
             category=obs.category,
@@ -124,19 +127,19 @@ class RotaPolicy(Policy):
             blocks=self.blocks,
             arms=obs.arms,
             # What decide() reads from the store: the same lookback and the same row cap.
-            history=self.history[-quota.HISTORY_LIMIT :],
+            history=self.history[-HISTORY_LIMIT :],
         )
         decision = policy.select(inputs, self.rng)
         self.last_decision = decision
         return decision.arm
 
     # -- what `rota run` does after the session ------------------------------------------------
-    def cached_quota_states(self, max_age_s: float, now: float) -> list[quota.QuotaState]:
-        """The store method rota.runner.limit_blocks asks for what the probes said before."""
+    def cached_quota_states(self, max_age_s: float, now: float) -> list[QuotaState]:
+        """The store method rota.session.run.limit_blocks asks for what the probes said before."""
         return [s for s in self._states if s.observed_at >= now - max_age_s]
 
-    def latest_block(self, scope_kind: str, scope: str) -> quota.Block | None:
-        """The store method rota.runner.limit_blocks asks for the previous block on a scope."""
+    def latest_block(self, scope_kind: str, scope: str) -> Block | None:
+        """The store method rota.session.run.limit_blocks asks for the previous block on a scope."""
         for b in reversed(self.block_history):
             if b.scope_kind == scope_kind and b.scope == scope:
                 return b
@@ -158,7 +161,7 @@ class RotaPolicy(Policy):
         )
 
     def learn(self, obs: Observation, outcome: Outcome) -> None:
-        from rota.runner import limit_blocks
+        from rota.session.run import limit_blocks
 
         arm = self.config.arms[outcome.arm]
         pools = self.config.arm_scopes(arm.arm).pools
@@ -170,13 +173,13 @@ class RotaPolicy(Policy):
             self.block_history.extend(blocks)
             blocked = tuple(f"{k}:{s}" for k, s in scopes)
         self.history.append(
-            quota.Use(
+            Use(
                 arm=arm.arm,
                 at=obs.now,
                 limited=outcome.wasted,
                 resets_at=outcome.resets_at,
                 blocked=blocked,
-                utilization=quota.pool_use(self._states, pools),
+                utilization=pool_use(self._states, pools),
                 levels=self._levels,
                 category=obs.category,
                 reward=None if outcome.wasted else outcome.reward,

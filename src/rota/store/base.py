@@ -11,8 +11,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
-from rota.bandit import Evidence
-from rota.quota import Block, QuotaState, Use
+from rota.learning.bandit import Evidence
+from rota.quota.state import Block, QuotaState
+from rota.quota.uses import Use
 from rota.records import record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
@@ -264,7 +265,7 @@ class Store(ABC):
     @abstractmethod
     def cached_quota_states(self, max_age_s: float, now: float) -> list[QuotaState]: ...
 
-    # -- fleet: workspace locks, pool concurrency, visibility (see rota.fleet) --------------------
+    # -- fleet: workspace locks, pool concurrency, visibility (see rota.session.fleet) --------------------
     @abstractmethod
     def acquire_workspace(
         self, workspace: str, holder: Holder, *, lease_s: float = LEASE_SECONDS

@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from rota.bandit import Evidence
 from rota.errors import RotaError
+from rota.learning.bandit import Evidence
 from rota.store.base import RUNNING, dumps
 from rota.store.sql import SQLStore
 

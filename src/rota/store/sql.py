@@ -10,9 +10,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping, Sequence
 
-from rota import bandit
-from rota.bandit import Evidence
-from rota.quota import Block, QuotaState, Use, uses_from_rows
+from rota.learning import bandit
+from rota.learning.bandit import Evidence
+from rota.quota.state import Block, QuotaState
+from rota.quota.uses import Use, uses_from_rows
 from rota.store.base import (
     ABANDONED,
     INTERRUPTED,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from rota.quota import QuotaState
+from rota.quota.state import QuotaState
 from rota.records import record
 
 # Known window lengths when a source does not give one.

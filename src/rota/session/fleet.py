@@ -1,6 +1,6 @@
 """Fleet mode: several machines sharing one store and the subscriptions behind it.
 
-What a session holds besides the local flock (rota.lock):
+What a session holds besides the local flock (rota.session.lock):
 - the workspace lock across the fleet (a workspace id may be reachable from several machines);
 - one slot in every pool of the chosen arm that has `concurrency = N` (at most N sessions at once
   on one subscription, across machines).
@@ -30,8 +30,8 @@ from rota.store.base import LEASE_SECONDS, POOL, WORKSPACE, Holder, Lease
 
 if TYPE_CHECKING:
     from rota.config import Config
-    from rota.policy import Decision
-    from rota.quota import QuotaState
+    from rota.learning.policy import Decision
+    from rota.quota.state import QuotaState
     from rota.store.base import Store
 
 
@@ -74,7 +74,7 @@ class FleetSession:
         warn: bool = True,
     ) -> None:
         if machine is None:
-            from rota.decide import machine_name
+            from rota.session.decide import machine_name
 
             machine = machine_name()
         self.store = store
@@ -144,7 +144,7 @@ class FleetSession:
     ) -> Decision:
         """Select an arm and hold its pool slots. A pool found full is excluded and the arm is
         selected again; the Decision returned is the one whose slots are held (or has no arm)."""
-        from rota.decide import decide, quota_states
+        from rota.session.decide import decide, quota_states
 
         self.release_pools()  # slots held for an earlier choice must not count against us
         if states is None:

@@ -12,15 +12,10 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from rota.config import Config
-from rota.policy import Decision, SelectionInput, select
-from rota.quota import (
-    HISTORY_LIMIT,
-    LEARN_LOOKBACK_S,
-    SIZE_FROM_SESSIONS,
-    QuotaState,
-    Use,
-    well_used_levels,
-)
+from rota.learning.policy import Decision, SelectionInput, select
+from rota.quota.history import HISTORY_LIMIT, LEARN_LOOKBACK_S, SIZE_FROM_SESSIONS, well_used_levels
+from rota.quota.state import QuotaState
+from rota.quota.uses import Use
 from rota.store.base import Store
 
 
@@ -68,7 +63,7 @@ def recent_history(store: Store, states: Sequence[QuotaState], now: float) -> li
     """The sessions selection learns from: what no probe reports (invisible pools' windows and
     sizes) and shifts in an arm's grades. Bounded by time and count, never the whole history. The
     levels recorded with sessions are read only when a probed level is well used (an arm may not
-    fit what is left: rota.quota.too_big_for_levels)."""
+    fit what is left: rota.quota.history.too_big_for_levels)."""
     levels = SIZE_FROM_SESSIONS if well_used_levels(states, now) else 0
     return store.recent_uses(now - LEARN_LOOKBACK_S, HISTORY_LIMIT, levels)
 
@@ -86,7 +81,7 @@ def decide(
     if states is None:
         states = quota_states(config, store, now)
     if pool_busy is None and any(p.concurrency > 0 for p in config.pools.values()):
-        # Fleet: sessions holding pool slots right now, on any machine (rota.fleet).
+        # Fleet: sessions holding pool slots right now, on any machine (rota.session.fleet).
         pool_busy = store.pool_busy(now)
     history = recent_history(store, states, now)
     inputs = SelectionInput(

@@ -32,7 +32,10 @@ from rota.errors import (
     ConfigError,
     StoreUnavailable,
 )
-from rota.execute import (
+from rota.harnesses.base import HarnessProfile, LimitHit, SessionOutput
+from rota.quota.limits import block_after_limit
+from rota.quota.state import Block
+from rota.session.execute import (
     ArgvTooLong,
     Interrupted,
     LogFile,
@@ -42,10 +45,8 @@ from rota.execute import (
     run_process,
     stop_group,
 )
-from rota.fleet import FleetBusy, fleet_for
-from rota.harnesses.base import HarnessProfile, LimitHit, SessionOutput
-from rota.lock import LockBusy, WorkspaceLock, acquire, describe_holder
-from rota.quota import Block, block_after_limit
+from rota.session.fleet import FleetBusy, fleet_for
+from rota.session.lock import LockBusy, WorkspaceLock, acquire, describe_holder
 from rota.store.base import (
     ABANDONED,
     COMPLETED,
@@ -263,12 +264,12 @@ def probed_levels(config: Config, store: Store, arm: str, now: float) -> dict[st
     - "utilization": each pool covering the arm -> its used fraction. A later refusal at a high use
       teaches rota that the arm is too big for what was left.
     - "levels": every probed level as [scope_kind, scope, window, used fraction, reset]. The next
-      session's levels show how much this one used (rota.quota.arm_sizes), so that an arm is not
+      session's levels show how much this one used (rota.quota.history.arm_sizes), so that an arm is not
       started where it cannot fit.
     Cached probe answers: no new probing here. Knowing less must never stop a session.
     """
-    from rota.decide import quota_states
-    from rota.quota import levels_of, pool_use
+    from rota.quota.state import levels_of, pool_use
+    from rota.session.decide import quota_states
 
     if arm not in config.arms:
         return {}
@@ -297,7 +298,7 @@ def limit_blocks(
         scopes = [("harness", arm.split(":", 1)[0])]
     if hit.resets_at is not None and arm in config.arms:
         # A pool the probe saw with plenty of room just before did not run out (rota.quota).
-        from rota.quota import narrow_limit_scopes
+        from rota.quota.limits import narrow_limit_scopes
 
         try:
             seen = store.cached_quota_states(3600.0, now)
@@ -350,9 +351,9 @@ def run_once(
 ) -> RunResult:
     """One `rota run`. Returns a RunResult for every expected outcome (session, busy, exhausted,
     dry run); raises RotaError for config/store errors and Interrupted before a session starts."""
-    from rota import prompting
-    from rota.decide import decide, machine_name, workspace_id
     from rota.harnesses import get_profile
+    from rota.session import prompting
+    from rota.session.decide import decide, machine_name, workspace_id
     from rota.store import open_store
 
     ws_path = Path(config.workspace.path)
@@ -379,7 +380,7 @@ def run_once(
                 "check that the state directory ($ROTA_STATE_DIR) is writable"
             ) from None
     try:
-        # Fleet mode (rota.fleet): after the local flock, the workspace lock across the fleet,
+        # Fleet mode (rota.session.fleet): after the local flock, the workspace lock across the fleet,
         # then pool slots for the chosen arm; released before the store closes, on every path.
         with (
             open_store(config) as store,
@@ -514,7 +515,7 @@ def _session(
     ws_path: Path,
     machine: str,
 ) -> RunResult:
-    from rota import grading
+    from rota.session import grading
 
     assert base.argv is not None and base.timeout_s is not None
     argv = base.argv

@@ -11,10 +11,12 @@ import random
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
-from rota import bandit
 from rota.config import ArmConfig, Config, Rule
-from rota.pacing import pacing_adjustment
-from rota.quota import Block, QuotaState, Use, blocking, exhausting, learned_states, states_for
+from rota.learning import bandit
+from rota.learning.pacing import pacing_adjustment
+from rota.quota.history import learned_states
+from rota.quota.state import Block, QuotaState, blocking, exhausting, states_for
+from rota.quota.uses import Use
 from rota.records import record
 
 DAY = 86400.0
@@ -126,7 +128,7 @@ class SelectionInput:
     blocks: Sequence[Block] = ()
     pool_busy: Mapping[str, int] = MappingProxyType({})  # running sessions per pool
     arms: Sequence[str] | None = None  # restrict to these arms (the simulator's existing arms)
-    # Recent sessions (rota.quota.Use): limits that no probe reports are learnt from own hits.
+    # Recent sessions (rota.quota.uses.Use): limits that no probe reports are learnt from own hits.
     history: Sequence[Use] = ()
 
 
@@ -269,7 +271,7 @@ def changed_evidence(
 def learned_from_history(
     config: Config, history: Sequence[Use], states: Sequence[QuotaState], now: float
 ) -> list[QuotaState]:
-    """What the recorded sessions add to the probes (rota.quota.learned_states), for every arm."""
+    """What the recorded sessions add to the probes (rota.quota.history.learned_states), for every arm."""
     return learned_states({a: config.arm_scopes(a) for a in config.arms}, history, states, now)
 
 

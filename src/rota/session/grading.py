@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rota.execute import LogFile, ProcessResult, StopFlag, run_process
+from rota.session.execute import LogFile, ProcessResult, StopFlag, run_process
 
 SIGNALS = ("exit", "harness", "commits", "files", "tests", "grader")
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"

@@ -1,0 +1,139 @@
+"""The session history as quota learning and change detection read it: one `Use` per session, built
+from store rows or records. Pure, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from rota.quota.state import Level
+from rota.records import record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
+if TYPE_CHECKING:
+    from typing import Any
+
+
+@record
+class Use:
+    """One session on the record, as quota learning (and change detection) sees it."""
+
+    arm: str  # the arm that ran (or was refused)
+    at: float  # when it started, epoch seconds
+    limited: bool = False  # it stopped on a limit
+    resets_at: float | None = None  # the reset time the limit gave
+    blocked: tuple[str, ...] = ()  # "kind:scope" pairs the hit blocked (detail["limit"]["scopes"])
+    utilization: Mapping[str, float] | None = None  # probed pool -> used fraction before it ran
+    category: str = ""
+    reward: float | None = None  # the grade, when graded
+    graded_at: float | None = None  # the observation time the posterior update used
+    # Every probed quota level just before it ran: (scope_kind, scope, window, used fraction,
+    # reset time or None). The next session's levels show what this one used (arm_sizes).
+    levels: tuple[Level, ...] = ()
+_LIMITED = "rate_limited"
+_NOT_RUN = ("running", "abandoned", "interrupted")
+
+
+def uses_from_sessions(records: Iterable[object]) -> list[Use]:
+    """Use records from store SessionRecords (duck-typed: no store import on the select path)."""
+    out: list[Use] = []
+    for r in records:
+        status = getattr(r, "status", "")
+        if status in _NOT_RUN:
+            continue
+        detail = getattr(r, "detail", None) or {}
+        limit = detail.get("limit") if isinstance(detail, Mapping) else None
+        limit = limit if isinstance(limit, Mapping) else {}
+        resets = limit.get("resets_at")
+        util = detail.get("utilization") if isinstance(detail, Mapping) else None
+        arm = getattr(r, "arm_ran", None) or getattr(r, "arm", "")
+        out.append(
+            Use(
+                arm=str(arm),
+                at=float(getattr(r, "started_at", 0.0) or 0.0),
+                limited=status == _LIMITED,
+                resets_at=float(resets) if isinstance(resets, (int, float)) else None,
+                blocked=tuple(str(x) for x in limit.get("scopes", ()) or ()),
+                utilization=util if isinstance(util, Mapping) else None,
+                category=str(getattr(r, "category", "") or ""),
+                reward=getattr(r, "reward", None),
+                graded_at=getattr(r, "graded_at", None),
+                levels=levels_from(detail.get("levels") if isinstance(detail, Mapping) else None),
+            )
+        )
+    return out
+
+
+def levels_from(raw: object) -> tuple[Level, ...]:
+    """detail["levels"] as recorded by the runner; anything malformed is left out, not fatal."""
+    if type(raw) is not list:
+        return ()
+    out = []
+    for item in raw:
+        if type(item) is not list or len(item) != 5:
+            continue
+        kind, scope, window, used, resets = item
+        if type(kind) is not str or type(scope) is not str or type(window) is not str:
+            continue
+        if type(used) not in (int, float) or (
+            resets is not None and type(resets) not in (int, float)
+        ):
+            continue
+        out.append((kind, scope, window, float(used), None if resets is None else float(resets)))
+    return tuple(out)
+
+
+def uses_from_rows(rows: Iterable[Sequence[Any]]) -> list[Use]:
+    """Use records from lean session rows (arm that ran, status, started_at, category, reward,
+    graded_at, detail JSON text or None), as Store.recent_uses reads them. Runs before every
+    decision: the store sends a detail only for limit hits and the newest few sessions."""
+    import json
+
+    out: list[Use] = []
+    append = out.append
+    for arm, status, started_at, category, reward, graded_at, text in rows:
+        if not text:  # the common case: a plain finished session
+            append(
+                Use(
+                    arm,
+                    started_at,
+                    status == _LIMITED,
+                    None,
+                    (),
+                    None,
+                    category or "",
+                    reward,
+                    graded_at,
+                )
+            )
+            continue
+        limit: Any = None
+        util: Any = None
+        levels: Any = None
+        if '"limit"' in text or '"utilization"' in text or '"levels"' in text:
+            try:
+                detail = json.loads(text)
+            except ValueError:
+                detail = None
+            if type(detail) is dict:
+                limit = detail.get("limit")
+                util = detail.get("utilization")
+                levels = detail.get("levels")
+        if type(limit) is not dict:
+            limit = {}
+        resets = limit.get("resets_at")
+        append(
+            Use(
+                arm,
+                float(started_at),
+                status == _LIMITED,
+                float(resets) if type(resets) in (int, float) else None,
+                tuple(str(x) for x in limit.get("scopes") or ()),
+                util if type(util) is dict and util else None,
+                category or "",
+                None if reward is None else float(reward),
+                None if graded_at is None else float(graded_at),
+                levels_from(levels) if levels else (),
+            )
+        )
+    return out
