@@ -7,13 +7,20 @@ JSON-lines log and answers `show` / `is-active` from environment variables.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from rota import schedule
+from rota.systemd import systemctl
+
+# systemd-analyze validates calendar expressions and computes next fires; CI installs it.
+needs_analyze = pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None,
+    reason="systemd-analyze missing (apt-get install systemd)",
+)
 
 FAKE_SYSTEMCTL = """\
 #!{python}
@@ -114,7 +121,7 @@ class Env:
         """Pretend a systemd manager runs here (the fake systemctl answers) or not."""
         detail = "running" if running else "PID 1 is not systemd: no /run/systemd/system"
         self.mp.setattr(
-            schedule, "systemd_state", lambda *, system: schedule.SystemdState(running, detail)
+            systemctl, "systemd_state", lambda *, system: systemctl.SystemdState(running, detail)
         )
 
     def calls(self) -> list[list[str]]:

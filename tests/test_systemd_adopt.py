@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from rota import schedule
-from rota import systemd_adopt as adopt
 from rota.config import parse_config
-from systemd_fakes import Env, run_cli
+from rota.systemd import adopt, analyze
+from rota.systemd.harness_call import find_harness
+from rota.systemd.suggest import config_snippet, suggest_on_calendar
+from rota.systemd.unitfile import split_exec
+from rota.systemd.units import UnitSettings, render_units
+from systemd_fakes import Env, needs_analyze, run_cli
 
 SECRET = "sk-ant-api03-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
@@ -118,8 +122,8 @@ def build_old_setup(root: Path) -> tuple[Path, Path]:
     )
     (units / "backup.timer").write_text(timer("Backup nightly", "daily"))
     # rota's own units: never "adopted".
-    s = schedule.UnitSettings(rota_path="/usr/bin/rota", config_path="/etc/rota.toml")
-    for name, text in schedule.render_units(s).items():
+    s = UnitSettings(rota_path="/usr/bin/rota", config_path="/etc/rota.toml")
+    for name, text in render_units(s).items():
         (units / name).write_text(text)
     # claude-agent.timer is enabled (the symlink `systemctl enable` leaves).
     wants = units / "timers.target.wants"
@@ -169,13 +173,26 @@ def test_scan_finds_the_four_per_backend_units(setup: tuple[Path, Path]) -> None
 
 
 def test_schedules_merge_into_one_timer(setup: tuple[Path, Path]) -> None:
+    # The old OnCalendar= lines, verbatim: one timer with several lines fires whenever any did.
     found = adopt.scan([(setup[0], "dir")])
-    assert adopt.suggest_on_calendar(found) == "*-*-* *:05,20,35,50:00"
+    assert suggest_on_calendar(found) == ["*-*-* *:05:00", "*-*-* *:35:00", "*-*-* *:50:00", "*:20"]
+
+
+@needs_analyze
+def test_merged_schedule_fires_when_the_old_timers_did(setup: tuple[Path, Path]) -> None:
+    # Asked of systemd itself: the list fires at :05, :20, :35 and :50, like the four old timers.
+    calendars = suggest_on_calendar(adopt.scan([(setup[0], "dir")]))
+    t = 1735690200.0  # 2025-01-01 00:10 UTC
+    fires = []
+    for _ in range(5):
+        t = analyze.next_elapse(calendars, t).at or 0.0
+        fires.append(time.strftime("%H:%M:%S", time.gmtime(t)))
+    assert fires == ["00:20:00", "00:35:00", "00:50:00", "01:05:00", "01:20:00"]
 
 
 def test_config_snippet_is_valid_rota_config(setup: tuple[Path, Path]) -> None:
     found = adopt.scan([(setup[0], "dir")])
-    snippet = adopt.config_snippet(found)
+    snippet = config_snippet(found)
     cfg = parse_config(tomllib.loads(snippet))
     assert sorted(cfg.arms) == [
         "claude-code:opus",
@@ -187,7 +204,7 @@ def test_config_snippet_is_valid_rota_config(setup: tuple[Path, Path]) -> None:
     assert cfg.arms["copilot:gpt-5-mini"].tier == "low"
     assert cfg.harnesses["claude-code"].executable == "/home/agent/.local/bin/claude"
     assert cfg.harnesses["codex"].timeout_minutes == 45
-    assert cfg.schedule.on_calendar == "*-*-* *:05,20,35,50:00"
+    assert cfg.schedule.on_calendar == ("*-*-* *:05:00", "*-*-* *:35:00", "*-*-* *:50:00", "*:20")
 
 
 def test_cli_lists_units_schedules_and_config_without_secrets(
@@ -300,7 +317,7 @@ def test_nothing_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     ],
 )
 def test_exec_start_shapes(exec_start: str, harness: str | None, model: str | None) -> None:
-    call = adopt.find_harness(adopt.split_exec(exec_start), {})
+    call = find_harness(split_exec(exec_start), {})
     if harness is None:
         assert call is None
     else:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rota import schedule
-from systemd_fakes import Env, run_cli
+from rota.systemd import units
+from systemd_fakes import Env, needs_analyze, run_cli
 
 ANALYZE = shutil.which("systemd-analyze")
 
@@ -30,16 +30,16 @@ def test_install_without_systemd_writes_two_units_and_suggests_loop(
     assert sorted(p.name for p in env.user_units.iterdir()) == ["rota.service", "rota.timer"]
     for p in env.user_units.iterdir():
         assert stat.S_IMODE(p.stat().st_mode) == 0o600
-        assert schedule.is_generated(p)
+        assert units.is_generated(p)
     assert "systemd is not running here" in out and "rota loop" in out
     assert env.calls() == []  # systemctl never called without a manager
     svc = (env.user_units / "rota.service").read_text()
-    exec_start = schedule.read_unit_setting(svc, "ExecStart") or ""
+    exec_start = units.read_unit_setting(svc, "ExecStart") or ""
     rota_path = exec_start.split()[0]
     assert os.path.isabs(rota_path) and os.access(rota_path, os.X_OK)
     assert exec_start.endswith(f"run --config {env.config.resolve()}")
-    assert int(schedule.read_unit_setting(svc, "TimeoutStartSec") or 0) > 90 * 60
-    assert schedule.read_unit_setting(svc, "RestartSec") == "300"  # retry_interval_minutes = 5
+    assert int(units.read_unit_setting(svc, "TimeoutStartSec") or 0) > 90 * 60
+    assert units.read_unit_setting(svc, "RestartSec") == "300"  # retry_interval_minutes = 5
     assert "next fire:" in out
 
 
@@ -136,9 +136,10 @@ def test_foreign_unit_is_not_overwritten_without_force(
     assert "was not written by rota" in capsys.readouterr().err
     assert foreign.read_text() == "[Timer]\nOnCalendar=daily\n"
     assert run_cli("systemd", "install", "--force", "--config", str(env.config)) == 0
-    assert schedule.is_generated(foreign)
+    assert units.is_generated(foreign)
 
 
+@needs_analyze
 def test_bad_calendar_is_a_config_error(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
     env.write_config(on_calendar="every half hour")
     assert run_cli("systemd", "install", "--config", str(env.config)) == 78
@@ -183,6 +184,7 @@ def test_uninstall_with_systemd_disables_first(env: Env) -> None:
     assert not any(env.user_units.glob("rota.*"))
 
 
+@needs_analyze
 def test_end_to_end_as_a_subprocess(env: Env, tmp_path: Path) -> None:
     d = tmp_path / "units"
     run_env = dict(os.environ)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rota.store.sqlite import SQLiteStore
-from systemd_fakes import Env, add_session, run_cli
+from systemd_fakes import Env, add_session, needs_analyze, run_cli
 
 
 @pytest.fixture
@@ -40,6 +40,7 @@ def test_not_installed_without_systemd(env: Env, capsys: pytest.CaptureFixture[s
     assert env.calls() == []
 
 
+@needs_analyze
 def test_installed_shows_the_last_session(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_cli("systemd", "install", "--config", str(env.config)) == 0
     with SQLiteStore(env.db) as store:

@@ -76,7 +76,7 @@ class GradingSettings:
 
 @record
 class ScheduleSettings:
-    on_calendar: str = "*-*-* *:00,30:00"
+    on_calendar: str | tuple[str, ...] = "*-*-* *:00,30:00"  # one expression, or several
     randomized_delay_sec: int = 120
     persistent: bool = True
     retry_interval_minutes: float = 10.0
@@ -455,8 +455,16 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
 
     sc = _section(data, top, "schedule", p)
     ds = ScheduleSettings()
+    if isinstance(sc.table.get("on_calendar"), list):
+        on_calendar: str | tuple[str, ...] = sc.strings("on_calendar")
+        if not on_calendar:
+            raise ConfigError(
+                "expected at least one calendar expression", path=p, key="schedule.on_calendar"
+            )
+    else:
+        on_calendar = sc.string("on_calendar", ds.on_calendar)
     schedule = ScheduleSettings(
-        on_calendar=sc.string("on_calendar", ds.on_calendar),
+        on_calendar=on_calendar,
         randomized_delay_sec=sc.integer("randomized_delay_sec", ds.randomized_delay_sec, minimum=0),
         persistent=sc.boolean("persistent", ds.persistent),
         retry_interval_minutes=sc.number(

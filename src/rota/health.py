@@ -285,16 +285,15 @@ def _check_timer(timer: TimerFacts | None, settings: HealthThresholds) -> Check:
 
 def timer_facts() -> TimerFacts:
     """Find our installed timer (user, then system units) and ask systemd whether it is active."""
-    from rota import schedule
+    from rota.systemd import systemctl
 
-    inst = schedule.find_installation()
+    inst = systemctl.find_installation()
     if inst is None or not inst.timer:
         return TimerFacts(systemd=False, installed=False)
-    state = schedule.systemd_state(system=inst.system)
+    state = systemctl.systemd_state(system=inst.system)
     if not state.running:
         return TimerFacts(systemd=False, installed=True, detail=state.detail, system=inst.system)
-    res = schedule.systemctl(["is-active", schedule.TIMER_NAME], system=inst.system, timeout=15)
-    active = res.stdout.strip() or "unknown"
+    active = systemctl.timer_active_state(system=inst.system)
     return TimerFacts(systemd=True, installed=True, active_state=active, system=inst.system)
 
 
