@@ -18,7 +18,7 @@ import pytest
 from rota.config import parse_config
 from rota.systemd import adopt, analyze
 from rota.systemd.harness_call import find_harness
-from rota.systemd.suggest import config_snippet, suggest_on_calendar
+from rota.systemd.suggest import config_snippet, suggest_arm, suggest_on_calendar
 from rota.systemd.unitfile import split_exec
 from rota.systemd.units import UnitSettings, render_units
 from systemd_fakes import Env, needs_analyze, run_cli
@@ -322,3 +322,72 @@ def test_exec_start_shapes(exec_start: str, harness: str | None, model: str | No
         assert call is None
     else:
         assert call is not None and (call.harness, call.model) == (harness, model)
+
+
+# ---------------------------------------------------------------------------------------------
+# Consistent with `rota init`, and hints that keep the flags given
+
+
+def test_tiers_and_costs_are_the_ones_rota_init_writes() -> None:
+    from rota.commands.init import starter_config
+
+    init = parse_config(tomllib.loads(starter_config(Path("/ws"), enable_all=True)))
+    assert len(init.arms) >= 10
+    for name, arm in init.arms.items():
+        harness, model = name.split(":", 1)
+        s = suggest_arm(harness, model)
+        assert (s.tier, s.cost) == (arm.tier, arm.cost), name
+        assert s.basis == "as in `rota init`"
+
+
+def test_versions_and_unknown_models_follow_the_init_table() -> None:
+    # A dated or versioned name of an init model gets that model's tier and cost.
+    opus = suggest_arm("claude-code", "claude-opus-4-1")
+    assert (opus.tier, opus.cost, opus.basis) == ("high", 5.0, "as opus in `rota init`")
+    # An unknown model: the tier from its name, the cost init gives that tier on the harness...
+    flash = suggest_arm("gemini", "gemini-3-flash-lite")
+    assert (flash.tier, flash.cost) == ("low", 0.3)
+    # ...else the usual cost for that tier across init's harnesses.
+    mini = suggest_arm("copilot", "gpt-5-mini")
+    assert (mini.tier, mini.cost) == ("low", 0.5)
+    assert "tier guessed from the name" in mini.basis
+
+
+def test_hint_keeps_the_unit_dirs_given(
+    setup: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    units_dir, _ = setup
+    other = tmp_path / "more units"
+    other.mkdir()
+    assert run_cli("systemd", "adopt", "--unit-dir", str(units_dir), str(other)) == 0
+    out = capsys.readouterr().out
+    assert f"`rota systemd adopt --unit-dir {units_dir} --unit-dir '{other}' --disable`" in out, out
+    assert "`rota systemd install`" in out
+    assert run_cli("systemd", "adopt", "--unit-dir", str(units_dir), "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["next"] == [
+        "rota systemd install",
+        f"rota systemd adopt --unit-dir {units_dir} --disable",
+    ]
+
+
+def test_schedule_is_copied_as_systemd_reads_it(tmp_path: Path) -> None:
+    d = tmp_path / "units"
+    d.mkdir()
+    (d / "claude-agent.service").write_text(
+        unit("c", "[Service]\nExecStart=/usr/bin/claude -p x --model sonnet\n")
+    )
+    # An empty OnCalendar= clears the lines before it; OnUnitActiveSec has no [schedule] form.
+    (d / "claude-agent.timer").write_text(
+        timer("c", "hourly", "OnCalendar=\nOnCalendar=Mon..Fri 09:00\nOnUnitActiveSec=3h\n")
+    )
+    found = adopt.scan([(d, "dir")])
+    assert suggest_on_calendar(found) == ["Mon..Fri 09:00"]
+    snippet = config_snippet(found)
+    cfg = parse_config(tomllib.loads(snippet))
+    assert cfg.schedule.on_calendar == "Mon..Fri 09:00"  # one expression: a plain string
+    assert "# not reproduced: claude-agent.timer OnUnitActiveSec=3h" in snippet
+    assert (cfg.arms["claude-code:sonnet"].tier, cfg.arms["claude-code:sonnet"].cost) == (
+        "medium",
+        1.5,
+    )
