@@ -11,8 +11,8 @@ from pathlib import Path
 
 from rota.config import parse_config
 from rota.quota.state import QuotaState
-from rota.session.decide import decide
-from rota.session.run import probed_levels
+from rota.session.decide import decide, quota_states
+from rota.session.outcome import probed_levels
 from rota.store.base import SessionOutcome
 from rota.store.sqlite import SQLiteStore
 
@@ -118,14 +118,15 @@ def test_runner_records_what_the_probe_saw_for_the_arms_pools(tmp_path: Path) ->
     )
     cfg = parse_config({**CFG, "quota": {"file": str(qfile)}})
     store = SQLiteStore(tmp_path / "rota.db")
-    opus = probed_levels(cfg, store, "claude-code:opus", T)
+    states = quota_states(cfg, store, T)  # what the decision saw, recorded with the session
+    opus = probed_levels(cfg, states, "claude-code:opus")
     assert opus["utilization"] == {"claude-5h": 0.875}
     # Every probed level, for the next session to measure what this one used.
     assert sorted(opus["levels"]) == [
         ["harness", "gptme", "", 0.1, None],
         ["pool", "claude-5h", "5h", 0.875, None],
     ]
-    glm = probed_levels(cfg, store, "gptme:glm-5", T)
+    glm = probed_levels(cfg, states, "gptme:glm-5")
     assert glm["utilization"] == {} and len(glm["levels"]) == 2
 
 

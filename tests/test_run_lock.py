@@ -126,3 +126,40 @@ def test_a_running_record_of_a_live_process_is_left_alone(run_env: RunEnv) -> No
     assert out["recovered"] == [dead]
     status = {s["id"]: s["status"] for s in run_env.sessions()}
     assert status[sid] == "running" and status[other] == "running" and status[dead] == "abandoned"
+
+
+def test_an_unknown_category_is_refused_before_the_lock_and_before_recovery(
+    run_env: RunEnv,
+) -> None:
+    """--category is checked at the command line: a typo takes no lock (it is not reported as
+    busy while another session holds the workspace), recovers nothing and records nothing."""
+    run_env.config_with(AGENT_CONFIG)
+    with run_env.store() as store:
+        dead = store.start_session(
+            category="code",
+            arm="agent:m1",
+            started_at=1.0,
+            decision_id=None,
+            pid=os.getpid(),  # alive, but started long after this record: a reused pid
+            machine="testbox",
+            workspace="testbox:/elsewhere",
+        )
+    for command in ("run", "loop"):
+        proc = run_env.run(command, "--category", "nope")
+        assert proc.returncode == 2, proc.stderr
+        assert "unknown category 'nope'" in proc.stderr and "--category" in proc.stderr
+        assert "code, infrastructure, strategic" in proc.stderr and str(run_env.config) in proc.stderr
+    assert not (run_env.state / "locks").exists()  # no lock was ever taken
+    assert [(s["id"], s["status"]) for s in run_env.sessions()] == [(dead, "running")]
+    # With the workspace held by a running session, the typo is still the answer, not "busy".
+    run_env.env["FAKE_MODE"] = "wait"
+    first = run_env.popen("run")
+    try:
+        run_env.wait_for_file("agent.started", first)
+        proc = run_env.run("run", "--category", "nope")
+        assert proc.returncode == 2 and "unknown category" in proc.stderr, proc.stderr
+        (run_env.fake_dir / "release").write_text("go")
+        first.communicate(timeout=60)
+        assert first.returncode == 0
+    finally:
+        kill_quietly(first.pid)

@@ -4,7 +4,8 @@
   say when they reset, arms too big for what a probed pool has left, narrowing a limit's scope.
 - rota.learning.bandit: change detection and evidence since a change; tempered Thompson draws.
 - rota.learning.policy.select: uses the history for both.
-- rota.session.run.limit_blocks: narrows what a hit blocks with the probe cache of a real SQLite store.
+- rota.session.interpret.blocks_after_limit: narrows what a hit blocks with the probe cache of a real
+  SQLite store.
 """
 
 from __future__ import annotations
@@ -330,7 +331,7 @@ def test_select_keeps_out_an_unseen_pool_it_has_learnt() -> None:
 
 
 def test_runner_narrows_a_hit_with_the_probe_cache(tmp_path: Path) -> None:
-    from rota.session.run import limit_blocks
+    from rota.session.interpret import blocks_after_limit
     from rota.store.sqlite import SQLiteStore
 
     cfg = parse_config(
@@ -354,7 +355,7 @@ def test_runner_narrows_a_hit_with_the_probe_cache(tmp_path: Path) -> None:
             ]
         )
         hit = LimitHit("usage limit reached", T + 90 * H, "harness", "claude-code")
-        blocks, scopes = limit_blocks(store, cfg, hit, "claude-code:opus", T + 60)
+        blocks, scopes = blocks_after_limit(store, cfg, hit, "claude-code:opus", T + 60)
         assert scopes == [("pool", "opus-week")]
         assert [(b.scope_kind, b.scope, b.until) for b in blocks] == [
             ("pool", "opus-week", T + 90 * H)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
 import random
+import subprocess
+import sys
 import tomllib
 
 from rota.config import BanditSettings, PacingSettings
@@ -123,3 +126,48 @@ def test_rota_beats_random_on_a_small_world() -> None:
     sc = scenario()
     rep = Replicate.build(sc, 0, 2)
     assert run_policy(sc, rep, "rota", 2).total > run_policy(sc, rep, "random", 2).total
+
+
+RUNNER_MODULES = {
+    "rota.session.run",
+    "rota.session.lock",
+    "rota.session.fleet",
+    "rota.session.execute",
+    "rota.session.grading",
+    "rota.session.prompting",
+    "rota.session.launch",
+    "rota.session.record",
+    "rota.session.interpret",
+    "rota.session.plan",
+}
+
+CHILD = """
+import json, random, sys, tomllib
+from rota.simulate.rota_policy import RotaPolicy
+from rota.simulate.runner import run_policy
+from rota.simulate.scenario import parse_scenario
+from rota.simulate.world import Outcome, Replicate, World
+
+sc = parse_scenario(tomllib.loads(sys.argv[1]), path="sc.toml")
+world = World(sc, Replicate.build(sc, 0, 1))
+pol = RotaPolicy(sc, random.Random(1))
+obs = world.observe(0)
+pol.choose(obs)
+pol.learn(obs, Outcome("claude-code:opus", True, 0.0, obs.now + 3600))
+pol.learn(obs, Outcome("gptme:glm-5", True, 0.0, None))
+run_policy(sc, Replicate.build(sc, 0, 2), "rota", 2)
+print(json.dumps({"blocks": len(pol.blocks), "modules": sorted(sys.modules)}))
+"""
+
+
+def test_the_simulator_depends_on_the_session_outcome_not_on_the_runner() -> None:
+    """`rota simulate` turns limit hits into blocks with rota.session.outcome (pure), and never
+    loads the runner, the lock, the fleet leases, the process runner, grading or prompting."""
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, SC], capture_output=True, text=True, timeout=120, check=True
+    )
+    out = json.loads(proc.stdout)
+    assert out["blocks"] > 0
+    loaded = set(out["modules"])
+    assert "rota.session.outcome" in loaded
+    assert loaded & RUNNER_MODULES == set()

@@ -34,11 +34,15 @@ def store_for(config: Config) -> Store:
 
 
 def category_arg(config: Config, value: str | None) -> str:
+    """--category checked against the config (exit 2 naming what is configured, and where), or
+    the default category when it is not given."""
     if value is None:
         return config.default_category
     if value not in config.categories:
+        where = f" (`categories` in {config.path})" if config.path else ""
         raise UsageError(
-            f"unknown category {value!r}; configured categories: {', '.join(config.categories)}"
+            f"--category: unknown category {value!r}; configured categories: "
+            f"{', '.join(config.categories)}{where}"
         )
     return value
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from rota.commands.common import Formatter, add_config_args, add_json_arg, load
+from rota.commands.common import Formatter, add_config_args, add_json_arg, category_arg, load
 from rota.errors import EXIT_BUSY, EXIT_EXHAUSTED, EXIT_OK, RotaError
 from rota.session.execute import Interrupted, StopFlag
 
@@ -79,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from rota.session.run import RunOptions, run_once
 
     config = load(args)  # a broken config at start is exit 78; later edits are retried
+    category_arg(config, args.category)  # a typo ends the loop before its first lock
     stop = StopFlag()
     sessions = 0
     first = True

@@ -6,7 +6,14 @@ import argparse
 import json
 import sys
 
-from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now
+from rota.commands.common import (
+    Formatter,
+    add_config_args,
+    add_json_arg,
+    category_arg,
+    load,
+    now,
+)
 from rota.render import print_json
 from rota.session.execute import StopFlag
 
@@ -71,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from rota.session.run import RunOptions, run_once
 
     config = load(args)
+    category_arg(config, args.category)  # before the lock: a typo takes nothing and recovers nothing
     stop = StopFlag()
     opts = RunOptions(
         category=args.category,
@@ -89,24 +97,25 @@ def run(args: argparse.Namespace) -> int:
 def report(result: object, *, as_json: bool, explain: bool = False) -> None:
     """Print a RunResult: JSON on stdout, or a human summary (stdout for a session or dry run,
     stderr for busy/exhausted)."""
-    from rota.session.run import RunResult
+    from rota.session.result import RunResult
 
     assert isinstance(result, RunResult)
     if as_json:
         print_json(result.to_dict())
         return
-    if result.status == "dry_run":
-        if explain and result.decision_obj is not None:
+    plan = result.plan
+    if result.status == "dry_run" and plan is not None:
+        if explain:
             from rota.commands.select import explain as explain_table
 
-            print(explain_table(result.decision_obj, now()))
+            print(explain_table(plan.decision, now()))
         print(result.message)
-        print(f"argv: {json.dumps(result.argv)}")
-        print(f"cwd: {result.cwd}")
-        print(f"timeout: {result.timeout_s:.0f}s")
-        if result.env_keys:
-            print(f"env from config: {', '.join(result.env_keys)}")
-        print(f"prompt from: {result.prompt_source}")
+        print(f"argv: {json.dumps(list(plan.argv))}")
+        print(f"cwd: {plan.site.workspace}")
+        print(f"timeout: {plan.timeout_s:.0f}s")
+        if plan.env_keys:
+            print(f"env from config: {', '.join(plan.env_keys)}")
+        print(f"prompt from: {plan.prompt.source}")
         return
     if result.status in ("busy", "exhausted"):
         print(f"rota: {result.message}", file=sys.stderr)

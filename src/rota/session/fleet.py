@@ -169,12 +169,7 @@ class FleetSession:
             # Each round marks one more pool full, so this ends within len(pools) + 1 rounds.
             busy[full] = max(busy.get(full, 0), config.pools[full].concurrency)
 
-    # -- the session ------------------------------------------------------------------------------
-    def attach(self, session_id: int) -> None:
-        for lease in self._all():
-            with contextlib.suppress(Exception):
-                lease.attach(session_id)
-
+    # -- release ----------------------------------------------------------------------------------
     def _all(self) -> list[Lease]:
         with self._mutex:
             return ([self.workspace_lease] if self.workspace_lease else []) + list(self.pool_leases)

@@ -4,9 +4,9 @@
   with the harnesses/arms they cover, no capacities) and validated by rota.config.parse_config, so
   every bandit and pacing setting is the product default.
 - Visible pools become QuotaStates, as a probe reports them.
-- A wasted session becomes the LimitHit the harness's own profile reports, and the runner's own
-  rate-limit handling (rota.session.run.limit_blocks, with this object standing in for the store's
-  latest_block and cached_quota_states) turns it into blocks.
+- A wasted session becomes the LimitHit the harness's own profile reports, and the session
+  outcome's own rule (rota.session.outcome.limit_blocks, given the quota states this slot saw and
+  the blocks made so far) turns it into blocks.
 - Graded rewards update the evidence with rota.learning.bandit.update, exactly as the store does.
 - Every session is kept as a rota.quota.Use (what rota.quota.uses_from_sessions makes of the
   sessions table), and select gets that history.
@@ -25,6 +25,7 @@ from rota.learning import bandit, policy
 from rota.quota.history import HISTORY_LIMIT, LEARN_LOOKBACK_S
 from rota.quota.state import Block, Level, QuotaState, levels_of, pool_use
 from rota.quota.uses import Use
+from rota.session.outcome import limit_blocks
 from rota.simulate.baselines import Policy
 from rota.simulate.scenario import Scenario
 from rota.simulate.world import Observation, Outcome
@@ -134,17 +135,6 @@ class RotaPolicy(Policy):
         return decision.arm
 
     # -- what `rota run` does after the session ------------------------------------------------
-    def cached_quota_states(self, max_age_s: float, now: float) -> list[QuotaState]:
-        """The store method rota.session.run.limit_blocks asks for what the probes said before."""
-        return [s for s in self._states if s.observed_at >= now - max_age_s]
-
-    def latest_block(self, scope_kind: str, scope: str) -> Block | None:
-        """The store method rota.session.run.limit_blocks asks for the previous block on a scope."""
-        for b in reversed(self.block_history):
-            if b.scope_kind == scope_kind and b.scope == scope:
-                return b
-        return None
-
     def limit_hit(self, harness: str, resets_at: float | None) -> LimitHit:
         """The LimitHit the harness's own profile reports (per arm for multi-provider CLIs)."""
         prof = self._profiles.get(harness)
@@ -161,14 +151,14 @@ class RotaPolicy(Policy):
         )
 
     def learn(self, obs: Observation, outcome: Outcome) -> None:
-        from rota.session.run import limit_blocks
-
         arm = self.config.arms[outcome.arm]
         pools = self.config.arm_scopes(arm.arm).pools
         blocked: tuple[str, ...] = ()
         if outcome.wasted:
             hit = self.limit_hit(arm.harness, outcome.resets_at)
-            blocks, scopes = limit_blocks(self, self.config, hit, arm.arm, obs.now)  # type: ignore[arg-type]
+            blocks, scopes = limit_blocks(
+                self.config, hit, arm.arm, obs.now, seen=self._states, previous=self.block_history
+            )
             self.blocks.extend(blocks)
             self.block_history.extend(blocks)
             blocked = tuple(f"{k}:{s}" for k, s in scopes)

@@ -1,0 +1,73 @@
+"""Running a planned session's harness: the log header, the harness's environment (the config's
+env and rota's ROTA_* variables), the workspace snapshot grading compares against, and the process
+itself in its own group (its pgid written to the lock file, so that a later run can stop what a
+dead one left behind)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from rota import journal
+from rota.config import HarnessConfig
+from rota.session import grading
+from rota.session.execute import LogFile, ProcessResult, StopFlag, run_process
+from rota.session.lock import WorkspaceLock
+from rota.session.record import Started
+
+
+@dataclass(frozen=True, slots=True)
+class Ran:
+    """How the harness ended, and the workspace as it was before it started."""
+
+    result: ProcessResult
+    before: grading.Snapshot
+
+
+def harness_env(hc: HarnessConfig, extra: Mapping[str, str]) -> dict[str, str]:
+    """os.environ, then [harnesses.X] env, then rota's own ROTA_* variables."""
+    env = dict(os.environ)
+    env.update({str(k): str(v) for k, v in hc.env.items()})
+    env.update(extra)
+    return env
+
+
+def run_harness(started: Started, lock: WorkspaceLock | None, stop: StopFlag, log: LogFile) -> Ran:
+    plan = started.plan
+    ws = plan.site.workspace
+    log.note(
+        f"session {started.id} arm {plan.arm} category {plan.category} started "
+        f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(started.started_at))}\n"
+        f"argv: {journal.redact(json.dumps(list(plan.argv)))}\ncwd: {ws}\n"
+        f"timeout: {plan.timeout_s:.0f}s\n"
+        f"env from config (names only): {', '.join(plan.env_keys) or '-'}"
+    )
+    env = harness_env(
+        plan.hc,
+        {
+            "ROTA_SESSION_ID": str(started.id),
+            "ROTA_ARM": plan.arm,
+            "ROTA_CATEGORY": plan.category,
+            "ROTA_WORKSPACE": str(ws),
+            "ROTA_PROMPT_FILE": str(plan.paths.prompt),
+        },
+    )
+    before = grading.snapshot(ws)
+    res = run_process(
+        plan.argv,
+        cwd=ws,
+        env=env,
+        timeout_s=plan.timeout_s,
+        kill_grace_s=plan.config.run.kill_grace_seconds,
+        stop=stop,
+        log=log,
+        on_spawn=(lambda pgid: lock.update(child_pgid=pgid)) if lock is not None else None,
+    )
+    log.note(f"harness: {res.describe()} after {res.duration_s:.1f}s")
+    return Ran(res, before)
+
+
+__all__ = ["Ran", "harness_env", "run_harness"]

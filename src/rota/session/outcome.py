@@ -1,0 +1,227 @@
+"""What a finished session means, as pure rules (no I/O): its outcome state, the arm to credit,
+the probed levels to record with it, and the blocks it creates (a limit hit, a harness that cannot
+start, a crash loop).
+
+The runner (rota.session.interpret) gathers the inputs from the store; the simulator
+(rota.simulate.rota_policy) passes its own. Both get the same blocks from the same hit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from rota.quota.limits import block_after_limit, narrow_limit_scopes
+from rota.quota.state import Block, QuotaState, levels_of, pool_use
+from rota.store.base import (
+    ABANDONED,
+    COMPLETED,
+    CRASHED,
+    INTERRUPTED,
+    RATE_LIMITED,
+    RUNNING,
+    TIMED_OUT,
+    SessionRecord,
+)
+
+if TYPE_CHECKING:
+    from rota.config import Config
+    from rota.harnesses.base import HarnessProfile, LimitHit
+    from rota.session.execute import ProcessResult
+
+Scope = tuple[str, str]  # (scope_kind, scope)
+
+CRASH_STATES = (CRASHED, TIMED_OUT)  # what counts toward [health] crash_streak
+NEUTRAL_STATES = (ABANDONED, INTERRUPTED, RUNNING)  # neither break nor extend a crash streak
+GRADED_STATES = (COMPLETED, CRASHED, TIMED_OUT)
+SEEN_MAX_AGE_S = 3600.0  # probe answers older than this before a hit say nothing about it
+CRASH_LOOKBACK = 200  # recent sessions read to count a crash streak
+
+
+def classify(res: ProcessResult, profile: HarnessProfile) -> tuple[str, LimitHit | None, str]:
+    """(outcome state, the limit hit if the output reports one, a profile error or ""). A limit is
+    read from the harness's exit code and error output, never from what the agent wrote."""
+    from rota.harnesses.base import SessionOutput
+
+    if res.interrupted:
+        return INTERRUPTED, None, ""
+    if res.timed_out:
+        return TIMED_OUT, None, ""
+    if not res.started:
+        return CRASHED, None, ""
+    error = ""
+    try:
+        hit = profile.detect_limit(
+            SessionOutput(
+                exit_code=res.exit_code, stdout=res.stdout, stderr=res.stderr, ended_at=res.ended_at
+            )
+        )
+    except Exception as exc:  # a profile bug must not lose the session
+        hit, error = None, f"limit detection failed: {exc}"
+    if hit is not None:
+        return RATE_LIMITED, hit, error
+    return (COMPLETED if res.exit_code == 0 else CRASHED), None, error
+
+
+def arm_that_ran(
+    config: Config, harness: str, profile: HarnessProfile, stdout: str
+) -> tuple[str | None, str | None]:
+    """(arm to credit, model name the harness reported). The arm is harness:<configured model>
+    when the reported model maps to one, else harness:<reported model> (a model outside the
+    config still must not be credited to the one selected), else None (nothing reported)."""
+    from rota.harnesses import canonical_model
+
+    try:
+        seen = profile.model_seen(stdout)
+    except Exception:
+        seen = None
+    if not seen:
+        return None, None
+    hc = config.harnesses.get(harness)
+    name = canonical_model(harness, seen, list(hc.models) if hc else [])
+    if not name:
+        return None, seen
+    return f"{harness}:{name}", seen
+
+
+def probed_levels(config: Config, states: Iterable[QuotaState], arm: str) -> dict[str, object]:
+    """What the probes said when `arm` was chosen (the states the decision used), for the
+    session's detail.
+
+    - "utilization": each pool covering the arm -> its used fraction. A later refusal at a high use
+      teaches rota that the arm is too big for what was left.
+    - "levels": every probed level as [scope_kind, scope, window, used fraction, reset]. The next
+      session's levels show how much this one used (rota.quota.history.arm_sizes), so that an arm
+      is not started where it cannot fit.
+    """
+    if arm not in config.arms:
+        return {}
+    states = list(states)
+    out: dict[str, object] = {"utilization": pool_use(states, config.arm_scopes(arm).pools)}
+    levels = [list(x) for x in levels_of(states)]
+    if levels:
+        out["levels"] = levels
+    return out
+
+
+def latest_on(blocks: Sequence[Block], scope: Scope) -> Block | None:
+    """The last of `blocks` (oldest first) on `scope`."""
+    for b in reversed(blocks):
+        if (b.scope_kind, b.scope) == scope:
+            return b
+    return None
+
+
+def limit_scopes(
+    config: Config, hit: LimitHit, arm: str, now: float, seen: Iterable[QuotaState]
+) -> list[Scope]:
+    """What a limit hit on `arm` covers: the harness profile's guess (the harness by default),
+    narrowed by the quota states `seen` in the hour before (a pool the probe saw with plenty of
+    room just before did not run out: rota.quota.limits.narrow_limit_scopes)."""
+    from rota.harnesses import limit_scopes as profile_scopes
+
+    try:
+        scopes = profile_scopes(hit, arm, config)
+    except Exception:
+        scopes = []
+    if not scopes:
+        scopes = [("harness", arm.split(":", 1)[0])]
+    if hit.resets_at is not None and arm in config.arms:
+        recent = [s for s in seen if s.observed_at >= now - SEEN_MAX_AGE_S]
+        a = config.arm_scopes(arm)
+        wide = [p for p in a.pools if a.harness in config.pools[p].harnesses]
+        scopes = narrow_limit_scopes(
+            scopes, a, recent, now, resets_at=hit.resets_at, harness_pools=wide
+        )
+    return scopes
+
+
+def blocks_on(
+    scopes: Iterable[Scope], hit: LimitHit, now: float, previous: Sequence[Block]
+) -> list[Block]:
+    """The blocks a limit hit puts on `scopes`: until its reset, else a backoff growing with the
+    repeats that `previous` (earlier blocks, oldest first) shows."""
+    reason = f"rate limit: {hit.message}".strip()[:300]
+    return [
+        block_after_limit(
+            kind,
+            scope,
+            resets_at=hit.resets_at,
+            now=now,
+            previous=latest_on(previous, (kind, scope)),
+            reason=reason,
+        )
+        for kind, scope in scopes
+    ]
+
+
+def limit_blocks(
+    config: Config,
+    hit: LimitHit,
+    arm: str,
+    now: float,
+    *,
+    seen: Iterable[QuotaState],
+    previous: Sequence[Block],
+) -> tuple[list[Block], list[Scope]]:
+    """(new blocks, the scopes they cover) for a limit hit on `arm` at `now`, given the quota
+    states seen before it and the blocks recorded before (oldest first)."""
+    scopes = limit_scopes(config, hit, arm, now, seen)
+    return blocks_on(scopes, hit, now, previous), scopes
+
+
+def start_failure_block(
+    harness: str, error: str | None, now: float, previous: Block | None
+) -> Block:
+    """A harness that cannot start (not installed, not executable) is blocked with a backoff."""
+    return block_after_limit(
+        "harness",
+        harness,
+        resets_at=None,
+        now=now,
+        previous=previous,
+        reason=f"cannot start: {error}",
+    )
+
+
+def crash_streak(recent: Iterable[SessionRecord], arm: str, status: str) -> int:
+    """Consecutive crashed/timed-out sessions of `arm`, counting the one just finished with
+    `status` (`recent`: the sessions recorded before it, newest first)."""
+    if status not in CRASH_STATES:
+        return 0
+    streak = 1
+    for rec in recent:
+        if rec.credited_arm != arm or rec.status in NEUTRAL_STATES:
+            continue
+        if rec.status not in CRASH_STATES:
+            break
+        streak += 1
+    return streak
+
+
+def crash_loop_block(arm: str, streak: int, now: float, previous: Block | None) -> Block:
+    """An arm that crashed `streak` times in a row is blocked with a backoff."""
+    return block_after_limit(
+        "arm",
+        arm,
+        resets_at=None,
+        now=now,
+        previous=previous,
+        reason=f"crash loop: {streak} crashed or timed-out sessions in a row",
+    )
+
+
+__all__ = [
+    "CRASH_STATES",
+    "GRADED_STATES",
+    "NEUTRAL_STATES",
+    "arm_that_ran",
+    "blocks_on",
+    "classify",
+    "crash_loop_block",
+    "crash_streak",
+    "limit_blocks",
+    "limit_scopes",
+    "probed_levels",
+    "start_failure_block",
+]

@@ -1,0 +1,144 @@
+"""The one value `rota run` carries from step to step: where it runs (Site), what was chosen with
+which quota states (Choice), and the session about to start (Plan: arm, harness profile, prompt,
+files, argv, timeout). Each step reads what it needs from these; nothing is fetched twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rota.config import Config, HarnessConfig
+from rota.errors import ConfigError
+from rota.harnesses.base import HarnessProfile
+from rota.learning.policy import Decision
+from rota.quota.state import QuotaState
+from rota.session.decide import decide, machine_name, quota_states, workspace_id
+from rota.session.execute import ArgvTooLong, build_argv
+from rota.session.fleet import FleetSession
+from rota.session.paths import SessionPaths, session_paths, state_dir
+from rota.session.prompting import Prompt
+from rota.store.base import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Where the run happens: the workspace (its directory and id), this machine, the state dir."""
+
+    workspace: Path
+    workspace_id: str
+    machine: str
+    state_dir: Path
+
+    @classmethod
+    def of(cls, config: Config) -> Site:
+        """The configured workspace, which must exist (else a config error, exit 78)."""
+        ws = Path(config.workspace.path)
+        if not ws.is_dir():
+            raise ConfigError(
+                f"workspace directory {ws} does not exist; create it or pass --workspace DIR",
+                path=str(config.path) if config.path else None,
+                key="workspace.path",
+            )
+        return cls(ws, workspace_id(config), machine_name(), state_dir())
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A decision and the quota states it was made with (recorded with the session as its
+    probed levels)."""
+
+    decision: Decision
+    states: tuple[QuotaState, ...]
+    now: float
+
+
+def choose(
+    config: Config,
+    store: Store,
+    fleet: FleetSession | None,
+    *,
+    category: str,
+    now: float,
+    seed: int | None,
+) -> Choice:
+    """Read the quota states once and decide with them; in fleet mode, also hold the chosen arm's
+    pool slots (re-selecting if a pool is full)."""
+    states = tuple(quota_states(config, store, now))
+    if fleet is not None:
+        decision = fleet.choose(config, category=category, now=now, seed=seed, states=states)
+    else:
+        decision = decide(config, store, category=category, now=now, seed=seed, states=states)
+    return Choice(decision, states, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything about a session decided before its harness starts."""
+
+    config: Config
+    site: Site
+    category: str
+    choice: Choice
+    arm: str
+    hc: HarnessConfig
+    profile: HarnessProfile
+    prompt: Prompt
+    paths: SessionPaths
+    argv: Sequence[str]
+    timeout_s: float
+
+    @property
+    def decision(self) -> Decision:
+        return self.choice.decision
+
+    @property
+    def harness(self) -> str:
+        return self.config.arms[self.arm].harness
+
+    @property
+    def model(self) -> str:
+        return self.config.arms[self.arm].model
+
+    @property
+    def env_keys(self) -> list[str]:
+        """The names (never the values) of the environment the config gives the harness."""
+        return sorted(self.hc.env)
+
+
+def make_plan(
+    config: Config,
+    site: Site,
+    category: str,
+    choice: Choice,
+    prompt: Prompt,
+    profile: HarnessProfile,
+) -> Plan:
+    """The session for a decision that chose an arm: its files and its argv (an argument too long
+    for exec is a config error naming the harness's command)."""
+    arm = choice.decision.arm
+    assert arm is not None
+    arm_cfg = config.arms[arm]
+    hc = config.harnesses[arm_cfg.harness]
+    paths = session_paths(site.state_dir, arm, choice.now)
+    values = {
+        "model": arm_cfg.model,
+        "prompt": prompt.text,
+        "prompt_file": str(paths.prompt),
+        "workspace": str(site.workspace),
+        "category": category,
+    }
+    try:
+        argv = build_argv(profile.argv, values)
+    except ArgvTooLong as exc:
+        raise ConfigError(
+            str(exc),
+            path=str(config.path) if config.path else None,
+            key=f"harnesses.{arm_cfg.harness}.command",
+        ) from None
+    timeout_s = float(hc.timeout_minutes) * 60.0
+    return Plan(config, site, category, choice, arm, hc, profile, prompt, paths, argv, timeout_s)
+
+
+__all__ = ["Choice", "Plan", "Site", "choose", "make_plan"]

@@ -1,0 +1,153 @@
+"""The session's record, at its two ends: started before the harness runs (the decision, the
+session row with the probed levels the decision used, the lock holder, the journal), and finished
+with its outcome in one transaction with the posterior update and the blocks. A session that
+started is never left `running`, whatever fails in between."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rota import journal
+from rota.config import Config
+from rota.errors import StoreUnavailable
+from rota.session.execute import LogFile, ProcessResult
+from rota.session.lock import WorkspaceLock
+from rota.session.outcome import probed_levels
+from rota.session.paths import write_private
+from rota.session.plan import Plan
+from rota.store.base import CRASHED, RUNNING, SessionOutcome, SessionRecord, Store
+
+DAY = 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A session whose record exists: the plan it runs, its id, when it started."""
+
+    plan: Plan
+    id: int
+    started_at: float
+
+
+def open_log(plan: Plan) -> LogFile:
+    """Write the prompt file and open the session log (owner-only), or raise StoreUnavailable."""
+    try:
+        write_private(plan.paths.prompt, plan.prompt.text)
+        return LogFile(plan.paths.log)
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"cannot write the session log under {plan.paths.log.parent}: {exc.strerror or exc}; "
+            "check that the state directory ($ROTA_STATE_DIR) is writable"
+        ) from None
+
+
+def start(store: Store, plan: Plan, clock: Callable[[], float]) -> Started:
+    """Record the decision and a `running` session with what it is about to run."""
+    site = plan.site
+    decision_id = store.record_decision(
+        plan.decision.to_dict(), workspace=site.workspace_id, machine=site.machine
+    )
+    started_at = clock()
+    sid = store.start_session(
+        category=plan.category,
+        arm=plan.arm,
+        started_at=started_at,
+        decision_id=decision_id,
+        pid=os.getpid(),
+        machine=site.machine,
+        workspace=site.workspace_id,
+        log_path=str(plan.paths.log),
+        detail={
+            "harness": plan.harness,
+            "model": plan.model,
+            "executable": plan.argv[0] if plan.argv else "",
+            "prompt_source": plan.prompt.source,
+            "prompt_file": str(plan.paths.prompt),
+            "prompt_chars": len(plan.prompt.text),
+            "timeout_s": plan.timeout_s,
+            "workspace_path": str(site.workspace),
+            **probed_levels(plan.config, plan.choice.states, plan.arm),
+        },
+    )
+    return Started(plan, sid, started_at)
+
+
+def announce_start(started: Started, lock: WorkspaceLock | None) -> None:
+    """The lock file names the session; the journal says what starts and why."""
+    plan = started.plan
+    if lock is not None:
+        lock.update(arm=plan.arm, session_id=started.id, session_started_at=started.started_at)
+    journal.session_start(
+        started.id, category=plan.category, workspace=str(plan.site.workspace), arm=plan.arm
+    )
+    journal.decision(started.id, arm=plan.arm, category=plan.category, reason=plan.decision.why)
+
+
+def half_life_s(config: Config) -> float:
+    return config.bandit.half_life_days * DAY
+
+
+def finish(store: Store, started: Started, outcome: SessionOutcome) -> SessionRecord:
+    """The outcome, the posterior update and the blocks, in one transaction."""
+    return store.finish_session(started.id, outcome, half_life_s=half_life_s(started.plan.config))
+
+
+def finish_after_error(store: Store, started: Started, exc: BaseException, now: float) -> None:
+    """Never leave a `running` record behind for a bug or an unexpected error: it becomes
+    `crashed`, ungraded, with the error in its detail. Never raises."""
+    try:
+        cur = store.get_session(started.id)
+        if cur is not None and cur.status == RUNNING:
+            store.finish_session(
+                started.id,
+                SessionOutcome(
+                    status=CRASHED,
+                    ended_at=now,
+                    detail={"error": f"rota failed during the session: {exc!r}"[:500]},
+                ),
+                half_life_s=half_life_s(started.plan.config),
+            )
+    except Exception:
+        pass
+
+
+def announce_end(rec: SessionRecord, outcome: SessionOutcome, res: ProcessResult) -> None:
+    """The journal lines for a finished session: its outcome, the blocks it made, its grade."""
+    from rota.session.grading import SIGNALS
+
+    journal.outcome(
+        rec.id,
+        status=rec.status,
+        arm_ran=rec.credited_arm,
+        duration_s=res.duration_s,
+        exit_code=res.exit_code,
+    )
+    for b in outcome.blocks:
+        journal.log_event(
+            "block",
+            level="notice",
+            session=rec.id,
+            scope=f"{b.scope_kind}:{b.scope}",
+            until=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(b.until)),
+            source=b.source,
+            reason=b.reason,
+        )
+    journal.grade(
+        rec.id,
+        reward=rec.reward,
+        **{k: v for k, v in outcome.signals.items() if k in SIGNALS},
+    )
+
+
+__all__ = [
+    "Started",
+    "announce_end",
+    "announce_start",
+    "finish",
+    "finish_after_error",
+    "open_log",
+    "start",
+]
