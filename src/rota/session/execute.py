@@ -381,31 +381,9 @@ def run_process(
     """Run argv to its end (or until the timeout or a stop request) and report how it ended."""
     argv = [str(a) for a in argv]
     started = time.time()
-    try:
-        proc = subprocess.Popen(
-            argv,
-            cwd=str(cwd),
-            env=dict(env) if env is not None else None,
-            stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # its own process group (and session: no terminal signals)
-            preexec_fn=_die_with_parent_hook(),
-            close_fds=True,
-        )
-    except FileNotFoundError:
-        where = f" in {cwd}" if not Path(cwd).is_dir() else ""
-        msg = (
-            f"working directory not found{where}"
-            if where
-            else f"executable not found: {argv[0]!r} (not on PATH?)"
-        )
-        return ProcessResult(argv, started, time.time(), error=msg)
-    except PermissionError:
-        return ProcessResult(argv, started, time.time(), error=f"not executable: {argv[0]!r}")
-    except OSError as exc:
-        return ProcessResult(argv, started, time.time(), error=f"cannot start {argv[0]!r}: {exc}")
-
+    proc = _spawn(argv, cwd, env, stdin_data)
+    if isinstance(proc, str):
+        return ProcessResult(argv, started, time.time(), error=proc)
     pgid = proc.pid
     if on_spawn is not None:
         with contextlib.suppress(Exception):
@@ -423,7 +401,70 @@ def run_process(
         readers.append(threading.Thread(target=_feed, args=(proc.stdin, stdin_data), daemon=True))
     for t in readers:
         t.start()
+    timed_out, interrupted = _wait(proc, timeout_s, kill_grace_s, stop, log)
+    rc = proc.returncode
 
+    # Strays left in the group keep our pipes open; the session is over, so they go too.
+    stray = stop_group(pgid, min(kill_grace_s, LEFTOVER_GRACE_S), stop=stop)
+    if stray and log is not None:
+        log.note(f"stopped {stray} process(es) the command left running in its group")
+    for t in readers:
+        t.join(timeout=5.0)
+    ended = time.time()
+    return ProcessResult(
+        argv=argv,
+        started_at=started,
+        ended_at=ended,
+        exit_code=rc if rc is not None and rc >= 0 else None,
+        signal=-rc if rc is not None and rc < 0 else None,
+        timed_out=timed_out,
+        interrupted=interrupted,
+        stdout=out_cap.text(),
+        stderr=err_cap.text(),
+        stdout_truncated=out_cap.truncated,
+        pid=pgid,
+    )
+
+
+def _spawn(
+    argv: list[str], cwd: Path | str, env: Mapping[str, str] | None, stdin_data: bytes | None
+) -> subprocess.Popen[bytes] | str:
+    """The child, in its own process group, or why it could not start."""
+    try:
+        return subprocess.Popen(
+            argv,
+            cwd=str(cwd),
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group (and session: no terminal signals)
+            preexec_fn=_die_with_parent_hook(),
+            close_fds=True,
+        )
+    except FileNotFoundError:
+        where = f" in {cwd}" if not Path(cwd).is_dir() else ""
+        return (
+            f"working directory not found{where}"
+            if where
+            else f"executable not found: {argv[0]!r} (not on PATH?)"
+        )
+    except PermissionError:
+        return f"not executable: {argv[0]!r}"
+    except OSError as exc:
+        return f"cannot start {argv[0]!r}: {exc}"
+
+
+def _wait(
+    proc: subprocess.Popen[bytes],
+    timeout_s: float | None,
+    kill_grace_s: float,
+    stop: StopFlag | None,
+    log: LogFile | None,
+) -> tuple[bool, bool]:
+    """Wait for the child; on the timeout or a stop request, TERM its group, then KILL it after
+    the grace (at once on a second signal). Returns (timed_out, interrupted)."""
+    pgid = proc.pid
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     timed_out = interrupted = False
     term_sent_at: float | None = None
@@ -431,7 +472,7 @@ def run_process(
     while True:
         try:
             proc.wait(timeout=POLL_S)
-            break
+            return timed_out, interrupted
         except subprocess.TimeoutExpired:
             pass
         mono = time.monotonic()
@@ -456,28 +497,6 @@ def run_process(
                 log.note("the process group did not stop in time: sending SIGKILL")
             signal_group(pgid, signal.SIGKILL)
             killed = True
-    rc = proc.returncode
-
-    # Strays left in the group keep our pipes open; the session is over, so they go too.
-    stray = stop_group(pgid, min(kill_grace_s, LEFTOVER_GRACE_S), stop=stop)
-    if stray and log is not None:
-        log.note(f"stopped {stray} process(es) the command left running in its group")
-    for t in readers:
-        t.join(timeout=5.0)
-    ended = time.time()
-    return ProcessResult(
-        argv=argv,
-        started_at=started,
-        ended_at=ended,
-        exit_code=rc if rc is not None and rc >= 0 else None,
-        signal=-rc if rc is not None and rc < 0 else None,
-        timed_out=timed_out,
-        interrupted=interrupted,
-        stdout=out_cap.text(),
-        stderr=err_cap.text(),
-        stdout_truncated=out_cap.truncated,
-        pid=pgid,
-    )
 
 
 def _feed(pipe: IO[bytes] | None, data: bytes) -> None:

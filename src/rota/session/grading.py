@@ -244,6 +244,28 @@ class Grade:
         return {k: v for k, v in self.signals.items() if k in SIGNALS}
 
 
+@dataclass(slots=True)
+class _Tally:
+    """What grading has measured so far."""
+
+    values: dict[str, float] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    interrupted: bool = False  # rota was asked to stop while a grading command ran
+
+
+@dataclass(frozen=True, slots=True)
+class _Commands:
+    """How the test and grader commands run: in the workspace, with the session's ROTA_* env."""
+
+    workspace: Path
+    env: dict[str, str]
+    timeout_s: float
+    kill_grace_s: float
+    stop: StopFlag | None
+    log: LogFile | None
+
+
 def grade_session(
     *,
     workspace: Path,
@@ -261,31 +283,14 @@ def grade_session(
 ) -> Grade:
     """Measure every signal, run the test and grader commands, combine. Never raises on bad
     graders: their errors land in signals["errors"]."""
-    values: dict[str, float] = {}
-    facts: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-
-    values["exit"] = 1.0 if (result.exit_code == 0 and not result.timed_out) else 0.0
+    tally = _Tally()
+    tally.values["exit"] = 1.0 if (result.exit_code == 0 and not result.timed_out) else 0.0
     for k, v in harness_signals.items():
         if isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0:
-            values[k] = float(v)
-
-    ch = changes(workspace, before)
-    if ch.error:
-        errors["workspace"] = ch.error
-    if ch.commits is not None:
-        values["commits"] = 1.0 if ch.commits > 0 else 0.0
-        facts["commits"] = ch.commits
-    if ch.files_changed is not None:
-        values["files"] = 1.0 if ch.files_changed > 0 else 0.0
-        facts["files_changed"] = ch.files_changed
-    if ch.head_before or ch.head_after:
-        facts["head_before"] = ch.head_before
-        facts["head_after"] = ch.head_after
-
-    interrupted = False
-    base_env = dict(os.environ)
-    base_env.update(
+            tally.values[k] = float(v)
+    _workspace_signals(tally, workspace, before)
+    env = dict(os.environ)
+    env.update(
         {
             "ROTA_SESSION_ID": str(meta.get("session_id", "")),
             "ROTA_LOG_PATH": str(meta.get("log_path", "")),
@@ -294,84 +299,117 @@ def grade_session(
             "ROTA_WORKSPACE": str(workspace),
         }
     )
+    commands = _Commands(workspace, env, timeout_s, kill_grace_s, stop, log)
+    if test_command:
+        _test_signal(tally, test_command, commands)
+    if grader_command and not tally.interrupted:
+        _grader_signal(tally, grader_command, meta, commands)
+    return _combined(tally, weights)
 
-    if test_command and not interrupted:
-        if log is not None:
-            log.note(f"test command: {json.dumps(list(test_command))}")
-        res = run_process(
-            test_command,
-            cwd=workspace,
-            env=base_env,
-            timeout_s=timeout_s,
-            kill_grace_s=kill_grace_s,
-            stop=stop,
-            log=log,
-            stdout_head=0,
-            stdout_tail=8192,
-            stderr_tail=8192,
+
+def _workspace_signals(tally: _Tally, workspace: Path, before: Snapshot) -> None:
+    """commits and files: what changed in the workspace since `before`."""
+    ch = changes(workspace, before)
+    if ch.error:
+        tally.errors["workspace"] = ch.error
+    if ch.commits is not None:
+        tally.values["commits"] = 1.0 if ch.commits > 0 else 0.0
+        tally.facts["commits"] = ch.commits
+    if ch.files_changed is not None:
+        tally.values["files"] = 1.0 if ch.files_changed > 0 else 0.0
+        tally.facts["files_changed"] = ch.files_changed
+    if ch.head_before or ch.head_after:
+        tally.facts["head_before"] = ch.head_before
+        tally.facts["head_after"] = ch.head_after
+
+
+def _test_signal(tally: _Tally, test_command: tuple[str, ...], run: _Commands) -> None:
+    """tests: 1 if [run] test_command exits 0 after the session."""
+    if run.log is not None:
+        run.log.note(f"test command: {json.dumps(list(test_command))}")
+    res = run_process(
+        test_command,
+        cwd=run.workspace,
+        env=run.env,
+        timeout_s=run.timeout_s,
+        kill_grace_s=run.kill_grace_s,
+        stop=run.stop,
+        log=run.log,
+        stdout_head=0,
+        stdout_tail=8192,
+        stderr_tail=8192,
+    )
+    if res.interrupted:
+        tally.interrupted = True
+        tally.errors["tests"] = "grading interrupted"
+    elif res.error:
+        tally.errors["tests"] = f"test command could not start: {res.error}"
+    else:
+        tally.values["tests"] = 1.0 if res.exit_code == 0 and not res.timed_out else 0.0
+        tally.facts["tests_exit"] = res.exit_code
+        if res.timed_out:
+            tally.errors["tests"] = f"test command timed out after {run.timeout_s:.0f}s"
+    if run.log is not None:
+        run.log.note(f"test command: {res.describe()}")
+
+
+def _grader_signal(
+    tally: _Tally, grader_command: tuple[str, ...], meta: Mapping[str, Any], run: _Commands
+) -> None:
+    """grader: the score [run] grader_command prints, given the session as JSON on stdin."""
+    payload = dict(meta)
+    payload["signals"] = dict(tally.values)
+    payload["facts"] = dict(tally.facts)
+    res = run_process(
+        grader_command,
+        cwd=run.workspace,
+        env=run.env,
+        timeout_s=run.timeout_s,
+        kill_grace_s=run.kill_grace_s,
+        stop=run.stop,
+        stdin_data=json.dumps(payload, default=str).encode("utf-8"),
+        stdout_head=64 * 1024,
+        stdout_tail=8192,
+        stderr_tail=8192,
+    )
+    errors, values = tally.errors, tally.values
+    if res.interrupted:
+        tally.interrupted = True
+        errors["grader"] = "grading interrupted"
+    elif res.error:
+        errors["grader"] = f"grader command could not start: {res.error}"
+    elif res.timed_out:
+        errors["grader"] = f"grader command timed out after {run.timeout_s:.0f}s"
+    elif res.exit_code != 0:
+        tail = " | ".join(x.strip() for x in res.stderr.strip().splitlines()[-3:])
+        errors["grader"] = f"grader command {res.describe()}" + (
+            f": {_short(tail)}" if tail else ""
         )
-        if res.interrupted:
-            interrupted = True
-            errors["tests"] = "grading interrupted"
-        elif res.error:
-            errors["tests"] = f"test command could not start: {res.error}"
-        else:
-            values["tests"] = 1.0 if res.exit_code == 0 and not res.timed_out else 0.0
-            facts["tests_exit"] = res.exit_code
-            if res.timed_out:
-                errors["tests"] = f"test command timed out after {timeout_s:.0f}s"
-        if log is not None:
-            log.note(f"test command: {res.describe()}")
-
-    if grader_command and not interrupted:
-        payload = dict(meta)
-        payload["signals"] = dict(values)
-        payload["facts"] = dict(facts)
-        res = run_process(
-            grader_command,
-            cwd=workspace,
-            env=base_env,
-            timeout_s=timeout_s,
-            kill_grace_s=kill_grace_s,
-            stop=stop,
-            stdin_data=json.dumps(payload, default=str).encode("utf-8"),
-            stdout_head=64 * 1024,
-            stdout_tail=8192,
-            stderr_tail=8192,
+    else:
+        try:
+            values["grader"] = parse_score(res.stdout)
+        except ValueError as exc:
+            errors["grader"] = f"grader command {exc}"
+    if run.log is not None:
+        run.log.note(
+            f"grader command: {res.describe()}"
+            + (f" ({errors['grader']})" if "grader" in errors else f" score {values['grader']}")
         )
-        if res.interrupted:
-            interrupted = True
-            errors["grader"] = "grading interrupted"
-        elif res.error:
-            errors["grader"] = f"grader command could not start: {res.error}"
-        elif res.timed_out:
-            errors["grader"] = f"grader command timed out after {timeout_s:.0f}s"
-        elif res.exit_code != 0:
-            tail = " | ".join(x.strip() for x in res.stderr.strip().splitlines()[-3:])
-            errors["grader"] = f"grader command {res.describe()}" + (
-                f": {_short(tail)}" if tail else ""
-            )
-        else:
-            try:
-                values["grader"] = parse_score(res.stdout)
-            except ValueError as exc:
-                errors["grader"] = f"grader command {exc}"
-        if log is not None:
-            log.note(
-                f"grader command: {res.describe()}"
-                + (f" ({errors['grader']})" if "grader" in errors else f" score {values['grader']}")
-            )
 
+
+def _combined(tally: _Tally, weights: Mapping[str, float]) -> Grade:
+    """The reward (none when grading was interrupted) and every signal behind it."""
+    values, interrupted = tally.values, tally.interrupted
     used = {k: float(weights.get(k, 0.0)) for k in values if float(weights.get(k, 0.0)) > 0}
     reward = None if interrupted else combine(values, weights)
     if reward is None and not interrupted:
-        errors["reward"] = "no signal with a weight > 0 was available"
+        tally.errors["reward"] = "no signal with a weight > 0 was available"
     signals: dict[str, Any] = dict(values)
     signals["weights"] = used
-    if facts:
-        signals["facts"] = facts
-    if errors:
-        signals["errors"] = errors
+    if tally.facts:
+        signals["facts"] = tally.facts
+    if tally.errors:
+        signals["errors"] = tally.errors
     return Grade(
         reward=None if reward is None else round(reward, 6),
         signals=signals,
