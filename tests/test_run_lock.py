@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from rota.store.base import Store
 from run_support import AGENT_CONFIG, RunEnv, kill_quietly, live, new_run_env, wait_until
 
 
@@ -90,37 +91,28 @@ def test_sigkill_of_rota_mid_session_next_run_recovers(run_env: RunEnv) -> None:
     assert run_env.n("agent:m1") == 1  # the abandoned session taught nothing
 
 
+def _running(store: Store, *, started_at: float, pid: int, machine: str = "testbox") -> int:
+    """A `running` record of agent:m1, as a run on `machine` leaves it, in another workspace."""
+    return store.start_session(
+        category="code",
+        arm="agent:m1",
+        started_at=started_at,
+        decision_id=None,
+        pid=pid,
+        machine=machine,
+        workspace=f"{machine}:/elsewhere",
+    )
+
+
 def test_a_running_record_of_a_live_process_is_left_alone(run_env: RunEnv) -> None:
     """A session that is really running in another workspace on this machine is not abandoned."""
     run_env.config_with(AGENT_CONFIG)
     with run_env.store() as store:
-        sid = store.start_session(
-            category="code",
-            arm="agent:m1",
-            started_at=1.0e12,  # "started in the future": its pid cannot have been reused
-            decision_id=None,
-            pid=os.getpid(),  # this test process: alive
-            machine="testbox",
-            workspace="testbox:/elsewhere",
-        )
-        dead = store.start_session(
-            category="code",
-            arm="agent:m1",
-            started_at=1.0,
-            decision_id=None,
-            pid=os.getpid(),  # alive, but started long after this record: a reused pid
-            machine="testbox",
-            workspace="testbox:/elsewhere",
-        )
-        other = store.start_session(
-            category="code",
-            arm="agent:m1",
-            started_at=1.0,
-            decision_id=None,
-            pid=1,
-            machine="another-box",
-            workspace="another-box:/ws",
-        )
+        # "started in the future": its pid (this test process, alive) cannot have been reused
+        sid = _running(store, started_at=1.0e12, pid=os.getpid())
+        # alive, but started long after this record: a reused pid
+        dead = _running(store, started_at=1.0, pid=os.getpid())
+        other = _running(store, started_at=1.0, pid=1, machine="another-box")
     code, out, err = run_env.run_json("run")
     assert code == 0, err
     assert out["recovered"] == [dead]
@@ -135,20 +127,14 @@ def test_an_unknown_category_is_refused_before_the_lock_and_before_recovery(
     busy while another session holds the workspace), recovers nothing and records nothing."""
     run_env.config_with(AGENT_CONFIG)
     with run_env.store() as store:
-        dead = store.start_session(
-            category="code",
-            arm="agent:m1",
-            started_at=1.0,
-            decision_id=None,
-            pid=os.getpid(),  # alive, but started long after this record: a reused pid
-            machine="testbox",
-            workspace="testbox:/elsewhere",
-        )
+        dead = _running(store, started_at=1.0, pid=os.getpid())  # a reused pid: dead
     for command in ("run", "loop"):
         proc = run_env.run(command, "--category", "nope")
         assert proc.returncode == 2, proc.stderr
         assert "unknown category 'nope'" in proc.stderr and "--category" in proc.stderr
-        assert "code, infrastructure, strategic" in proc.stderr and str(run_env.config) in proc.stderr
+        assert (
+            "code, infrastructure, strategic" in proc.stderr and str(run_env.config) in proc.stderr
+        )
     assert not (run_env.state / "locks").exists()  # no lock was ever taken
     assert [(s["id"], s["status"]) for s in run_env.sessions()] == [(dead, "running")]
     # With the workspace held by a running session, the typo is still the answer, not "busy".

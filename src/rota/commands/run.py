@@ -6,14 +6,7 @@ import argparse
 import json
 import sys
 
-from rota.commands.common import (
-    Formatter,
-    add_config_args,
-    add_json_arg,
-    category_arg,
-    load,
-    now,
-)
+from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now
 from rota.render import print_json
 from rota.session.execute import StopFlag
 
@@ -75,10 +68,13 @@ def add_run_args(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rota import journal
+    from rota.commands.common import category_arg
     from rota.session.run import RunOptions, run_once
 
     config = load(args)
-    category_arg(config, args.category)  # before the lock: a typo takes nothing and recovers nothing
+    category_arg(
+        config, args.category
+    )  # before the lock: a typo takes nothing and recovers nothing
     stop = StopFlag()
     opts = RunOptions(
         category=args.category,

@@ -265,6 +265,29 @@ class _Commands:
     stop: StopFlag | None
     log: LogFile | None
 
+    def run(
+        self,
+        argv: tuple[str, ...],
+        *,
+        stdout_head: int,
+        logged: bool = False,
+        stdin_data: bytes | None = None,
+    ) -> ProcessResult:
+        """Run a grading command; `logged`: its output is streamed to the session log."""
+        return run_process(
+            argv,
+            cwd=self.workspace,
+            env=self.env,
+            timeout_s=self.timeout_s,
+            kill_grace_s=self.kill_grace_s,
+            stop=self.stop,
+            log=self.log if logged else None,
+            stdin_data=stdin_data,
+            stdout_head=stdout_head,
+            stdout_tail=8192,
+            stderr_tail=8192,
+        )
+
 
 def grade_session(
     *,
@@ -327,18 +350,7 @@ def _test_signal(tally: _Tally, test_command: tuple[str, ...], run: _Commands) -
     """tests: 1 if [run] test_command exits 0 after the session."""
     if run.log is not None:
         run.log.note(f"test command: {json.dumps(list(test_command))}")
-    res = run_process(
-        test_command,
-        cwd=run.workspace,
-        env=run.env,
-        timeout_s=run.timeout_s,
-        kill_grace_s=run.kill_grace_s,
-        stop=run.stop,
-        log=run.log,
-        stdout_head=0,
-        stdout_tail=8192,
-        stderr_tail=8192,
-    )
+    res = run.run(test_command, stdout_head=0, logged=True)
     if res.interrupted:
         tally.interrupted = True
         tally.errors["tests"] = "grading interrupted"
@@ -360,18 +372,8 @@ def _grader_signal(
     payload = dict(meta)
     payload["signals"] = dict(tally.values)
     payload["facts"] = dict(tally.facts)
-    res = run_process(
-        grader_command,
-        cwd=run.workspace,
-        env=run.env,
-        timeout_s=run.timeout_s,
-        kill_grace_s=run.kill_grace_s,
-        stop=run.stop,
-        stdin_data=json.dumps(payload, default=str).encode("utf-8"),
-        stdout_head=64 * 1024,
-        stdout_tail=8192,
-        stderr_tail=8192,
-    )
+    stdin = json.dumps(payload, default=str).encode("utf-8")
+    res = run.run(grader_command, stdout_head=64 * 1024, stdin_data=stdin)
     errors, values = tally.errors, tally.values
     if res.interrupted:
         tally.interrupted = True
