@@ -64,6 +64,8 @@ def crash_loop(
 def interpret(
     store: Store, started: Started, ran: Ran, stop: StopFlag, log: LogFile
 ) -> SessionOutcome:
+    """The SessionOutcome of a session whose harness has ended: its state, the arm it credits,
+    the blocks it creates, its grade and signals."""
     plan, res = started.plan, ran.result
     status, hit, error = classify(res, plan.profile)
     if error:
