@@ -18,7 +18,8 @@ import pytest
 from rota.config import parse_config
 from rota.harnesses.base import LimitHit
 from rota.learning import bandit
-from rota.learning.policy import SelectionInput, changed_evidence, select
+from rota.learning.policy import SelectionInput, select
+from rota.learning.posteriors import changed_evidence
 from rota.quota.history import arm_sizes, infer_resets, learned_states, recoveries, window_length
 from rota.quota.limits import narrow_limit_scopes
 from rota.quota.state import ArmScopes, QuotaState

@@ -6,7 +6,7 @@ import argparse
 
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now, store_for
 from rota.errors import EXIT_OK
-from rota.learning.policy import arm_posterior, observation_weight
+from rota.learning.posteriors import arm_posterior, observation_weight
 from rota.render import fmt, paint, print_json, table, use_colour
 from rota.session.decide import quota_states, workspace_id
 from rota.store.base import Store

@@ -42,10 +42,6 @@ class Evidence:
         k = decay_factor(now - self.t, half_life_s)
         return self.s * k, self.f * k
 
-    @property
-    def mean_reward(self) -> float | None:
-        return self.sum_r / self.n if self.n else None
-
 
 @record
 class Posterior:
@@ -124,6 +120,49 @@ def retract(ev: Evidence, reward: float, observed_at: float, half_life_s: float)
         sum_r=ev.sum_r - r if n else 0.0,
         sum_r2=ev.sum_r2 - r * r if n else 0.0,
     )
+
+
+def rows_of(category: str, arm: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The evidence rows one observation of `arm` in `category` changes: its own, then the
+    arm's overall row (the order in which the stores lock them)."""
+    return (category, arm), (OVERALL, arm)
+
+
+def observe(
+    rows: Mapping[tuple[str, str], Evidence],
+    category: str,
+    arm: str,
+    reward: float,
+    at: float,
+    half_life_s: float,
+) -> dict[tuple[str, str], Evidence]:
+    """The learning step: the rows an observation changes, as they are after it.
+
+    Updates the (category, arm) row and the arm's overall (OVERALL, arm) row, each decayed by its
+    own clock (update()). A row missing from `rows` starts empty at `at`. The stores, the
+    simulator and rebuild() all learn through this function and nothing else.
+    """
+    out: dict[tuple[str, str], Evidence] = {}
+    for key in rows_of(category, arm):
+        ev = out.get(key) or rows.get(key) or Evidence(t=at)
+        out[key] = update(ev, reward, at, half_life_s)
+    return out
+
+
+def unobserve(
+    rows: Mapping[tuple[str, str], Evidence],
+    category: str,
+    arm: str,
+    reward: float,
+    observed_at: float,
+    half_life_s: float,
+) -> dict[tuple[str, str], Evidence]:
+    """observe() taken back (a grade corrected by `rota grade`): the changed rows after it."""
+    out: dict[tuple[str, str], Evidence] = {}
+    for key in rows_of(category, arm):
+        ev = out.get(key) or rows.get(key) or Evidence(t=observed_at)
+        out[key] = retract(ev, reward, observed_at, half_life_s)
+    return out
 
 
 def clip01(x: float) -> float:
@@ -285,12 +324,11 @@ def rebuild(
 ) -> dict[tuple[str, str], Evidence]:
     """Evidence rebuilt from (category, arm, reward, at) observations in time order.
 
-    The same update code as live learning: used to check stores and migrations.
+    The same learning step as the store and the simulator: used to check stores and migrations.
     """
     rows: dict[tuple[str, str], Evidence] = {}
     for cat, arm, reward, at in observations:
-        for key in ((cat, arm), (OVERALL, arm)):
-            rows[key] = update(rows.get(key, Evidence(t=at)), reward, at, half_life_s)
+        rows.update(observe(rows, cat, arm, reward, at, half_life_s))
     return rows
 
 

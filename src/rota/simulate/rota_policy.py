@@ -7,7 +7,8 @@
 - A wasted session becomes the LimitHit the harness's own profile reports, and the session
   outcome's own rule (rota.session.outcome.limit_blocks, given the quota states this slot saw and
   the blocks made so far) turns it into blocks.
-- Graded rewards update the evidence with rota.learning.bandit.update, exactly as the store does.
+- Graded rewards update the evidence with rota.learning.bandit.observe, the learning step the
+  store takes.
 - Every session is kept as a rota.quota.Use (what rota.quota.uses_from_sessions makes of the
   sessions table), and select gets that history.
 - Each slot calls rota.learning.policy.select.
@@ -178,7 +179,9 @@ class RotaPolicy(Policy):
         )
         if outcome.wasted:
             return  # a limit hit is not a grade
-        # The store's update: the (category, arm) row and the arm's overall row.
-        for key in ((obs.category, arm.arm), (bandit.OVERALL, arm.arm)):
-            ev = self.evidence.get(key) or bandit.Evidence(t=obs.now)
-            self.evidence[key] = bandit.update(ev, outcome.reward, obs.now, self.half_life_s)
+        # The store's learning step, on the same rows.
+        self.evidence.update(
+            bandit.observe(
+                self.evidence, obs.category, arm.arm, outcome.reward, obs.now, self.half_life_s
+            )
+        )

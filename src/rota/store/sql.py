@@ -90,68 +90,41 @@ class SQLStore(Store):
     def evidence_in(self, cur: Any) -> dict[tuple[str, str], Evidence]:
         """Every evidence row, read through an open cursor (inside a caller's transaction)."""
         rows = self._all(cur, "SELECT category, arm, s, f, t, n, sum_r, sum_r2 FROM evidence")
-        return {
-            (r[0], r[1]): Evidence(
-                s=float(r[2]),
-                f=float(r[3]),
-                t=float(r[4]),
-                n=int(r[5]),
-                sum_r=float(r[6]),
-                sum_r2=float(r[7]),
+        return {(r[0], r[1]): _evidence_from_row(r[2:]) for r in rows}
+
+    def _locked_rows(
+        self, cur: Any, category: str, arm: str, now: float
+    ) -> dict[tuple[str, str], Evidence]:
+        """The rows an observation changes (bandit.rows_of), locked for this transaction.
+
+        Each row is created first (empty, at `now`) so that concurrent writers contend on one
+        existing row; they are always locked in the same order.
+        """
+        rows = {}
+        for cat, name in bandit.rows_of(category, arm):
+            self._exec(
+                cur,
+                "INSERT INTO evidence (category, arm, s, f, t, n, sum_r, sum_r2) "
+                "VALUES (?, ?, 0, 0, ?, 0, 0, 0) ON CONFLICT (category, arm) DO NOTHING",
+                (cat, name, now),
             )
-            for r in rows
-        }
+            r = self._one(
+                cur,
+                "SELECT s, f, t, n, sum_r, sum_r2 FROM evidence WHERE category = ? AND arm = ?"  # noqa: S608
+                + self.for_update,  # a class constant ("" or " FOR UPDATE"), never data
+                (cat, name),
+            )
+            rows[(cat, name)] = _evidence_from_row(r)
+        return rows
 
-    def _locked_evidence(self, cur: Any, category: str, arm: str, now: float) -> Evidence:
-        # Create the row first so that concurrent writers contend on one existing row.
-        self._exec(
-            cur,
-            "INSERT INTO evidence (category, arm, s, f, t, n, sum_r, sum_r2) "
-            "VALUES (?, ?, 0, 0, ?, 0, 0, 0) ON CONFLICT (category, arm) DO NOTHING",
-            (category, arm, now),
-        )
-        r = self._one(
-            cur,
-            "SELECT s, f, t, n, sum_r, sum_r2 FROM evidence WHERE category = ? AND arm = ?"  # noqa: S608
-            + self.for_update,  # a class constant ("" or " FOR UPDATE"), never data
-            (category, arm),
-        )
-        return Evidence(
-            s=float(r[0]),
-            f=float(r[1]),
-            t=float(r[2]),
-            n=int(r[3]),
-            sum_r=float(r[4]),
-            sum_r2=float(r[5]),
-        )
-
-    def _save_evidence(self, cur: Any, category: str, arm: str, ev: Evidence) -> None:
-        self._exec(
-            cur,
-            "UPDATE evidence SET s = ?, f = ?, t = ?, n = ?, sum_r = ?, sum_r2 = ? "
-            "WHERE category = ? AND arm = ?",
-            (ev.s, ev.f, ev.t, ev.n, ev.sum_r, ev.sum_r2, category, arm),
-        )
-
-    def _observe(
-        self, cur: Any, category: str, arm: str, reward: float, at: float, half_life_s: float
-    ) -> None:
-        for cat in (category, bandit.OVERALL):
-            ev = self._locked_evidence(cur, cat, arm, at)
-            self._save_evidence(cur, cat, arm, bandit.update(ev, reward, at, half_life_s))
-
-    def _unobserve(
-        self,
-        cur: Any,
-        category: str,
-        arm: str,
-        reward: float,
-        observed_at: float,
-        half_life_s: float,
-    ) -> None:
-        for cat in (category, bandit.OVERALL):
-            ev = self._locked_evidence(cur, cat, arm, observed_at)
-            self._save_evidence(cur, cat, arm, bandit.retract(ev, reward, observed_at, half_life_s))
+    def _save_rows(self, cur: Any, rows: Mapping[tuple[str, str], Evidence]) -> None:
+        for (cat, name), ev in rows.items():
+            self._exec(
+                cur,
+                "UPDATE evidence SET s = ?, f = ?, t = ?, n = ?, sum_r = ?, sum_r2 = ? "
+                "WHERE category = ? AND arm = ?",
+                (ev.s, ev.f, ev.t, ev.n, ev.sum_r, ev.sum_r2, cat, name),
+            )
 
     # -- decisions and sessions -------------------------------------------------------------------
     def record_decision(self, decision: Mapping[str, Any], *, workspace: str, machine: str) -> int:
@@ -234,9 +207,10 @@ class SQLStore(Store):
                 ),
             )
             if outcome.reward is not None:
-                self._observe(
-                    cur, rec.category, credited, outcome.reward, outcome.ended_at, half_life_s
-                )
+                at = outcome.ended_at
+                rows = self._locked_rows(cur, rec.category, credited, at)
+                learnt = bandit.observe(rows, rec.category, credited, outcome.reward, at, half_life_s)
+                self._save_rows(cur, learnt)
             for b in outcome.blocks:
                 self._insert_block(cur, b)
             out = self._session(cur, session_id)
@@ -261,10 +235,15 @@ class SQLStore(Store):
                 raise ValueError(f"session {session_id} is still running")
             arm = rec.credited_arm
             observed_at = rec.graded_at if rec.graded_at is not None else (rec.ended_at or now)
+            cat = rec.category
             if rec.reward is not None and rec.graded_at is not None:
-                self._unobserve(cur, rec.category, arm, rec.reward, rec.graded_at, half_life_s)
+                rows = self._locked_rows(cur, cat, arm, rec.graded_at)
+                rows.update(bandit.unobserve(rows, cat, arm, rec.reward, rec.graded_at, half_life_s))
+            else:
+                rows = self._locked_rows(cur, cat, arm, observed_at)
             # The corrected grade counts as observed when the session was, so it decays the same.
-            self._observe(cur, rec.category, arm, reward, observed_at, half_life_s)
+            rows.update(bandit.observe(rows, cat, arm, reward, observed_at, half_life_s))
+            self._save_rows(cur, rows)
             signals = dict(rec.signals)
             history = list(signals.get("grade_history", []))
             history.append({"reward": reward, "previous": rec.reward, "at": now, "source": source})
@@ -480,6 +459,18 @@ def _session_from_row(r: Sequence[Any]) -> SessionRecord:
         machine=r[14] or "",
         workspace=r[15] or "",
         log_path=r[16] or "",
+    )
+
+
+def _evidence_from_row(r: Sequence[Any]) -> Evidence:
+    """(s, f, t, n, sum_r, sum_r2) as the evidence table holds them."""
+    return Evidence(
+        s=float(r[0]),
+        f=float(r[1]),
+        t=float(r[2]),
+        n=int(r[3]),
+        sum_r=float(r[4]),
+        sum_r2=float(r[5]),
     )
 
 
