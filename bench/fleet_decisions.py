@@ -65,7 +65,7 @@ def seed_history(store, config, sessions: int = 600) -> None:
 
     arms = list(config.arms)
     now = time.time()
-    hl = config.bandit.half_life_days * 86400
+    hl = config.bandit.half_life_s
     for i in range(sessions):
         t = now - 14 * 86400 + i * (14 * 86400 / sessions)
         sid = store.start_session(

@@ -198,7 +198,7 @@ def test_eight_machines_two_hundred_sessions(pg_url: str, tmp_path: Path) -> Non
     )
 
     # The posteriors equal those rebuilt from the session records.
-    half_life_s = config.bandit.half_life_days * 86400
+    half_life_s = config.bandit.half_life_s
     live = store.evidence()
     rebuilt = bandit.rebuild(store.graded_observations(), half_life_s)
     assert set(live) == set(rebuilt)

@@ -279,7 +279,7 @@ CFG = parse_config(
 
 
 def _regressed(n_before: int = 80, n_after: int = 14) -> tuple[dict, list[Use], float]:
-    hl = CFG.bandit.half_life_days * D
+    hl = CFG.bandit.half_life_s
     rows: dict = {}
     hist: list[Use] = []
     t = T

@@ -25,6 +25,8 @@ DEFAULT_CATEGORIES = ("code", "infrastructure", "strategic", "triage", "content"
 DEFAULT_TIERS = ("low", "medium", "high")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
+DAY_S = 86400.0
+
 DEFAULT_PROMPT = (
     "Work on the next open task in this repository. Commit your work with a clear message when "
     "a coherent piece is done."
@@ -33,7 +35,7 @@ DEFAULT_PROMPT = (
 
 @record
 class BanditSettings:
-    half_life_days: float = 14.0  # per-arm decay of evidence by wall time
+    half_life_s: float = 14 * DAY_S  # per-arm decay of evidence by wall time ([bandit] half_life_days)
     pooling_strength: float = 1.0  # pseudo-observations a category borrows from the arm overall
     observation_weight: float | None = None  # None = "auto": calibrated from recorded grade noise
     cost_weight: float = 0.02  # score penalty per unit of cost relative to the dearest arm
@@ -397,7 +399,7 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
         weight = float(weight_raw)
     d = BanditSettings()
     bandit = BanditSettings(
-        half_life_days=b.number("half_life_days", d.half_life_days, minimum=0.01),
+        half_life_s=b.number("half_life_days", d.half_life_s / DAY_S, minimum=0.01) * DAY_S,
         pooling_strength=b.number("pooling_strength", d.pooling_strength, minimum=0),
         observation_weight=weight,
         cost_weight=b.number("cost_weight", d.cost_weight, minimum=0),

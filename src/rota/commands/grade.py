@@ -7,7 +7,6 @@ import math
 
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now, store_for
 from rota.errors import EXIT_OK, UsageError
-from rota.learning.policy import DAY
 from rota.render import print_json
 
 
@@ -45,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
                 args.session_id,
                 args.reward,
                 now=now(),
-                half_life_s=config.bandit.half_life_days * DAY,
+                half_life_s=config.bandit.half_life_s,
             )
         except KeyError:
             raise UsageError(f"no session {args.session_id}; see `rota sessions`") from None

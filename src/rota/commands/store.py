@@ -155,14 +155,14 @@ def run_migrate(args: argparse.Namespace) -> int:
         raise UsageError("give the target store: rota store migrate --to postgresql://…")
     if source == target:
         raise UsageError(f"source and target are the same store ({source})")
-    half_life_days = (config.bandit if config else BanditSettings()).half_life_days
+    half_life_s = (config.bandit if config else BanditSettings()).half_life_s
     from rota.store import open_url
 
     with _open_existing(source, "source") as src, open_url(target) as dst:
         report = migrate(
             src,  # type: ignore[arg-type]
             dst,  # type: ignore[arg-type]
-            half_life_s=half_life_days * 86400.0,
+            half_life_s=half_life_s,
             force=args.force,
             allow_running=args.allow_running,
         )

@@ -20,8 +20,6 @@ from rota.quota.state import Block, QuotaState, blocking, exhausting, states_for
 from rota.quota.uses import Use
 from rota.records import record
 
-DAY = 86400.0
-
 
 class Candidate:
     """One arm in a decision: whether it could be chosen, and if not why; its posterior and draw."""
@@ -164,7 +162,7 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
     cfg = inputs.config
     now = inputs.now
     settings = cfg.bandit
-    half_life_s = settings.half_life_days * DAY
+    half_life_s = settings.half_life_s
     weight = observation_weight(cfg, inputs.evidence)
     rule = rule_for(cfg, inputs.category)
     allowed = set(inputs.arms) if inputs.arms is not None else None

@@ -13,8 +13,6 @@ from rota.config import ArmConfig, Config
 from rota.learning import bandit
 from rota.quota.uses import Use
 
-DAY = 86400.0
-
 
 def observation_weight(
     config: Config, evidence: Mapping[tuple[str, str], bandit.Evidence]
@@ -37,7 +35,7 @@ def arm_posterior(
         category=evidence.get((category, arm.arm)),
         overall=evidence.get((bandit.OVERALL, arm.arm)),
         now=now,
-        half_life_s=settings.half_life_days * DAY,
+        half_life_s=settings.half_life_s,
         weight=weight,
         prior_strength=settings.prior_strength,
         pooling_strength=settings.pooling_strength,
@@ -58,7 +56,7 @@ def changed_evidence(
     First over all of an arm's categories (residuals against each category's mean), then, for a
     shift that only some categories show, per category.
     """
-    half_life_s = config.bandit.half_life_days * DAY
+    half_life_s = config.bandit.half_life_s
     # Runs before every decision: one pass over the history, and plain loops below.
     by_arm: dict[str, list[tuple[float, str, float]]] = {}
     for u in history:

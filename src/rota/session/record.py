@@ -20,9 +20,6 @@ from rota.session.paths import write_private
 from rota.session.plan import Plan
 from rota.store.base import CRASHED, RUNNING, SessionOutcome, SessionRecord, Store
 
-DAY = 86400.0
-
-
 @dataclass(frozen=True, slots=True)
 class Started:
     """A session whose record exists: the plan it runs, its id, when it started."""
@@ -86,13 +83,9 @@ def announce_start(started: Started, lock: WorkspaceLock | None) -> None:
     journal.decision(started.id, arm=plan.arm, category=plan.category, reason=plan.decision.why)
 
 
-def half_life_s(config: Config) -> float:
-    return config.bandit.half_life_days * DAY
-
-
 def finish(store: Store, started: Started, outcome: SessionOutcome) -> SessionRecord:
     """The outcome, the posterior update and the blocks, in one transaction."""
-    return store.finish_session(started.id, outcome, half_life_s=half_life_s(started.plan.config))
+    return store.finish_session(started.id, outcome, half_life_s=started.plan.config.bandit.half_life_s)
 
 
 def finish_after_error(store: Store, started: Started, exc: BaseException, now: float) -> None:
@@ -108,7 +101,7 @@ def finish_after_error(store: Store, started: Started, exc: BaseException, now: 
                     ended_at=now,
                     detail={"error": f"rota failed during the session: {exc!r}"[:500]},
                 ),
-                half_life_s=half_life_s(started.plan.config),
+                half_life_s=started.plan.config.bandit.half_life_s,
             )
     except Exception:
         pass

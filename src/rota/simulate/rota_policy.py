@@ -31,7 +31,6 @@ from rota.simulate.baselines import Policy
 from rota.simulate.scenario import Scenario
 from rota.simulate.world import Observation, Outcome
 
-DAY = 86400.0
 _TIER_ORDER = ("free", "lowest", "low", "medium", "high", "highest", "max")
 
 
@@ -84,7 +83,7 @@ class RotaPolicy(Policy):
     def __init__(self, scenario: Scenario, rng: random.Random) -> None:
         self.config = build_config(scenario)
         self.rng = rng
-        self.half_life_s = self.config.bandit.half_life_days * DAY
+        self.half_life_s = self.config.bandit.half_life_s
         self.evidence: dict[tuple[str, str], bandit.Evidence] = {}
         self.blocks: list[Block] = []  # active
         self.block_history: list[Block] = []  # what the store's blocks table would hold
