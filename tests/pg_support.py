@@ -114,3 +114,19 @@ def pg_url(pg_server: str) -> Iterator[str]:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+def posteriors_equal(a: dict, b: dict, now: float, half_life_s: float) -> bool:
+    """Same keys, and the same decayed (s, f) and counts at `now`: the posteriors are equal."""
+
+    def close(x: float, y: float) -> bool:
+        return abs(x - y) <= 1e-9 * max(1.0, abs(x), abs(y))
+
+    if set(a) != set(b):
+        return False
+    for key in a:
+        sa, fa = a[key].decayed(now, half_life_s)
+        sb, fb = b[key].decayed(now, half_life_s)
+        if a[key].n != b[key].n or not (close(sa, sb) and close(fa, fb)):
+            return False
+    return True

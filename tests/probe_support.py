@@ -83,3 +83,13 @@ def fixture_home(fixtures: Path, home: Path) -> Path:
     codex.mkdir(parents=True, exist_ok=True)
     shutil.copytree(fixtures / "codex" / "sessions", codex / "sessions", dirs_exist_ok=True)
     return home
+
+
+def cache_seconds(states: list, options: dict, default: float) -> float:
+    """How long rota keeps claude-code's probe answer: the profile's rule, with `default` as
+    [quota] cache_minutes, as rota.probes asks it."""
+    from rota.harnesses.claude_code import profile
+
+    opts = dict(options)
+    opts.setdefault("cache_minutes", default / 60.0)
+    return profile().cache_seconds(states, opts)

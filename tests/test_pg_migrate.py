@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from pg_support import posteriors_equal
 from rota.learning import bandit
 from rota.quota.state import Block, QuotaState
 from rota.store.base import SessionOutcome
-from rota.store.migrate import MigrationError, merge_evidence, migrate, posteriors_equal
+from rota.store.migrate import MigrationError, merge_evidence, migrate
 from rota.store.postgres import PostgresStore
 from rota.store.sqlite import SQLiteStore
 

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from probe_support import FAKE_TOKEN, Route, fixture_home, usage_server
+from probe_support import FAKE_TOKEN, Route, cache_seconds, fixture_home, usage_server
 from rota.harnesses import get_profile
 from rota.harnesses.base import ProbeContext
 from rota.harnesses.claude_usage import (
     Secret,
-    cache_seconds,
     read_token,
     scan_logs,
     states_from_usage,

@@ -23,7 +23,7 @@ from rota.learning.posteriors import changed_evidence
 from rota.quota.history import arm_sizes, infer_resets, learned_states, recoveries, window_length
 from rota.quota.limits import narrow_limit_scopes
 from rota.quota.state import ArmScopes, QuotaState
-from rota.quota.uses import Use, uses_from_sessions
+from rota.quota.uses import Use, uses_from_rows
 
 H = 3600.0
 D = 24 * H
@@ -207,6 +207,18 @@ def test_narrow_limit_scopes() -> None:
     assert narrow_limit_scopes(guess, arm, [], T, resets_at=T + 2 * H) == guess
     only = ArmScopes("claude-code:opus", "claude-code", ("claude-5h",))
     assert narrow_limit_scopes(guess[:2], only, [roomy], T) == guess[:2]
+
+
+def uses_from_sessions(records: list) -> list[Use]:
+    """What Store.recent_uses makes of session records: the finished ones, as its lean rows."""
+    from rota.store.base import dumps
+
+    return uses_from_rows(
+        (r.arm_ran or r.arm, r.status, r.started_at, r.category, r.reward, r.graded_at,
+         dumps(dict(r.detail)) if r.detail else None)
+        for r in records
+        if r.status not in ("running", "abandoned", "interrupted")
+    )  # fmt: skip
 
 
 def test_uses_from_session_records() -> None:

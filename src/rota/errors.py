@@ -46,6 +46,3 @@ class StoreUnavailable(RotaError):
 class WorkspaceBusy(RotaError):
     exit_code = EXIT_BUSY
 
-
-class Exhausted(RotaError):
-    exit_code = EXIT_EXHAUSTED

@@ -594,11 +594,3 @@ def probe(ctx: ProbeContext, name: str) -> list[QuotaState]:
             )
     return out
 
-
-def cache_seconds(states: list[QuotaState], options: Mapping[str, Any], default: float) -> float:
-    """See ClaudeCodeProfile.cache_seconds (kept for callers of this module)."""
-    from rota.harnesses.claude_code import profile
-
-    opts = dict(options)
-    opts.setdefault("cache_minutes", default / 60.0)
-    return profile().cache_seconds(states, opts)

@@ -1,5 +1,5 @@
 """The session history as quota learning and change detection read it: one `Use` per session, built
-from store rows or records. Pure, no I/O.
+from the store's rows. Pure, no I/O.
 """
 
 from __future__ import annotations
@@ -31,37 +31,6 @@ class Use:
     # reset time or None). The next session's levels show what this one used (arm_sizes).
     levels: tuple[Level, ...] = ()
 _LIMITED = "rate_limited"
-_NOT_RUN = ("running", "abandoned", "interrupted")
-
-
-def uses_from_sessions(records: Iterable[object]) -> list[Use]:
-    """Use records from store SessionRecords (duck-typed: no store import on the select path)."""
-    out: list[Use] = []
-    for r in records:
-        status = getattr(r, "status", "")
-        if status in _NOT_RUN:
-            continue
-        detail = getattr(r, "detail", None) or {}
-        limit = detail.get("limit") if isinstance(detail, Mapping) else None
-        limit = limit if isinstance(limit, Mapping) else {}
-        resets = limit.get("resets_at")
-        util = detail.get("utilization") if isinstance(detail, Mapping) else None
-        arm = getattr(r, "arm_ran", None) or getattr(r, "arm", "")
-        out.append(
-            Use(
-                arm=str(arm),
-                at=float(getattr(r, "started_at", 0.0) or 0.0),
-                limited=status == _LIMITED,
-                resets_at=float(resets) if isinstance(resets, (int, float)) else None,
-                blocked=tuple(str(x) for x in limit.get("scopes", ()) or ()),
-                utilization=util if isinstance(util, Mapping) else None,
-                category=str(getattr(r, "category", "") or ""),
-                reward=getattr(r, "reward", None),
-                graded_at=getattr(r, "graded_at", None),
-                levels=levels_from(detail.get("levels") if isinstance(detail, Mapping) else None),
-            )
-        )
-    return out
 
 
 def levels_from(raw: object) -> tuple[Level, ...]:

@@ -75,12 +75,6 @@ class Stat:
         half = t975(n) * math.sqrt(var / n)
         return cls(m, m - half, m + half, n)
 
-    def to_json(self, digits: int = 4) -> dict[str, object]:
-        def r(x: float) -> float | None:
-            return None if math.isnan(x) else round(x, digits)
-
-        return {"mean": r(self.mean), "ci95": [r(self.lo), r(self.hi)]}
-
 
 def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 else float("nan")

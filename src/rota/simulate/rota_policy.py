@@ -9,8 +9,8 @@
   the blocks made so far) turns it into blocks.
 - Graded rewards update the evidence with rota.learning.bandit.observe, the learning step the
   store takes.
-- Every session is kept as a rota.quota.Use (what rota.quota.uses_from_sessions makes of the
-  sessions table), and select gets that history.
+- Every session is kept as a rota.quota.uses.Use (what Store.recent_uses makes of the sessions
+  table), and select gets that history.
 - Each slot calls rota.learning.policy.select.
 Nothing here tunes the policy: a better simulated rota needs a better product.
 """

@@ -127,14 +127,6 @@ class _Table:
         key = self.key if not sub else (f"{self.key}.{sub}" if self.key else sub)
         return ConfigError(msg, path=self.path, key=key or None)
 
-    def raw(self, name: str) -> Any:
-        self.used.add(name)
-        return self.table.get(name)
-
-    def has(self, name: str) -> bool:
-        self.used.add(name)
-        return name in self.table
-
     def number(
         self,
         name: str,

@@ -162,10 +162,6 @@ class Lease(ABC):
         connection that held it died)."""
 
     @abstractmethod
-    def attach(self, session_id: int) -> None:
-        """Note the session running under this lease (for `rota status`)."""
-
-    @abstractmethod
     def release(self) -> None: ...
 
 

@@ -107,12 +107,6 @@ class SQLiteLease(Lease):
         except sqlite3.Error:
             return False
 
-    def attach(self, session_id: int) -> None:
-        with contextlib.suppress(sqlite3.Error), self._conn() as conn:
-            conn.execute(
-                "UPDATE leases SET session_id = ? WHERE token = ?", (session_id, self.token)
-            )
-
     def release(self) -> None:
         if self._released:
             return

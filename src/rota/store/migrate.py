@@ -323,23 +323,6 @@ def migrate(
     )
 
 
-def posteriors_equal(
-    a: dict[tuple[str, str], Evidence],
-    b: dict[tuple[str, str], Evidence],
-    now: float,
-    half_life_s: float,
-) -> bool:
-    """Same keys, and the same decayed (s, f) and counts at `now`: the posteriors are equal."""
-    if set(a) != set(b):
-        return False
-    for key in a:
-        sa, fa = a[key].decayed(now, half_life_s)
-        sb, fb = b[key].decayed(now, half_life_s)
-        if a[key].n != b[key].n or not (_close(sa, sb) and _close(fa, fb)):
-            return False
-    return True
-
-
 def _is_sqlite(store: SQLStore) -> bool:
     from rota.store.sqlite import SQLiteStore
 
@@ -351,5 +334,4 @@ __all__ = [
     "MigrationReport",
     "merge_evidence",
     "migrate",
-    "posteriors_equal",
 ]

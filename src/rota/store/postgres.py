@@ -414,15 +414,6 @@ class PgLease(Lease):
                 return False
             return row is not None
 
-    def attach(self, session_id: int) -> None:
-        with self._store._lock_mutex:
-            if not self._same_connection():
-                return
-            with contextlib.suppress(self._store._psycopg.Error):
-                self._conn.execute(
-                    "UPDATE leases SET session_id = %s WHERE token = %s", (session_id, self.token)
-                )
-
     def release(self) -> None:
         if self._released:
             return
