@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _policies(raw: str | None) -> list[str]:
-    from rota.simulate.baselines import POLICY_NAMES
+    from rota.simulate.runner import POLICY_NAMES
 
     if not raw:
         return list(POLICY_NAMES)

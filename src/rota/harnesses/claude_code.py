@@ -14,47 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from rota.harnesses.base import LimitHit, ProbeContext, SessionOutput
+from rota.harnesses.claude_limits import LIMIT_PATTERNS, RATE_LIMITED_MARK, text_scope, window_scope
 from rota.harnesses.common import BuiltinProfile, json_lines, opt_float, strip_prefix
 from rota.quota.state import QuotaState
 
 NAME = "claude-code"
-RATE_LIMITED_MARK = "(429)"  # in the reason of an api state when the endpoint said 429
 DEFAULT_BACKOFF_MINUTES = 15.0
-MODEL_FAMILIES = ("opus", "sonnet", "haiku")
-
-LIMIT_PATTERNS = (
-    r"Claude (?:AI )?usage limit reached",
-    r"You(?:'|’)ve (?:hit|reached) your (?:[\w-]+ ){0,3}limit\b",
-    r"(?:(?:5-hour|weekly|daily|session|opus|sonnet|haiku|usage)\s+){1,3}limit reached\b",
-    r"429\b.*rate_limit_error",
-)
-
-# rateLimitType / text -> (window, model family or "")
-_WINDOW_WORDS = (
-    (re.compile(r"\b(opus)\b", re.I), "seven_day_opus", "opus"),
-    (re.compile(r"\b(sonnet)\b", re.I), "seven_day_sonnet", "sonnet"),
-    (re.compile(r"\b(haiku)\b", re.I), "seven_day_haiku", "haiku"),
-    (re.compile(r"\b(weekly|7-day|seven.day)\b", re.I), "seven_day", ""),
-    (re.compile(r"\b(session|5-hour|five.hour)\b", re.I), "five_hour", ""),
-)
-
-
-def window_scope(rate_limit_type: str) -> tuple[str, str]:
-    """("seven_day_opus", "opus") for a per-model pool, ("five_hour", "") for a harness window."""
-    t = (rate_limit_type or "").strip().lower()
-    for fam in MODEL_FAMILIES:
-        if t.endswith("_" + fam) or t == fam:
-            return t, fam
-    return t, ""
-
-
-def _text_scope(text: str) -> tuple[str, str]:
-    # Only the limit phrase itself decides the scope, not the reset clause after it.
-    phrase = re.split(r"[·∙•|]|\bresets?\b", text, maxsplit=1)[0]
-    for pat, window, fam in _WINDOW_WORDS:
-        if pat.search(phrase):
-            return window, fam
-    return "", ""
 
 
 @dataclass
@@ -96,7 +61,7 @@ class ClaudeCodeProfile(BuiltinProfile):
         hit = self.text_limit(out, [result_text] if result_text else [])
         if hit is None:
             return None
-        window, family = _text_scope(hit.message)
+        window, family = text_scope(hit.message)
         if family:
             return LimitHit(
                 message=hit.message,
@@ -197,4 +162,4 @@ def profile() -> ClaudeCodeProfile:
     )
 
 
-__all__ = ["ClaudeCodeProfile", "profile", "window_scope"]
+__all__ = ["ClaudeCodeProfile", "profile"]

@@ -17,14 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from rota.harnesses.base import ProbeContext
-from rota.harnesses.claude_code import RATE_LIMITED_MARK
+from rota.harnesses.claude_limits import (
+    LIMIT_PATTERNS,
+    MODEL_FAMILIES,
+    RATE_LIMITED_MARK,
+    text_scope,
+)
 from rota.harnesses.common import opt_float
 from rota.quota.state import QuotaState
 
 DEFAULT_URL = "https://api.anthropic.com/api/oauth/usage"
 BETA_HEADER = "oauth-2025-04-20"
 URL_ENV = "ROTA_CLAUDE_USAGE_URL"
-MODEL_FAMILIES = ("opus", "sonnet", "haiku")
 WINDOW_MINUTES = {"five_hour": 300.0, "seven_day": 10080.0}
 BLOCK_SECONDS = 5 * 3600.0
 MAX_LOG_BYTES = 32 * 1024 * 1024  # read at most the tail of a huge session log
@@ -390,7 +394,6 @@ def scan_logs(ctx: ProbeContext, now: float, lookback_hours: float = 24.0) -> Lo
     Deduplicated on message.id + requestId; sidechain lines and the <synthetic> model skipped for
     usage. A block starts at its first entry's hour; a gap of more than 5 h starts a new one.
     """
-    from rota.harnesses.claude_code import LIMIT_PATTERNS
     from rota.harnesses.common import compile_patterns
     from rota.resettime import parse_iso, parse_reset
 
@@ -473,8 +476,6 @@ def states_from_logs(
 ) -> list[QuotaState]:
     """State rows from a log summary. With authoritative=False (the endpoint answered) they only
     inform: available stays None."""
-    from rota.harnesses.claude_code import _text_scope
-
     out: list[QuotaState] = []
     limit_active = (
         s.limit_resets_at is not None
@@ -484,7 +485,7 @@ def states_from_logs(
         )
     )
     if limit_active and s.limit_at is not None:
-        window, fam = _text_scope(s.limit_text)
+        window, fam = text_scope(s.limit_text)
         reason = f"usage limit reached (logged {_hm(s.limit_at)})"
         if not authoritative:
             reason += "; the usage endpoint's answer takes precedence"

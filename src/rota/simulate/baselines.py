@@ -15,24 +15,11 @@ import random
 from collections.abc import Callable
 
 from rota.simulate.scenario import Scenario
-from rota.simulate.world import Observation, Outcome, World
+from rota.simulate.world import Observation, Outcome, Policy, World
 
-POLICY_NAMES = ("oracle", "static", "random", "epsilon-greedy", "ucb1", "ts", "rota")
 EPSILON = 0.1
 BACKOFF_S = 3600.0  # first back-off after a limit hit with no reset time; doubles, capped
 BACKOFF_CAP_S = 24 * 3600.0
-
-
-class Policy:
-    """choose() an arm (or None) for a slot; learn() from what happened."""
-
-    name = "policy"
-
-    def choose(self, obs: Observation) -> str | None:
-        raise NotImplementedError
-
-    def learn(self, obs: Observation, outcome: Outcome) -> None:
-        pass
 
 
 class Availability:
@@ -219,23 +206,3 @@ class PlainTS(Policy):
         ab = self.ab.setdefault((obs.category, outcome.arm), [1.0, 1.0])
         ab[0] += outcome.reward
         ab[1] += 1.0 - outcome.reward
-
-
-def make_policy(name: str, scenario: Scenario, world: World, rng: random.Random) -> Policy:
-    if name == "oracle":
-        return Oracle(scenario, world)
-    if name == "static":
-        return Static(scenario)
-    if name == "random":
-        return RandomPolicy(scenario, rng)
-    if name == "epsilon-greedy":
-        return EpsilonGreedy(scenario, rng)
-    if name == "ucb1":
-        return UCB1(scenario, rng)
-    if name == "ts":
-        return PlainTS(scenario, rng)
-    if name == "rota":
-        from rota.simulate.rota_policy import RotaPolicy  # imports the product's selector
-
-        return RotaPolicy(scenario, rng)
-    raise ValueError(f"unknown policy {name!r}; expected one of: {', '.join(POLICY_NAMES)}")

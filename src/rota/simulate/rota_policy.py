@@ -27,9 +27,8 @@ from rota.quota.history import HISTORY_LIMIT, LEARN_LOOKBACK_S
 from rota.quota.state import Block, Level, QuotaState, levels_of, pool_use
 from rota.quota.uses import Use
 from rota.session.outcome import limit_blocks
-from rota.simulate.baselines import Policy
 from rota.simulate.scenario import Scenario
-from rota.simulate.world import Observation, Outcome
+from rota.simulate.world import Observation, Outcome, Policy
 
 _TIER_ORDER = ("free", "lowest", "low", "medium", "high", "highest", "max")
 

@@ -13,12 +13,33 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rota.simulate.baselines import make_policy
+from rota.simulate import baselines
 from rota.simulate.metrics import RunRecord
 from rota.simulate.scenario import Scenario
-from rota.simulate.world import Replicate, World
+from rota.simulate.world import Policy, Replicate, World
 
+POLICY_NAMES = ("oracle", "static", "random", "epsilon-greedy", "ucb1", "ts", "rota")
 ADOPT_IN, ADOPT_OF = 10, 5
+
+
+def make_policy(name: str, scenario: Scenario, world: World, rng: random.Random) -> Policy:
+    if name == "oracle":
+        return baselines.Oracle(scenario, world)
+    if name == "static":
+        return baselines.Static(scenario)
+    if name == "random":
+        return baselines.RandomPolicy(scenario, rng)
+    if name == "epsilon-greedy":
+        return baselines.EpsilonGreedy(scenario, rng)
+    if name == "ucb1":
+        return baselines.UCB1(scenario, rng)
+    if name == "ts":
+        return baselines.PlainTS(scenario, rng)
+    if name == "rota":
+        from rota.simulate.rota_policy import RotaPolicy  # imports the product's selector
+
+        return RotaPolicy(scenario, rng)
+    raise ValueError(f"unknown policy {name!r}; expected one of: {', '.join(POLICY_NAMES)}")
 
 
 def run_policy(scenario: Scenario, rep: Replicate, name: str, seed: int) -> RunRecord:

@@ -54,6 +54,18 @@ class Outcome:
         return self.wasted
 
 
+class Policy:
+    """What plays the world: choose() an arm (or None) for a slot; learn() from what happened."""
+
+    name = "policy"
+
+    def choose(self, obs: Observation) -> str | None:
+        raise NotImplementedError
+
+    def learn(self, obs: Observation, outcome: Outcome) -> None:
+        pass
+
+
 def slot_time(scenario: Scenario, slot: int) -> float:
     return T0 + slot * scenario.interval_minutes * 60.0
 

@@ -1,0 +1,46 @@
+"""What Claude Code's limits say: the limit phrases, the window and model family a limit names, and
+the mark of a 429 from the usage endpoint. Shared by the profile (rota.harnesses.claude_code) and
+the quota probe (rota.harnesses.claude_usage); cheap to import.
+"""
+
+from __future__ import annotations
+
+import re
+
+RATE_LIMITED_MARK = "(429)"  # in the reason of an api state when the endpoint said 429
+MODEL_FAMILIES = ("opus", "sonnet", "haiku")
+
+LIMIT_PATTERNS = (
+    r"Claude (?:AI )?usage limit reached",
+    r"You(?:'|’)ve (?:hit|reached) your (?:[\w-]+ ){0,3}limit\b",
+    r"(?:(?:5-hour|weekly|daily|session|opus|sonnet|haiku|usage)\s+){1,3}limit reached\b",
+    r"429\b.*rate_limit_error",
+)
+
+# rateLimitType / text -> (window, model family or "")
+_WINDOW_WORDS = (
+    (re.compile(r"\b(opus)\b", re.I), "seven_day_opus", "opus"),
+    (re.compile(r"\b(sonnet)\b", re.I), "seven_day_sonnet", "sonnet"),
+    (re.compile(r"\b(haiku)\b", re.I), "seven_day_haiku", "haiku"),
+    (re.compile(r"\b(weekly|7-day|seven.day)\b", re.I), "seven_day", ""),
+    (re.compile(r"\b(session|5-hour|five.hour)\b", re.I), "five_hour", ""),
+)
+
+
+def window_scope(rate_limit_type: str) -> tuple[str, str]:
+    """("seven_day_opus", "opus") for a per-model pool, ("five_hour", "") for a harness window."""
+    t = (rate_limit_type or "").strip().lower()
+    for fam in MODEL_FAMILIES:
+        if t.endswith("_" + fam) or t == fam:
+            return t, fam
+    return t, ""
+
+
+def text_scope(text: str) -> tuple[str, str]:
+    """The (window, model family) a limit message names; ("", "") when it names none."""
+    # Only the limit phrase itself decides the scope, not the reset clause after it.
+    phrase = re.split(r"[·∙•|]|\bresets?\b", text, maxsplit=1)[0]
+    for pat, window, fam in _WINDOW_WORDS:
+        if pat.search(phrase):
+            return window, fam
+    return "", ""
