@@ -263,16 +263,23 @@ class Store(ABC):
 
     # -- fleet: workspace locks, pool concurrency, visibility (see rota.session.fleet) --------------------
     @abstractmethod
+    def _acquire(
+        self, kind: str, limits: Mapping[str, int], holder: Holder, lease_s: float
+    ) -> tuple[list[Lease], str | None]:
+        """Take one of `limit` slots of every (kind, name) in `limits`, all or nothing, without
+        waiting: (leases, None), or ([], name) naming one that is full (nothing is held then).
+
+        PostgreSQL: advisory locks on a dedicated connection (freed when that connection dies).
+        SQLite (one machine, where the local flock already excludes): lease rows, for visibility.
+        """
+
     def acquire_workspace(
         self, workspace: str, holder: Holder, *, lease_s: float = LEASE_SECONDS
     ) -> Lease | None:
-        """Lock a workspace fleet-wide without waiting; None when someone else holds it.
+        """Lock a workspace fleet-wide without waiting; None when someone else holds it."""
+        leases, _full = self._acquire(WORKSPACE, {workspace: 1}, holder, lease_s)
+        return leases[0] if leases else None
 
-        PostgreSQL: an advisory lock on a dedicated connection (freed when that connection dies).
-        SQLite (one machine, where the local flock already excludes): a lease row, for visibility.
-        """
-
-    @abstractmethod
     def acquire_pools(
         self, limits: Mapping[str, int], holder: Holder, *, lease_s: float = LEASE_SECONDS
     ) -> tuple[list[Lease], str | None]:
@@ -280,6 +287,7 @@ class Store(ABC):
 
         Returns (leases, None), or ([], pool) naming a pool that is full (nothing is held then).
         """
+        return self._acquire(POOL, {p: n for p, n in limits.items() if n > 0}, holder, lease_s)
 
     @abstractmethod
     def pool_busy(self, now: float) -> dict[str, int]:

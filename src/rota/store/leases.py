@@ -17,9 +17,7 @@ from collections.abc import Mapping
 
 from rota import procs
 from rota.store.base import (
-    LEASE_SECONDS,
     POOL,
-    WORKSPACE,
     Holder,
     Lease,
     LeaseInfo,
@@ -131,7 +129,7 @@ class SQLiteFleet:
         # Only a holder on this host can be checked by pid; others wait for expiry.
         return host == hostname() and not pid_alive(pid, start)
 
-    def _acquire_leases(
+    def _acquire(
         self, kind: str, limits: Mapping[str, int], holder: Holder, lease_s: float
     ) -> tuple[list[Lease], str | None]:
         now = time.time()
@@ -176,19 +174,6 @@ class SQLiteFleet:
         except _Full as full:
             return [], full.name  # the transaction rolled back: nothing is held
         return [SQLiteLease(self, kind, n, s, t, lease_s) for n, s, t in taken], None
-
-    def acquire_workspace(
-        self, workspace: str, holder: Holder, *, lease_s: float = LEASE_SECONDS
-    ) -> Lease | None:
-        leases, _full = self._acquire_leases(WORKSPACE, {workspace: 1}, holder, lease_s)
-        return leases[0] if leases else None
-
-    def acquire_pools(
-        self, limits: Mapping[str, int], holder: Holder, *, lease_s: float = LEASE_SECONDS
-    ) -> tuple[list[Lease], str | None]:
-        return self._acquire_leases(
-            POOL, {p: n for p, n in limits.items() if n > 0}, holder, lease_s
-        )
 
     def leases(self, now: float) -> list[LeaseInfo]:
         with self._read() as cur:  # type: ignore[attr-defined]
