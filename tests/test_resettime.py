@@ -9,15 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rota.resettime import (
-    epoch_seconds,
-    local_zone,
-    next_wall_time,
-    parse_duration,
-    parse_iso,
-    parse_reset,
-    zone_named,
-)
+from rota.resettime import parse_duration, parse_reset
+from rota.timefmt import epoch_seconds, local_zone, next_wall_time, parse_iso, zone_named
 
 
 def ts(*args: int) -> float:

@@ -9,7 +9,7 @@ from rota.config import Config
 from rota.errors import EXIT_OK, UsageError
 from rota.quota.state import Block
 from rota.render import print_json
-from rota.timefmt import iso, local, parse_duration, parse_time, relative
+from rota.timefmt import iso, parse_duration, parse_time, when
 
 TARGET_HELP = "an arm (harness:model), a harness name, or pool:NAME"
 
@@ -19,16 +19,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         "block",
         help="block an arm, harness or pool until a time",
         description="Keep an arm, a whole harness or a quota pool out of selection until a time.\n"
+        "Times and durations are read as rota reads them in harness output, so what a limit "
+        "message said can be typed as it is.\n"
         "examples:\n  rota block codex --for 3d --reason 'account restricted'\n"
-        "  rota block claude-code:opus --until 2026-12-01T08:00Z\n  rota block pool:chatgpt --for 2h",
+        "  rota block codex --for '2 days 17 hours'\n"
+        "  rota block claude-code:opus --until 2026-12-01T08:00Z\n"
+        "  rota block claude-code --until '11pm (UTC)'\n  rota block pool:chatgpt --until 'in 90m'",
         formatter_class=Formatter,
     )
     add_config_args(p, workspace=False)
     add_json_arg(p)
     p.add_argument("target", metavar="TARGET", help=TARGET_HELP)
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--until", metavar="TIME", help="ISO time (local if no zone), HH:MM, or epoch")
-    g.add_argument("--for", dest="duration", metavar="DURATION", help="e.g. 90m, 2h, 1d12h")
+    g.add_argument(
+        "--until",
+        metavar="TIME",
+        help="an ISO time (local if no zone), a wall time (23:30, 11pm, '2:57 PM (UTC)', "
+        "'Dec 1, 8am'), 'in DURATION', or an epoch",
+    )
+    g.add_argument(
+        "--for",
+        dest="duration",
+        metavar="DURATION",
+        help="e.g. 90m, 2h, 1d12h, 1h30m, '2 days 17 hours'",
+    )
     p.add_argument("--reason", default="", help="shown in select --explain and status")
     p.set_defaults(func=run_block)
 
@@ -81,7 +95,7 @@ def run_block(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"scope_kind": kind, "scope": scope, "until": iso(until), "reason": args.reason})
     else:
-        print(f"blocked {kind} {scope} until {local(until)} ({relative(until, t)})")
+        print(f"blocked {kind} {scope} until {when(until, t)}")
     return EXIT_OK
 
 

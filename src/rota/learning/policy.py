@@ -19,6 +19,7 @@ from rota.quota.history import learned_states
 from rota.quota.state import Block, QuotaState, blocking, exhausting, states_for
 from rota.quota.uses import Use
 from rota.records import record
+from rota.timefmt import iso
 
 
 class Candidate:
@@ -278,8 +279,5 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
 
 
 def _iso(ts: float | None) -> str:
-    if ts is None:
-        return "unknown"
-    import time
-
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+    """To the second: reasons read the same whatever the clock's fractions."""
+    return "unknown" if ts is None else str(iso(int(ts)))
