@@ -1,2 +1,3 @@
 """What rota learns and how it chooses, pure and shared by the CLI, the runner and the simulator:
-Beta posteriors and the learning step (bandit), the selection pipeline (policy), quota pacing."""
+Beta posteriors and the one learning step (bandit), an arm's posterior under the config and change
+detection (posteriors), the selection pipeline (policy), quota pacing (pacing)."""

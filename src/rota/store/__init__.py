@@ -1,4 +1,9 @@
-"""State stores. `open_store(config)` picks the store from [store] url / $ROTA_STORE_URL."""
+"""State stores. `open_store(config)` picks the store from [store] url / $ROTA_STORE_URL.
+
+The interface and its records (base), the SQL both dialects share (sql), SQLite (sqlite, with its
+lease rows in leases) and PostgreSQL (postgres, with its advisory locks in pg_leases), and
+`rota store migrate` (migrate). Evidence is learnt only through rota.learning.bandit.observe.
+"""
 
 from __future__ import annotations
 
