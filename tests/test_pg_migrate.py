@@ -13,9 +13,10 @@ import pytest
 
 from pg_support import posteriors_equal
 from rota.learning import bandit
+from rota.learning.bandit import merge as merge_evidence
 from rota.quota.state import Block, QuotaState
 from rota.store.base import SessionOutcome
-from rota.store.migrate import MigrationError, merge_evidence, migrate
+from rota.store.migrate import MigrationError, migrate
 from rota.store.postgres import PostgresStore
 from rota.store.sqlite import SQLiteStore
 

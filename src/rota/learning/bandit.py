@@ -165,6 +165,18 @@ def unobserve(
     return out
 
 
+def merge(a: Evidence, b: Evidence, half_life_s: float) -> Evidence:
+    """Two records of one (category, arm), as if all their observations had been made in one
+    store (`rota store migrate`): decay is multiplicative, so bringing both to the later time and
+    adding is exact."""
+    t = max(a.t, b.t)
+    sa, fa = a.decayed(t, half_life_s)
+    sb, fb = b.decayed(t, half_life_s)
+    return Evidence(
+        s=sa + sb, f=fa + fb, t=t, n=a.n + b.n, sum_r=a.sum_r + b.sum_r, sum_r2=a.sum_r2 + b.sum_r2
+    )
+
+
 def clip01(x: float) -> float:
     if math.isnan(x):
         raise ValueError("reward is NaN")

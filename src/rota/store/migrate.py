@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rota.errors import RotaError
+from rota.learning import bandit
 from rota.learning.bandit import Evidence
 from rota.store.base import RUNNING, dumps
 from rota.store.sql import SQLStore
@@ -111,17 +112,6 @@ def _insert(store: SQLStore, cur: Any, table: str, row: dict, *, returning: bool
         return store._insert_id(cur, statement, params)
     store._exec(cur, statement, params)
     return None
-
-
-def merge_evidence(a: Evidence, b: Evidence, half_life_s: float) -> Evidence:
-    """Two records of one (category, arm), as if all their observations had been made in one
-    store: decay is multiplicative, so bringing both to the later time and adding is exact."""
-    t = max(a.t, b.t)
-    sa, fa = a.decayed(t, half_life_s)
-    sb, fb = b.decayed(t, half_life_s)
-    return Evidence(
-        s=sa + sb, f=fa + fb, t=t, n=a.n + b.n, sum_r=a.sum_r + b.sum_r, sum_r2=a.sum_r2 + b.sum_r2
-    )
 
 
 def _close(x: float, y: float) -> bool:
@@ -247,22 +237,11 @@ def migrate(
         merged = 0
         for key, ev in src_ev.items():
             if key in dst_ev:
-                expected[key] = merge_evidence(dst_ev[key], ev, half_life_s)
+                expected[key] = bandit.merge(dst_ev[key], ev, half_life_s)
                 merged += 1
-                dst._exec(
-                    cur,
-                    "UPDATE evidence SET s = ?, f = ?, t = ?, n = ?, sum_r = ?, sum_r2 = ? "
-                    "WHERE category = ? AND arm = ?",
-                    (*(getattr(expected[key], f) for f in EVIDENCE_FIELDS), *key),
-                )
             else:
                 expected[key] = ev
-                dst._exec(
-                    cur,
-                    "INSERT INTO evidence (category, arm, s, f, t, n, sum_r, sum_r2) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*key, *(getattr(ev, f) for f in EVIDENCE_FIELDS)),
-                )
+            dst._save_rows(cur, {key: expected[key]})
         if merged:
             notes.append(
                 f"{merged} evidence row(s) existed in both stores and were merged "
@@ -332,6 +311,5 @@ def _is_sqlite(store: SQLStore) -> bool:
 __all__ = [
     "MigrationError",
     "MigrationReport",
-    "merge_evidence",
     "migrate",
 ]

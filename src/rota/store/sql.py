@@ -118,12 +118,15 @@ class SQLStore(Store):
         return rows
 
     def _save_rows(self, cur: Any, rows: Mapping[tuple[str, str], Evidence]) -> None:
+        """Write evidence rows, new or replaced: the one statement that writes them."""
         for (cat, name), ev in rows.items():
             self._exec(
                 cur,
-                "UPDATE evidence SET s = ?, f = ?, t = ?, n = ?, sum_r = ?, sum_r2 = ? "
-                "WHERE category = ? AND arm = ?",
-                (ev.s, ev.f, ev.t, ev.n, ev.sum_r, ev.sum_r2, cat, name),
+                "INSERT INTO evidence (category, arm, s, f, t, n, sum_r, sum_r2) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (category, arm) DO UPDATE SET "
+                "s = excluded.s, f = excluded.f, t = excluded.t, n = excluded.n, "
+                "sum_r = excluded.sum_r, sum_r2 = excluded.sum_r2",
+                (cat, name, ev.s, ev.f, ev.t, ev.n, ev.sum_r, ev.sum_r2),
             )
 
     # -- decisions and sessions -------------------------------------------------------------------
