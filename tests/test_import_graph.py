@@ -8,6 +8,7 @@ is an edge to the module P.x when there is one, else to the package P itself.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parent.parent / "src"
@@ -70,6 +71,7 @@ def imports_of(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     return out
 
 
+@functools.cache
 def graph() -> dict[str, set[str]]:
     modules = module_names()
     return {m: {t for t in imports_of(m, p, modules) if t in modules} for m, p in modules.items()}
