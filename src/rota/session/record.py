@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rota import journal
-from rota.config import Config
 from rota.errors import StoreUnavailable
 from rota.session.execute import LogFile, ProcessResult
 from rota.session.lock import WorkspaceLock
@@ -19,6 +18,7 @@ from rota.session.outcome import probed_levels
 from rota.session.paths import write_private
 from rota.session.plan import Plan
 from rota.store.base import CRASHED, RUNNING, SessionOutcome, SessionRecord, Store
+
 
 @dataclass(frozen=True, slots=True)
 class Started:
