@@ -1,0 +1,189 @@
+"""What can be configured: the settings records with their defaults and units, and Config.
+
+Settings carry their units in their names; where the file says another unit, the record holds
+the converted value (`[bandit] half_life_days` is BanditSettings.half_life_s). rota.config.validate
+turns a TOML document into these records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from rota.quota.state import ArmScopes
+from rota.records import record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+DEFAULT_CATEGORIES = ("code", "infrastructure", "strategic", "triage", "content", "research")
+DEFAULT_TIERS = ("low", "medium", "high")
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+DAY_S = 86400.0
+
+DEFAULT_PROMPT = (
+    "Work on the next open task in this repository. Commit your work with a clear message when "
+    "a coherent piece is done."
+)
+
+
+@record
+class BanditSettings:
+    half_life_s: float = 14 * DAY_S  # per-arm decay of evidence by wall time ([bandit] half_life_days)
+    pooling_strength: float = 1.0  # pseudo-observations a category borrows from the arm overall
+    observation_weight: float | None = None  # None = "auto": calibrated from recorded grade noise
+    cost_weight: float = 0.02  # score penalty per unit of cost relative to the dearest arm
+    prior_strength: float = 1.0  # pseudo-observations behind the tier prior
+    explore_min_trials: int = 3  # arms with fewer (decayed) observations are tried first
+    near_tie: float = 0.02  # "prefer cheapest" window on the score
+    exploration: float = 0.5  # spread of Thompson draws (1 = plain TS; lower = greedier)
+
+
+@record
+class PacingSettings:
+    enabled: bool = True
+    use_it_horizon_hours: float = (
+        6.0  # a window resetting sooner than this may be use-it-or-lose-it
+    )
+    use_it_min_headroom: float = 0.4  # ...when at least this fraction is unused
+    bonus: float = 0.02  # added to the score of such an arm
+    ahead_penalty: float = 0.15  # subtracted when use runs ahead of an even pace to the reset
+
+
+@record
+class RunSettings:
+    prompt: str = DEFAULT_PROMPT
+    prompt_file: str = ""
+    prompt_command: tuple[str, ...] = ()
+    category_command: tuple[str, ...] = ()
+    test_command: tuple[str, ...] = ()
+    grader_command: tuple[str, ...] = ()
+    loop_gap_seconds: float = 60.0
+    kill_grace_seconds: float = 10.0
+    retry_interval_minutes: float = 10.0
+
+
+@record
+class GradingSettings:
+    weights: Mapping[str, float] = MappingProxyType(
+        {"exit": 0.25, "harness": 0.15, "commits": 0.3, "files": 0.1, "tests": 0.2, "grader": 0.5}
+    )
+
+
+@record
+class ScheduleSettings:
+    on_calendar: str | tuple[str, ...] = "*-*-* *:00,30:00"  # one expression, or several
+    randomized_delay_sec: int = 120
+    persistent: bool = True
+    retry_interval_minutes: float = 10.0
+
+
+@record
+class HealthSettings:
+    max_hours_without_success: float = 24.0
+    blocked_all_hours: float = 6.0
+    crash_streak: int = 3
+
+
+@record
+class QuotaSettings:
+    file: str = ""  # a JSON file of quota states (the simple source; see rota.quota_file)
+    cache_minutes: float = 5.0  # how long probe answers are reused
+
+
+@record
+class WorkspaceConfig:
+    location: str  # expanded path of the workspace (a string: pathlib stays off the select path)
+    id: str = ""
+
+    @property
+    def path(self) -> Path:
+
+        import pathlib  # lazily: pathlib is kept off the `rota select` path
+
+        return pathlib.Path(self.location)
+
+
+@record
+class ArmConfig:
+    arm: str
+    harness: str
+    model: str
+    tier: str
+    cost: float = 1.0
+    enabled: bool = True
+
+
+@record
+class HarnessConfig:
+    name: str
+    enabled: bool = True
+    command: tuple[str, ...] | None = None
+    executable: str | None = None
+    timeout_minutes: float = 60.0
+    env: Mapping[str, str] = _EMPTY
+    quota: Mapping[str, Any] = _EMPTY
+    models: Mapping[str, ArmConfig] = _EMPTY
+
+
+@record
+class PoolConfig:
+    name: str
+    harnesses: tuple[str, ...] = ()
+    arms: tuple[str, ...] = ()
+    concurrency: int = 0  # 0 = unlimited; fleets cap sessions at once on one subscription
+
+
+@record
+class Rule:
+    category: str
+    min_tier: str = ""
+    max_tier: str = ""
+    pin: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    prefer_cheapest: bool = False
+
+
+@record
+class Config:
+    source: str | None  # the config file, None for a config built in memory
+    categories: tuple[str, ...]
+    default_category: str
+    tiers: tuple[str, ...]
+    workspace: WorkspaceConfig
+    store_url: str
+    harnesses: Mapping[str, HarnessConfig]
+    arms: Mapping[str, ArmConfig]
+    pools: Mapping[str, PoolConfig]
+    rules: Mapping[str, Rule]
+    bandit: BanditSettings = BanditSettings()
+    pacing: PacingSettings = PacingSettings()
+    run: RunSettings = RunSettings()
+    grading: GradingSettings = GradingSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    health: HealthSettings = HealthSettings()
+    quota: QuotaSettings = QuotaSettings()
+
+    @property
+    def path(self) -> Path | None:
+
+        import pathlib  # lazily: pathlib is kept off the `rota select` path
+
+        return pathlib.Path(self.source) if self.source else None
+
+    def tier_rank(self, tier: str) -> int:
+        return self.tiers.index(tier)
+
+    def arm_scopes(self, arm: str) -> ArmScopes:
+        a = self.arms[arm]
+        pools = tuple(
+            p.name for p in self.pools.values() if a.harness in p.harnesses or arm in p.arms
+        )
+        return ArmScopes(arm=arm, harness=a.harness, pools=pools)
+
+    def enabled_arms(self) -> list[ArmConfig]:
+        return [a for a in self.arms.values() if a.enabled and self.harnesses[a.harness].enabled]
