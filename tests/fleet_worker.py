@@ -15,8 +15,8 @@ import time
 
 def main() -> int:
     from rota.config import load_config
-    from rota.session.execute import StopFlag
     from rota.session.run import RunOptions, run_once
+    from rota.session.stop import StopFlag
 
     cfg_path, want, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     config = load_config(cfg_path)

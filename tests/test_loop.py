@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rota.session.execute import group_members
+from rota.session.groups import group_members
 from run_support import AGENT_CONFIG, RunEnv, kill_quietly, new_run_env, wait_until
 
 

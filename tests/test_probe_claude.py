@@ -14,12 +14,8 @@ import pytest
 from probe_support import FAKE_TOKEN, Route, cache_seconds, fixture_home, usage_server
 from rota.harnesses import get_profile
 from rota.harnesses.base import ProbeContext
-from rota.harnesses.claude_usage import (
-    Secret,
-    read_token,
-    scan_logs,
-    states_from_usage,
-)
+from rota.harnesses.claude_logs import scan_logs
+from rota.harnesses.claude_usage import Secret, read_token, states_from_usage
 from rota.quota.state import QuotaState
 
 

@@ -7,16 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from rota.session.execute import (
-    MAX_ARG_BYTES,
-    ArgvTooLong,
-    Capture,
-    LogFile,
-    StopFlag,
-    build_argv,
-    group_members,
-    run_process,
-)
+from rota.session.argv import MAX_ARG_BYTES, ArgvTooLong, build_argv
+from rota.session.execute import Capture, LogFile, run_process
+from rota.session.groups import group_members
+from rota.session.stop import StopFlag
 
 
 def test_build_argv_substitutes_once_per_element() -> None:

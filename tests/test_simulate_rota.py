@@ -133,6 +133,8 @@ RUNNER_MODULES = {
     "rota.session.lock",
     "rota.session.fleet",
     "rota.session.execute",
+    "rota.session.argv",
+    "rota.session.groups",
     "rota.session.grading",
     "rota.session.prompting",
     "rota.session.launch",

@@ -8,7 +8,7 @@ import time
 
 from rota.commands.common import Formatter, add_config_args, add_json_arg, category_arg, load
 from rota.errors import EXIT_BUSY, EXIT_EXHAUSTED, EXIT_OK, RotaError
-from rota.session.execute import Interrupted, StopFlag
+from rota.session.stop import Interrupted, StopFlag
 
 HELP = """\
 Run `rota run` again and again in this process, with [run] loop_gap_seconds (or --gap) between

@@ -8,7 +8,7 @@ import sys
 
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now
 from rota.render import print_json
-from rota.session.execute import StopFlag
+from rota.session.stop import StopFlag
 
 HELP = """\
 Run one agent session end to end:

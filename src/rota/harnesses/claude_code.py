@@ -107,7 +107,7 @@ class ClaudeCodeProfile(BuiltinProfile):
 
     def auth_paths(self, home: Path, env: Mapping[str, str]) -> list[Path]:
         from rota.harnesses.base import ProbeContext
-        from rota.harnesses.claude_usage import config_dirs
+        from rota.harnesses.claude_logs import config_dirs
 
         ctx = ProbeContext(home=home, env=dict(env), now=0.0)
         return [d / ".credentials.json" for d in config_dirs(ctx)]

@@ -9,6 +9,7 @@ import re
 
 RATE_LIMITED_MARK = "(429)"  # in the reason of an api state when the endpoint said 429
 MODEL_FAMILIES = ("opus", "sonnet", "haiku")
+WINDOW_MINUTES = {"five_hour": 300.0, "seven_day": 10080.0}
 
 LIMIT_PATTERNS = (
     r"Claude (?:AI )?usage limit reached",
@@ -44,3 +45,8 @@ def text_scope(text: str) -> tuple[str, str]:
         if pat.search(phrase):
             return window, fam
     return "", ""
+
+def family_arms(harness: str, family: str, models: tuple[str, ...]) -> list[str]:
+    """The arms a per-model pool covers: configured models whose name contains the family."""
+    arms = [f"{harness}:{m}" for m in models if family in m.lower()]
+    return arms or [f"{harness}:{family}"]

@@ -1,4 +1,4 @@
-"""Running a child the way rota runs a harness: an argv list (never a shell), in its own process
+"""Running a child the way rota runs a harness: an argv list (never a shell; see argv), in its own process
 group, with a timeout, its output streamed to an owner-only log file, and bounded tails kept in
 memory for classification and grading.
 
@@ -14,23 +14,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import subprocess
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from rota.errors import RotaError
-
-PLACEHOLDERS = ("model", "prompt", "prompt_file", "workspace", "category")
-_PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
-# Linux refuses a single argument longer than MAX_ARG_STRLEN (32 pages) with E2BIG.
-MAX_ARG_BYTES = 32 * 4096 - 1
+from rota.session.groups import die_with_parent_hook, signal_group, stop_group
+from rota.session.stop import StopFlag, signame
 
 STDOUT_HEAD_BYTES = 64 * 1024  # the start of stdout (claude's system/init line lives there)
 STDOUT_TAIL_BYTES = 1024 * 1024  # the end of stdout (the result line, the last messages)
@@ -38,106 +33,6 @@ STDERR_TAIL_BYTES = 256 * 1024
 READ_CHUNK = 64 * 1024
 LEFTOVER_GRACE_S = 5.0  # for strays left in the group after the harness exited
 POLL_S = 0.1
-
-
-class Interrupted(RotaError):
-    """rota was asked to stop (SIGTERM/SIGINT). Exit 128 + the signal number (130, 143)."""
-
-    def __init__(self, signum: int | None, message: str = "") -> None:
-        self.signum = signum or signal.SIGINT
-        self.exit_code = 128 + int(self.signum)
-        name = _signame(self.signum)
-        super().__init__(message or f"stopped by {name}")
-
-
-class ArgvTooLong(ValueError):
-    def __init__(self, placeholder: str, size: int) -> None:
-        self.placeholder = placeholder
-        self.size = size
-        super().__init__(
-            f"an argument built from {{{placeholder}}} is {size} bytes, more than one argument "
-            f"may hold ({MAX_ARG_BYTES}); pass the prompt as a file with {{prompt_file}}"
-        )
-
-
-def _signame(signum: int | None) -> str:
-    try:
-        return signal.Signals(signum or 0).name
-    except ValueError:
-        return f"signal {signum}"
-
-
-def build_argv(template: Sequence[str], values: Mapping[str, str]) -> list[str]:
-    """Substitute {model} {prompt} {prompt_file} {workspace} {category} in each element.
-
-    One pass per element: a prompt that contains "{model}" stays as written. Other braces are
-    left alone. The result is an argv list for exec, never a shell string.
-    """
-    out: list[str] = []
-    used: list[str] = []
-
-    def sub(m: re.Match[str]) -> str:
-        used.append(m.group(1))
-        return str(values.get(m.group(1), m.group(0)))
-
-    for element in template:
-        used.clear()
-        arg = _PLACEHOLDER.sub(sub, element)
-        size = len(arg.encode("utf-8", "surrogateescape"))
-        if size > MAX_ARG_BYTES:
-            raise ArgvTooLong(used[0] if used else "command", size)
-        out.append(arg)
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Stopping
-
-
-class StopFlag:
-    """Set by SIGTERM/SIGINT (or by a caller); everything that waits checks it."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self.signum: int | None = None
-        self.count = 0
-
-    def request(self, signum: int = signal.SIGTERM) -> None:
-        self.count += 1
-        if self.signum is None:
-            self.signum = signum
-        self._event.set()
-
-    def is_set(self) -> bool:
-        return self._event.is_set()
-
-    @property
-    def urgent(self) -> bool:
-        """A second signal: stop without the grace period."""
-        return self.count > 1
-
-    def wait(self, timeout: float) -> bool:
-        return self._event.wait(max(0.0, timeout))
-
-    def check(self) -> None:
-        if self.is_set():
-            raise Interrupted(self.signum)
-
-    def _handler(self, signum: int, frame: object) -> None:
-        self.request(signum)
-
-    @contextlib.contextmanager
-    def handling(self, signals: Sequence[int] = (signal.SIGTERM, signal.SIGINT)) -> Iterator[None]:
-        """Route the signals to this flag for the duration (main thread only; no-op elsewhere)."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        old = {s: signal.signal(s, self._handler) for s in signals}
-        try:
-            yield
-        finally:
-            for s, h in old.items():
-                signal.signal(s, h)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,96 +118,6 @@ def _pump(pipe: IO[bytes], capture: Capture, log: LogFile | None, prefix: bytes)
 
 
 # ---------------------------------------------------------------------------------------------
-# Process groups
-
-
-def _proc_stat(pid: int) -> tuple[str, int, int, int] | None:
-    """(state, ppid, pgrp, session) from /proc/PID/stat, or None."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            raw = fh.read().decode("ascii", "replace")
-    except OSError:
-        return None
-    rest = raw[raw.rfind(")") + 2 :].split()
-    try:
-        return rest[0], int(rest[1]), int(rest[2]), int(rest[3])
-    except (IndexError, ValueError):
-        return None
-
-
-def group_members(pgid: int, *, same_session: bool = False) -> list[int]:
-    """Live (non-zombie) processes in a process group. Without /proc: [pgid] if signalable."""
-    if not os.path.isdir("/proc/self"):
-        try:
-            os.killpg(pgid, 0)
-        except (ProcessLookupError, PermissionError):
-            return []
-        return [pgid]
-    out = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        st = _proc_stat(int(name))
-        if st is None or st[0] in ("Z", "X") or st[2] != pgid:
-            continue
-        if same_session and st[3] != pgid:
-            continue
-        out.append(int(name))
-    return out
-
-
-def signal_group(pgid: int, sig: int) -> bool:
-    try:
-        os.killpg(pgid, sig)
-        return True
-    except (ProcessLookupError, PermissionError):
-        return False
-
-
-def stop_group(
-    pgid: int, grace_s: float, *, stop: StopFlag | None = None, same_session: bool = False
-) -> int:
-    """TERM a process group, KILL what is left after the grace. Returns how many were found."""
-    members = group_members(pgid, same_session=same_session)
-    if not members:
-        return 0
-    signal_group(pgid, signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline and group_members(pgid, same_session=same_session):
-        if stop is not None and stop.urgent:
-            break
-        time.sleep(POLL_S / 2)
-    if group_members(pgid, same_session=same_session):
-        signal_group(pgid, signal.SIGKILL)
-    return len(members)
-
-
-def _die_with_parent_hook() -> Callable[[], None] | None:
-    """A preexec hook asking Linux to SIGTERM the child when rota dies, or None where unsupported.
-
-    preexec_fn is unsafe with other threads running, so the hook is only used single-threaded.
-    """
-    if threading.active_count() > 1 or not hasattr(os, "getppid"):
-        return None
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl = libc.prctl
-    except (OSError, AttributeError):
-        return None
-    parent = os.getpid()
-    pr_set_pdeathsig = 1
-
-    def hook() -> None:
-        prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
-        if os.getppid() != parent:  # rota died between fork and prctl
-            os._exit(1)
-
-    return hook
-
-
-# ---------------------------------------------------------------------------------------------
 # Running
 
 
@@ -347,7 +152,7 @@ class ProcessResult:
         if self.timed_out:
             return "timed out"
         if self.signal is not None:
-            return f"killed by {_signame(self.signal)}"
+            return f"killed by {signame(self.signal)}"
         return f"exit {self.exit_code}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -439,7 +244,7 @@ def _spawn(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # its own process group (and session: no terminal signals)
-            preexec_fn=_die_with_parent_hook(),
+            preexec_fn=die_with_parent_hook(),
             close_fds=True,
         )
     except FileNotFoundError:
@@ -511,15 +316,3 @@ def _feed(pipe: IO[bytes] | None, data: bytes) -> None:
             pipe.close()
 
 
-__all__ = [
-    "ArgvTooLong",
-    "Capture",
-    "Interrupted",
-    "LogFile",
-    "ProcessResult",
-    "StopFlag",
-    "build_argv",
-    "group_members",
-    "run_process",
-    "stop_group",
-]

@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rota.session.execute import LogFile, ProcessResult, StopFlag, run_process
+from rota.session.execute import LogFile, ProcessResult, run_process
+from rota.session.stop import StopFlag
 
 SIGNALS = ("exit", "harness", "commits", "files", "tests", "grader")
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"

@@ -13,7 +13,7 @@ from rota.config import Config
 from rota.harnesses.base import LimitHit
 from rota.quota.state import Block
 from rota.session import grading
-from rota.session.execute import LogFile, StopFlag
+from rota.session.execute import LogFile
 from rota.session.launch import Ran
 from rota.session.outcome import (
     CRASH_LOOKBACK,
@@ -30,6 +30,7 @@ from rota.session.outcome import (
     start_failure_block,
 )
 from rota.session.record import Started
+from rota.session.stop import StopFlag
 from rota.store.base import RATE_LIMITED, SessionOutcome, Store
 
 

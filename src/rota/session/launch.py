@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from rota import journal
 from rota.config import HarnessConfig
 from rota.session import grading
-from rota.session.execute import LogFile, ProcessResult, StopFlag, run_process
+from rota.session.execute import LogFile, ProcessResult, run_process
 from rota.session.lock import WorkspaceLock
 from rota.session.record import Started
+from rota.session.stop import StopFlag
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ from rota.errors import ConfigError
 from rota.harnesses.base import HarnessProfile
 from rota.learning.policy import Decision
 from rota.quota.state import QuotaState
+from rota.session.argv import ArgvTooLong, build_argv
 from rota.session.decide import decide, machine_name, quota_states, workspace_id
-from rota.session.execute import ArgvTooLong, build_argv
 from rota.session.fleet import FleetSession
 from rota.session.paths import SessionPaths, session_paths, state_dir
 from rota.session.prompting import Prompt

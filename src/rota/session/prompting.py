@@ -17,7 +17,9 @@ from pathlib import Path
 
 from rota.config import Config
 from rota.errors import ConfigError, UsageError
-from rota.session.execute import Interrupted, StopFlag, build_argv, run_process
+from rota.session.argv import build_argv
+from rota.session.execute import run_process
+from rota.session.stop import Interrupted, StopFlag
 
 COMMAND_TIMEOUT_S = 300.0
 MAX_PROMPT_BYTES = 1024 * 1024

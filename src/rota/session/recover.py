@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from rota import journal, procs
-from rota.session.execute import stop_group
+from rota.session.groups import stop_group
 from rota.session.lock import WorkspaceLock
 from rota.store.base import Store
 

@@ -23,7 +23,6 @@ from rota import journal
 from rota.config import Config
 from rota.errors import EXIT_BUSY, EXIT_EXHAUSTED, EXIT_OK, EXIT_SESSION_FAILED, StoreUnavailable
 from rota.session import prompting, record
-from rota.session.execute import Interrupted, StopFlag
 from rota.session.fleet import FleetBusy, FleetSession, fleet_for
 from rota.session.interpret import interpret
 from rota.session.launch import run_harness
@@ -32,6 +31,7 @@ from rota.session.outcome import CRASH_STATES, GRADED_STATES
 from rota.session.plan import Choice, Plan, Site, choose, make_plan
 from rota.session.recover import recover
 from rota.session.result import RunResult, summary
+from rota.session.stop import Interrupted, StopFlag
 from rota.store.base import INTERRUPTED, SessionOutcome, Store
 
 
