@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "health": ("rota.commands.health", "health check for monitoring"),
     "simulate": ("rota.commands.simulate", "replay scenarios against rota and baseline policies"),
     "store": ("rota.commands.store", "state store maintenance (migrate between stores)"),
+    "report": ("rota.commands.report", "write an HTML report of what rota learnt and ran"),
+    "metrics": ("rota.commands.metrics", "write Prometheus metrics (text exposition format)"),
 }
 
 EPILOG = """\

@@ -12,6 +12,7 @@ from types import MappingProxyType
 
 from rota.quota.state import ArmScopes
 from rota.records import record
+from rota.report.settings import MetricsSettings, NotifySettings
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 
@@ -167,6 +168,8 @@ class Config:
     schedule: ScheduleSettings = ScheduleSettings()
     health: HealthSettings = HealthSettings()
     quota: QuotaSettings = QuotaSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    notify: NotifySettings = NotifySettings()
 
     @property
     def path(self) -> Path | None:

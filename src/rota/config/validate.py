@@ -28,6 +28,7 @@ from rota.config.schema import (
     WorkspaceConfig,
 )
 from rota.errors import ConfigError
+from rota.report.settings import parse_metrics, parse_notify
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 
@@ -264,6 +265,8 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
         file=q.string("file", ""), cache_minutes=q.number("cache_minutes", 5.0, minimum=0)
     )
     q.finish()
+    metrics = parse_metrics(_section(data, top, "metrics", p))
+    notify = parse_notify(_section(data, top, "notify", p), p)
     top.finish()
 
     return Config(
@@ -284,6 +287,8 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
         schedule=schedule,
         health=health,
         quota=quota,
+        metrics=metrics,
+        notify=notify,
     )
 
 

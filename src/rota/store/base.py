@@ -93,6 +93,20 @@ class SessionOutcome:
     blocks: Sequence[Block] = ()
 
 
+@record
+class SessionTotal:
+    """One group of `Store.session_totals()`: what `rota metrics` exports as counters."""
+
+    category: str
+    arm: str  # the credited arm (the one that ran, else the one selected)
+    status: str
+    sessions: int
+    graded: int
+    grade_sum: float
+    last_started_at: float | None
+    last_ended_at: float | None
+
+
 LEASE_SECONDS = 60.0  # a crashed holder's lease row frees its slot after this long at most
 WORKSPACE = "workspace"  # lease kinds
 POOL = "pool"
@@ -239,6 +253,27 @@ class Store(ABC):
     @abstractmethod
     def graded_observations(self) -> list[tuple[str, str, float, float]]:
         """(category, credited arm, reward, observed_at) for every graded session, oldest first."""
+
+    # -- reading history back (rota report, rota metrics) -----------------------------------------
+    @abstractmethod
+    def sessions_since(self, since: float, limit: int) -> list[SessionRecord]:
+        """Sessions started at or after `since`, oldest first: the newest `limit` of them."""
+
+    @abstractmethod
+    def decisions_by_id(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The stored explanations (Decision.to_dict()) of these decisions, by id."""
+
+    @abstractmethod
+    def blocks_since(self, since: float) -> list[Block]:
+        """Every block still in force at or after `since` (expired ones included), oldest first."""
+
+    @abstractmethod
+    def session_totals(self) -> list[SessionTotal]:
+        """Sessions over all time, per (category, credited arm, status): counts, grades, times."""
+
+    @abstractmethod
+    def last_decision_at(self) -> float | None:
+        """When the newest decision was stored (None: never)."""
 
     # -- blocks -----------------------------------------------------------------------------------
     @abstractmethod

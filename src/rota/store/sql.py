@@ -22,6 +22,7 @@ from rota.store.base import (
     MachineSummary,
     SessionOutcome,
     SessionRecord,
+    SessionTotal,
     Store,
     dumps,
     loads,
@@ -341,6 +342,70 @@ class SQLStore(Store):
                 "WHERE reward IS NOT NULL AND graded_at IS NOT NULL ORDER BY graded_at, id",
             )
         return [(r[0], r[1], float(r[2]), float(r[3])) for r in rows]
+
+    # -- reading history back --------------------------------------------------------------------
+    def sessions_since(self, since: float, limit: int) -> list[SessionRecord]:
+        with self._read() as cur:
+            rows = self._all(
+                cur,
+                f"SELECT {SESSION_COLUMNS} FROM sessions WHERE started_at >= ? "  # noqa: S608
+                "ORDER BY started_at DESC, id DESC LIMIT ?",
+                (since, int(limit)),
+            )
+        return [_session_from_row(r) for r in reversed(rows)]
+
+    def decisions_by_id(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        wanted = sorted({int(i) for i in ids})
+        out: dict[int, dict[str, Any]] = {}
+        with self._read() as cur:
+            for k in range(0, len(wanted), 500):
+                chunk = wanted[k : k + 500]
+                marks = ", ".join("?" for _ in chunk)  # placeholders only; the ids are parameters
+                for row_id, text in self._all(
+                    cur,
+                    f"SELECT id, explanation FROM decisions WHERE id IN ({marks})",  # noqa: S608
+                    chunk,
+                ):
+                    d = loads(text)
+                    out[int(row_id)] = d if isinstance(d, dict) else {}
+        return out
+
+    def blocks_since(self, since: float) -> list[Block]:
+        with self._read() as cur:
+            rows = self._all(
+                cur,
+                f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE until_ts >= ? "  # noqa: S608
+                "ORDER BY created_at, until_ts",
+                (since,),
+            )
+        return [_block_from_row(r) for r in rows]
+
+    def session_totals(self) -> list[SessionTotal]:
+        with self._read() as cur:
+            rows = self._all(
+                cur,
+                "SELECT category, COALESCE(arm_ran, arm), status, COUNT(*), COUNT(reward), "
+                "COALESCE(SUM(reward), 0), MAX(started_at), MAX(ended_at) FROM sessions "
+                "GROUP BY category, COALESCE(arm_ran, arm), status",
+            )
+        return [
+            SessionTotal(
+                category=r[0],
+                arm=r[1],
+                status=r[2],
+                sessions=int(r[3]),
+                graded=int(r[4]),
+                grade_sum=float(r[5]),
+                last_started_at=None if r[6] is None else float(r[6]),
+                last_ended_at=None if r[7] is None else float(r[7]),
+            )
+            for r in rows
+        ]
+
+    def last_decision_at(self) -> float | None:
+        with self._read() as cur:
+            r = self._one(cur, "SELECT MAX(at) FROM decisions")
+        return None if r is None or r[0] is None else float(r[0])
 
     # -- blocks -----------------------------------------------------------------------------------
     def _insert_block(self, cur: Any, b: Block) -> None:

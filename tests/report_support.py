@@ -1,0 +1,145 @@
+"""A store filled by the simulator: `rota simulate`'s world and the product's own policy
+(rota.simulate.rota_policy.RotaPolicy), with every decision, session and block written through the
+real store API, shifted in time so that the simulated month ends now. Used by the report and
+metrics tests and by bench/report_render.py."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from rota.simulate.rota_policy import RotaPolicy, config_dict
+from rota.simulate.scenario import Scenario, load_scenario
+from rota.simulate.world import Outcome, Replicate, World, slot_time
+from rota.store.base import SessionOutcome, Store
+
+REPO = Path(__file__).resolve().parent.parent
+DRIFT = REPO / "examples" / "scenarios" / "drift.toml"
+DAY = 86400.0
+
+
+def _toml_value(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(type(v))
+
+
+def _toml_key(k: str) -> str:
+    return k if k.replace("-", "").replace("_", "").isalnum() else _toml_value(k)
+
+
+def config_toml(scenario: Scenario, workspace: Path, extra: str = "") -> str:
+    """The rota.toml a user would write for the scenario's arms and pools (as RotaPolicy builds)."""
+    d = config_dict(scenario)
+    lines = [
+        f"categories = {_toml_value(d['categories'])}",
+        f"tiers = {_toml_value(d['tiers'])}",
+        "",
+        "[workspace]",
+        f"path = {_toml_value(str(workspace))}",
+    ]
+    for h, hd in d["harnesses"].items():
+        lines += ["", f"[harnesses.{_toml_key(h)}]", "command = [\"true\"]"]
+        lines += [f"[harnesses.{_toml_key(h)}.models]"]
+        lines += [f"{_toml_key(m)} = {_toml_value(spec)}" for m, spec in hd["models"].items()]
+    for p, pd in d["pools"].items():
+        lines += ["", f"[pools.{_toml_key(p)}]"]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in pd.items()]
+    return "\n".join(lines) + "\n" + extra
+
+
+def fill(
+    store: Store,
+    *,
+    end: float,
+    scenario_path: Path = DRIFT,
+    slots: int | None = None,
+    seed: int = 11,
+) -> Scenario:
+    """Run the scenario's first `slots` slots (all by default) and record them; the last slot
+    starts half an hour before `end`."""
+    scenario = load_scenario(scenario_path)
+    n = scenario.sessions if slots is None else min(slots, scenario.sessions)
+    rep = Replicate.build(scenario, 0, seed)
+    world = World(scenario, rep)
+    pol = RotaPolicy(scenario, random.Random(seed))
+    rng = random.Random(seed + 1)
+    offset = end - 1800.0 - slot_time(scenario, n - 1)
+    half_life_s = pol.config.bandit.half_life_days * DAY
+
+    def shift(ts: float | None) -> float | None:
+        return None if ts is None else ts + offset
+
+    for slot in range(n):
+        obs = world.observe(slot)
+        arm = pol.choose(obs)
+        decision = pol.last_decision.to_dict()
+        decision["decided_at"] = shift(decision["decided_at"])
+        for c in decision["candidates"]:
+            c["until"] = shift(c["until"])
+        if arm is None:
+            continue
+        did = store.record_decision(decision, workspace="sim", machine="sim-1")
+        start = obs.now + offset
+        harness, model = arm.split(":", 1)
+        levels = [[k, s, w, u, shift(r)] for k, s, w, u, r in pol._levels]
+        sid = store.start_session(
+            category=obs.category,
+            arm=arm,
+            started_at=start,
+            decision_id=did,
+            pid=None,
+            machine="sim-1",
+            workspace="sim",
+            detail={"harness": harness, "model": model, "levels": levels},
+        )
+        out = world.play(slot, arm)
+        crashed = not out.wasted and rng.random() < 0.02
+        if crashed:  # the simulator has no crashes; a few make the table realistic
+            out = Outcome(arm, False, round(0.25 * out.reward, 3))
+        seen = len(pol.block_history)
+        pol.learn(obs, out)
+        blocks = [
+            b._replace(until=b.until + offset, created_at=b.created_at + offset)
+            for b in pol.block_history[seen:]
+        ]
+        ended = start + rng.uniform(6, 28) * 60
+        if out.wasted:
+            message = (
+                "upstream unavailable (simulated outage)"
+                if out.cause == "outage"
+                else "usage limit reached"
+            )
+            outcome = SessionOutcome(
+                status="rate_limited",
+                ended_at=start + 40,
+                exit_code=1,
+                detail={
+                    "limit": {
+                        "message": message,
+                        "resets_at": shift(out.resets_at),
+                        "window": None,
+                        "scopes": [f"{b.scope_kind}:{b.scope}" for b in blocks],
+                    }
+                },
+                blocks=blocks,
+            )
+        else:
+            outcome = SessionOutcome(
+                status="crashed" if crashed else "completed",
+                ended_at=ended,
+                exit_code=1 if crashed else 0,
+                reward=out.reward,
+                signals={"exit": 0.0 if crashed else 1.0, "grader": round(out.reward, 3)},
+                blocks=blocks,
+            )
+        store.finish_session(sid, outcome, half_life_s=half_life_s)
+    return scenario
