@@ -47,7 +47,7 @@ def config_toml(scenario: Scenario, workspace: Path, extra: str = "") -> str:
         f"path = {_toml_value(str(workspace))}",
     ]
     for h, hd in d["harnesses"].items():
-        lines += ["", f"[harnesses.{_toml_key(h)}]", "command = [\"true\"]"]
+        lines += ["", f"[harnesses.{_toml_key(h)}]", 'command = ["true"]']
         lines += [f"[harnesses.{_toml_key(h)}.models]"]
         lines += [f"{_toml_key(m)} = {_toml_value(spec)}" for m, spec in hd["models"].items()]
     for p, pd in d["pools"].items():
@@ -143,3 +143,36 @@ def fill(
             )
         store.finish_session(sid, outcome, half_life_s=half_life_s)
     return scenario
+
+
+class SimMonth:
+    """A SQLite store holding a simulated month (built once per test session), and its config."""
+
+    def __init__(self, db: Path, scenario: Scenario, end: float) -> None:
+        self.db = db
+        self.scenario = scenario
+        self.end = end
+
+    def install(self, env, extra_config: str = "") -> None:  # env: conftest.RotaEnv
+        """Give a test's isolated rota this store (a copy) and the matching config."""
+        import shutil
+
+        env.state.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.db, env.state / "rota.db")
+        env.config.write_text(config_toml(self.scenario, env.workspace, extra_config))
+
+
+def build_sim_month(root: Path, slots: int | None = None) -> SimMonth:
+    import time
+
+    from rota.store.sqlite import SQLiteStore
+
+    root.mkdir(parents=True, exist_ok=True)
+    db = root / "rota.db"
+    end = time.time()
+    store = SQLiteStore(str(db))
+    try:
+        scenario = fill(store, end=end, slots=slots)
+    finally:
+        store.close()  # the last connection closing folds the WAL into the file: copies are whole
+    return SimMonth(db, scenario, end)

@@ -115,10 +115,11 @@ def trend(
     points: Sequence[Grade], since: float, until: float, steps: int = 80
 ) -> list[tuple[float, float | None]]:
     """A centred moving mean of one arm's grades: (t, mean) where at least 3 grades fall within
-    a window of a fifteenth of the period (at least a day), so a trend shows what persists."""
+    a window of an eighth of the period (at least a day), so a trend shows what persists; None
+    where fewer do (a gap in the line)."""
     if len(points) < 3:
         return []
-    half = max(DAY, (until - since) / 15) / 2
+    half = max(DAY, (until - since) / 8) / 2
     ts = [p.t for p in points]
     prefix = [0.0]
     for p in points:

@@ -86,12 +86,6 @@ def changes(
     out: list[Change] = []
 
     new_arms = {e.arm: e.t for e in events if e.kind == "new_arm" and e.t >= p.prev_start}
-    for arm, t in sorted(new_arms.items(), key=lambda kv: kv[1]):
-        count = sum(1 for r in runs["cur"] if credited(r) == arm and r.started_at >= t)  # type: ignore[attr-defined]
-        out.append(
-            Change("new_arm", arm, f"{arm} ran for the first time on {day(t)} ({count} sessions in this period).", t)
-        )
-
     if n_prev >= MIN_SESSIONS and n_cur >= MIN_SESSIONS:
         arms = sorted(set(share["prev"]) | set(share["cur"]))
         moves = []
@@ -108,13 +102,29 @@ def changes(
             )
             out.append(Change("share", arm, text))
     moved = {c.arm for c in out if c.kind == "share"}
+    for arm, t in sorted(new_arms.items(), key=lambda kv: kv[1]):
+        if arm in moved:
+            continue  # its share sentence says it is new
+        count = sum(1 for r in runs["cur"] if credited(r) == arm)
+        out.append(
+            Change(
+                "new_arm",
+                arm,
+                f"{arm} ran for the first time on {day(t)} ({count} sessions in this period).",
+                t,
+            )
+        )
     for arm in sorted(set(grade["prev"]) & set(grade["cur"])):
         (g0, k0), (g1, k1) = grade["prev"][arm], grade["cur"][arm]
         if arm in moved or k0 < MIN_GRADES or k1 < MIN_GRADES or abs(g1 - g0) < GRADE_DELTA:
             continue
         verb = "fell" if g1 < g0 else "rose"
         out.append(
-            Change("grade", arm, f"{arm}'s mean grade {verb} from {g0:.2f} to {g1:.2f} ({k1} graded sessions).")
+            Change(
+                "grade",
+                arm,
+                f"{arm}'s mean grade {verb} from {g0:.2f} to {g1:.2f} ({k1} graded sessions).",
+            )
         )
 
     in_period = [b for b in blocks if p.start <= b.created_at <= p.now]
@@ -145,12 +155,20 @@ def changes(
         )
 
     crashes = {k: _count(v, CRASHES) for k, v in runs.items()}
-    for arm, n in sorted(crashes["cur"].items()):
-        before = crashes["prev"].get(arm, 0)
-        if n >= 2 and n > before:
-            out.append(
-                Change("crashes", arm, f"{arm} crashed or timed out {n} times (the period before: {before}).")
+    rising = [
+        (n, arm, crashes["prev"].get(arm, 0))
+        for arm, n in crashes["cur"].items()
+        if n >= 3 and n >= 2 * crashes["prev"].get(arm, 0)
+    ]
+    if rising:
+        parts = [f"{arm} {n} times (before: {b})" for n, arm, b in sorted(rising, reverse=True)]
+        out.append(
+            Change(
+                "crashes",
+                ", ".join(a for _, a, _ in rising),
+                "More sessions crashed or timed out: " + "; ".join(parts) + ".",
             )
+        )
     if not out:
         if n_cur == 0:
             text = "No sessions ran in this period."
@@ -195,11 +213,13 @@ def _why(
     p: Periods,
 ) -> str:
     """The likeliest reason a share moved, from what the report knows."""
+    if not lost and arm in new_arms:
+        return f" as a new arm (its first session on {day(new_arms[arm])})"
     shift = [e for e in events if e.kind == "change" and e.arm == arm and e.t >= p.prev_start]
     g0, g1 = grade["prev"].get(arm), grade["cur"].get(arm)
     dropped = g0 is not None and g1 is not None and g1[0] < g0[0]
     if shift and dropped == lost:
-        return f" after its grades {'dropped' if lost else 'rose'} on {day(shift[-1].t)}"
+        return f" after its grades {'dropped' if lost else 'rose'} on {day(shift[0].t)}"
     if g0 and g1 and abs(g1[0] - g0[0]) >= GRADE_DELTA / 2 and dropped == lost:
         return f" as its mean grade {'fell' if lost else 'rose'} from {g0[0]:.2f} to {g1[0]:.2f}"
     harness = arm.split(":", 1)[0]
@@ -207,15 +227,16 @@ def _why(
         b
         for b in blocks
         if b.created_at >= p.start
-        and ((b.scope_kind == "arm" and b.scope == arm) or (b.scope_kind == "harness" and b.scope == harness))
+        and (
+            (b.scope_kind == "arm" and b.scope == arm)
+            or (b.scope_kind == "harness" and b.scope == harness)
+        )
     ]
     if lost and mine:
         total = sum(min(b.until, p.now) - b.created_at for b in mine)
         return f" while it was blocked for {human_duration(total)} in all"
     if lost:
-        newcomers = [a for a, t in new_arms.items() if t >= p.start and a != arm]
+        newcomers = [a for a, t in new_arms.items() if a != arm]
         if newcomers:
             return f" as {newcomers[0]} (new on {day(new_arms[newcomers[0]])}) took sessions"
-    if arm in new_arms:
-        return " as a new arm"
     return ""

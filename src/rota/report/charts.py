@@ -60,7 +60,11 @@ def posterior_figure(
     series = []
     lows, highs = [], []
     for arm in arms:
-        pts = tl.series[category][arm]
+        # An arm's line starts at its first session: before it, there was nothing to believe.
+        first = tl.first_seen.get(arm)
+        pts = [p for p in tl.series[category][arm] if first is None or p.t >= first]
+        if not pts:
+            pts = tl.series[category][arm][-1:]
         colour, dash = styles[arm]
         last = pts[-1]
         series.append(
@@ -83,6 +87,8 @@ def posterior_figure(
     shown = set(arms)
     for e in tl.events:
         if e.arm not in shown or not since <= e.t <= now:
+            continue
+        if e.categories and category not in e.categories:
             continue
         colour = styles[e.arm][0]
         if e.kind == "change":
@@ -113,10 +119,19 @@ def posterior_figure(
         markers=markers,
     )
     legend = _arm_legend(arms, styles)
-    legend.append(("<span class='glyph-key'>Δ</span>", "change detected (older grades set aside)"))
-    legend.append(("<span class='glyph-key'>+</span>", "new arm"))
-    legend.append((svg.swatch("", kind="hatch"), "block of 12 h or more"))
-    return Figure(name, f"{category}: posterior mean and 90% interval", body, legend)
+    glyphs = {m.glyph for m in markers}
+    if "Δ" in glyphs:
+        legend.append(
+            ("<span class='glyph-key'>Δ</span>", "shift in grades found: older ones set aside")
+        )
+    if "+" in glyphs:
+        legend.append(("<span class='glyph-key'>+</span>", "new arm: its first session"))
+    if spans:
+        legend.append((svg.swatch("", kind="hatch"), "block of 12 h or more"))
+    note = ""
+    if not any(p.n for a in arms for p in tl.series[category][a][-1:]):
+        note = "No graded session in this category yet: each line is the arm's tier prior."
+    return Figure(name, f"{category}: posterior mean and 90% interval", body, legend, note)
 
 
 def grades_figure(
@@ -145,7 +160,11 @@ def grades_figure(
                 dash=dash,
                 line=activity.trend(pts, since, now),
                 dots=[
-                    (g.t, g.reward, f"session {g.session_id}, {arm}, {when(g.t)}: grade {g.reward:.2f}")
+                    (
+                        g.t,
+                        g.reward,
+                        f"session {g.session_id}, {arm}, {when(g.t)}: grade {g.reward:.2f}",
+                    )
                     for g in shown
                 ],
             )
@@ -207,7 +226,7 @@ def shares_figure(
         title=f"Each arm's share of sessions per {unit}",
         desc=f"Stacked bars: for each {unit}, the fraction of sessions each arm ran.",
     )
-    legend = _arm_legend(arms, styles, kind="square")
+    legend = _arm_legend(arms, styles, kind="bar")
     return Figure(name, f"Share of sessions per {unit}", body, legend)
 
 
@@ -266,12 +285,16 @@ def quota_figure(
             )
         )
     markers = [
-        svg.Marker(h.t, "!", svg.PALETTE[3], f"{when(h.t)}: {h.arm} hit a limit: {h.message}", "2 2")
+        svg.Marker(
+            h.t, "!", svg.PALETTE[3], f"{when(h.t)}: {h.arm} hit a limit: {h.message}", "2 2"
+        )
         for h in mine
         if since <= h.t <= now
     ]
     name = f"quota-{kind}-{scope}-{window}".replace(" ", "_").replace(":", "_").replace("/", "_")
-    f = svg.Frame(since, now, 0.0, 1.0, 240.0, "used (% of the window)", y_percent=True)
+    f = svg.Frame(
+        since, now, 0.0, 1.0, 240.0, "used (% of the window)", y_percent=True, width=svg.FULL
+    )
     body = svg.xy_chart(
         name,
         f,
@@ -317,5 +340,5 @@ def blocks_figure(blocks: Sequence[Block], since: float, now: float) -> Figure:
         desc="Each block (a limit hit, a backoff, a crash loop, a manual block) as a bar on its "
         "scope's lane.",
     )
-    legend = [(svg.swatch(c, kind="square"), s.replace("_", " ")) for s, c in sources.items()]
+    legend = [(svg.swatch(c, kind="bar"), s.replace("_", " ")) for s, c in sources.items()]
     return Figure("blocks", "Blocks per scope", body, legend)

@@ -72,7 +72,9 @@ def exposition(families: Iterable[Family]) -> str:
         for suffix, labels, value in fam.samples:
             name = fam.name + suffix
             if labels:
-                inner = ",".join(f'{k}="{_escape_label(str(v))}"' for k, v in sorted(labels.items()))
+                inner = ",".join(
+                    f'{k}="{_escape_label(str(v))}"' for k, v in sorted(labels.items())
+                )
                 name += "{" + inner + "}"
             lines.append(f"{name} {_value(value)}")
     return "\n".join(lines) + "\n"
@@ -87,7 +89,9 @@ def gather(config: Config, store: Store, now: float) -> list[Family]:
         "counter",
         "Sessions recorded, by category, the arm that ran (else the one selected) and outcome.",
     )
-    grades = Family("rota_grade", "summary", "Grades (0-1) of graded sessions, by category and arm.")
+    grades = Family(
+        "rota_grade", "summary", "Grades (0-1) of graded sessions, by category and arm."
+    )
     graded: dict[tuple[str, str], list[float]] = {}
     last_success: float | None = None
     for row in store.session_totals():
@@ -171,9 +175,7 @@ def gather(config: Config, store: Store, now: float) -> list[Family]:
     mean = Family("rota_posterior_mean", "gauge", "Posterior mean grade per category and arm.")
     low = Family("rota_posterior_interval90_low", "gauge", "Lower end of its 90% interval.")
     high = Family("rota_posterior_interval90_high", "gauge", "Upper end of its 90% interval.")
-    n = Family(
-        "rota_posterior_observations", "gauge", "Graded observations per category and arm."
-    )
+    n = Family("rota_posterior_observations", "gauge", "Graded observations per category and arm.")
     for cat in config.categories:
         for arm in config.arms.values():
             post = arm_posterior(config, evidence, cat, arm, now, weight)

@@ -252,9 +252,7 @@ def _ping(url: str, body: bytes, deadline: float) -> str:
     )
     try:
         # an http(s) URL: the config accepts no other scheme
-        with urllib.request.urlopen(
-            req, timeout=max(0.01, deadline - time.monotonic())
-        ) as resp:
+        with urllib.request.urlopen(req, timeout=max(0.01, deadline - time.monotonic())) as resp:
             resp.read(4096)
             return "ok" if 200 <= resp.status < 300 else f"HTTP {resp.status}"
     except urllib.error.HTTPError as exc:

@@ -41,8 +41,8 @@ h3 { font-size:15px; margin:0 0 6px; }
 .changes { background:#fff; border:1px solid var(--line); border-left:4px solid #0072B2;
   border-radius:6px; padding:10px 16px 10px 32px; margin:8px 0; }
 .changes li { margin:3px 0; }
-.grid { display:grid; grid-template-columns:repeat(auto-fit,minmax(520px,1fr)); gap:16px; }
-figure { margin:0; background:#fff; border:1px solid var(--line); border-radius:6px; padding:10px 12px; }
+.grid { display:grid; grid-template-columns:repeat(auto-fit,minmax(520px,1fr)); gap:0 16px; }
+figure { margin:0 0 16px; background:#fff; border:1px solid var(--line); border-radius:6px; padding:10px 12px; }
 figure svg.chart { width:100%; height:auto; display:block; }
 svg text { font-family:inherit; }
 svg .tick { font-size:11px; fill:#444; }
@@ -82,7 +82,9 @@ def build(history: History, last_report: float | None) -> tuple[str, dict[str, A
     long_blocks = activity.long_blocks(history.blocks, since, now)
     for b in long_blocks:
         tl.events.append(
-            posteriors.Event(b.created_at, "long_block", f"{b.scope_kind}:{b.scope}", b.reason, b.until)
+            posteriors.Event(
+                b.created_at, "long_block", f"{b.scope_kind}:{b.scope}", b.reason, b.until
+            )
         )
     extra = {activity.credited(s) for s in history.context} | {o[1] for o in history.observations}
     styles = charts.arm_styles(cfg, sorted(extra))
@@ -151,7 +153,7 @@ def build(history: History, last_report: float | None) -> tuple[str, dict[str, A
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         # Nothing may be fetched: the file must read the same offline and as an attachment.
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'; img-src data:\">",
         f"<title>rota report, {esc(time.strftime('%Y-%m-%d', time.localtime(now)))}</title>",
         f"<style>{CSS}</style></head><body><main>",
@@ -166,7 +168,9 @@ def build(history: History, last_report: float | None) -> tuple[str, dict[str, A
             "more than the report reads at once); narrow it with --since.</p>"
         )
     parts.append(_kpi_html(kpis))
-    parts.append(f"<h2>What changed</h2><p class='small'>{esc(period.label)}</p><ul class='changes'>")
+    parts.append(
+        f"<h2>What changed</h2><p class='small'>{esc(period.label)}</p><ul class='changes'>"
+    )
     parts += [f"<li>{esc(c.text)}</li>" for c in what_changed]
     parts.append("</ul>")
     parts.append(
@@ -185,7 +189,7 @@ def build(history: History, last_report: float | None) -> tuple[str, dict[str, A
         "recorded when each session started; blocks and limit hits as bands.</p>"
     )
     if quota_figs:
-        parts.append("<div class='grid'>" + "".join(_figure_html(f) for f in quota_figs) + "</div>")
+        parts += [_figure_html(f) for f in quota_figs]
     else:
         parts.append(
             "<p class='small'>No probed quota level was recorded in this period (no probe "
@@ -249,15 +253,22 @@ def _kpi_html(k: Mapping[str, Any]) -> str:
     items = [
         (f"{k['sessions']:,}", "sessions"),
         (f"{k['by_outcome'].get('completed', 0):,}", "completed"),
-        ("–" if k["mean_grade"] is None else f"{k['mean_grade']:.2f}", f"mean grade ({k['graded']:,} graded)"),
+        (
+            "–" if k["mean_grade"] is None else f"{k['mean_grade']:.2f}",
+            f"mean grade ({k['graded']:,} graded)",
+        ),
         (f"{k['limit_hits']:,}", "limit hits"),
         (f"{bad:,}", "crashed or timed out"),
         (f"{k['blocks_active']:,}", "blocks in force now"),
         (f"{k['cost']:,.1f}", "cost (config units)"),
     ]
-    return "<div class='kpis'>" + "".join(
-        f"<div class='kpi'><b>{esc(v)}</b><span>{esc(label)}</span></div>" for v, label in items
-    ) + "</div>"
+    return (
+        "<div class='kpis'>"
+        + "".join(
+            f"<div class='kpi'><b>{esc(v)}</b><span>{esc(label)}</span></div>" for v, label in items
+        )
+        + "</div>"
+    )
 
 
 def _figure_html(f: Figure) -> str:
@@ -285,7 +296,9 @@ def _detail_notes(detail: Mapping[str, Any]) -> str:
     limit = detail.get("limit")
     if isinstance(limit, Mapping):
         scopes = ", ".join(str(s) for s in limit.get("scopes", []) or [])
-        notes.append(f"limit: {limit.get('message', '')}" + (f" (blocked {scopes})" if scopes else ""))
+        notes.append(
+            f"limit: {limit.get('message', '')}" + (f" (blocked {scopes})" if scopes else "")
+        )
     for key in ("error", "model_switch", "abandoned_reason"):
         if detail.get(key):
             notes.append(str(detail[key]))
@@ -349,10 +362,7 @@ def _sessions_html(history: History) -> str:
         else ""
     )
     return (
-        note
-        + "<table><thead><tr><th>#</th><th>started</th><th>category</th><th>arm</th>"
+        note + "<table><thead><tr><th>#</th><th>started</th><th>category</th><th>arm</th>"
         "<th>outcome</th><th>grade</th><th>signals</th><th>duration</th><th>cost</th>"
-        "<th>decision</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
+        "<th>decision</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )

@@ -39,6 +39,7 @@ class Event:
     arm: str  # the arm (or the block's scope for long_block)
     text: str
     until: float | None = None  # long_block: when it ended
+    categories: tuple[str, ...] = ()  # change: the categories it was found in (() = all)
 
 
 @dataclass(slots=True)
@@ -47,6 +48,7 @@ class PosteriorTimeline:
     # category -> arm -> one Point per checkpoint
     series: dict[str, dict[str, list[Point]]] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
+    first_seen: dict[str, float] = field(default_factory=dict)  # arm -> its first session
 
 
 def checkpoints(since: float, until: float) -> list[float]:
@@ -94,8 +96,17 @@ def timeline(
             # A shift already set aside when the report starts is not news; one that lapses and
             # is found again within REPEAT_S is the same shift.
             if t > since and t - last_change.get(arm, -REPEAT_S) >= REPEAT_S:
+                cats = sorted(c for c, a in changed if a == arm and c != bandit.OVERALL)
+                everywhere = (bandit.OVERALL, arm) in changed and len(cats) > 1
+                where = "" if everywhere or not cats else f" in {', '.join(cats)}"
                 out.events.append(
-                    Event(t, "change", arm, f"{arm}: recent grades shifted; older evidence set aside")
+                    Event(
+                        t,
+                        "change",
+                        arm,
+                        f"{arm}: recent grades shifted{where}; older evidence set aside",
+                        categories=() if everywhere else tuple(cats),
+                    )
                 )
             last_change[arm] = t
         changed_before = seen
@@ -111,6 +122,7 @@ def timeline(
     for u in uses:
         if u.at < first_seen.get(u.arm, float("inf")):
             first_seen[u.arm] = u.at
+    out.first_seen = first_seen
     for arm, at in sorted(first_seen.items(), key=lambda kv: kv[1]):
         if since < at <= until:
             out.events.append(Event(at, "new_arm", arm, f"{arm}: first session"))

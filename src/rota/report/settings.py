@@ -32,7 +32,9 @@ class MetricsSettings:
     __slots__ = ("textfile",)
 
     def __init__(self, textfile: str = "") -> None:
-        self.textfile = textfile  # Prometheus text file written after each run and by `rota metrics`
+        self.textfile = (
+            textfile  # Prometheus text file written after each run and by `rota metrics`
+        )
 
     def __repr__(self) -> str:
         return f"MetricsSettings(textfile={self.textfile!r})"

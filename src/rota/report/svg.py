@@ -266,19 +266,25 @@ def xy_chart(
             top = [(t, hi) for t, _lo, hi in s.band]
             bottom = [(t, lo) for t, lo, _hi in reversed(s.band)]
             d = _path(f, top, False) + _path(f, bottom, False).replace("M", "L", 1) + "Z"
-            out.append(f'<path class="band" d="{d}" fill="{s.colour}" fill-opacity="0.13"/>')
+            out.append(f'<path class="band" d="{d}" fill="{s.colour}" fill-opacity="0.1"/>')
     for s in series:
         for t, v, tip in s.dots:
             out.append(
-                f'<circle class="dot" cx="{_n(f.x(t))}" cy="{_n(f.y(v))}" r="2.6" '
-                f'fill="{s.colour}" fill-opacity="0.55"><title>{esc(tip)}</title></circle>'
+                f'<circle class="dot" cx="{_n(f.x(t))}" cy="{_n(f.y(v))}" r="2.4" '
+                f'fill="{s.colour}" fill-opacity="0.4"><title>{esc(tip)}</title></circle>'
             )
     for s in series:
         drawn = [(t, v) for t, v in s.line if v is not None]
         if len(drawn) >= 2:
             dash = f' stroke-dasharray="{s.dash}"' if s.dash else ""
+            d = _path(f, s.line, s.step)
+            if s.dots:  # a white halo lifts a trend line off its own dots
+                out.append(
+                    f'<path d="{d}" fill="none" stroke="#fff" stroke-width="4.6" '
+                    'stroke-linejoin="round" stroke-opacity="0.9"/>'
+                )
             out.append(
-                f'<path class="line" d="{_path(f, s.line, s.step)}" fill="none" '
+                f'<path class="line" d="{d}" fill="none" '
                 f'stroke="{s.colour}" stroke-width="2.2"{dash} stroke-linejoin="round">'
                 f"<title>{esc(s.label)}</title></path>"
             )
@@ -409,8 +415,10 @@ def lanes(
 
 def swatch(colour: str, dash: str = "", kind: str = "line") -> str:
     """A small legend key: a line (with its dash), a filled square or a hatched square."""
-    if kind == "square":
+    if kind == "square":  # a translucent band
         body = f'<rect x="1" y="2" width="14" height="10" fill="{colour}" fill-opacity="0.45"/>'
+    elif kind == "bar":
+        body = f'<rect x="1" y="2" width="14" height="10" fill="{colour}"/>'
     elif kind == "hatch":
         body = (
             '<rect x="1" y="2" width="14" height="10" fill="#f2f2f2" stroke="#b0b0b0"/>'
@@ -421,7 +429,7 @@ def swatch(colour: str, dash: str = "", kind: str = "line") -> str:
     else:
         d = f' stroke-dasharray="{dash}"' if dash else ""
         body = (
-            f'<rect x="0" y="3" width="22" height="8" fill="{colour}" fill-opacity="0.13"/>'
+            f'<rect x="0" y="3" width="22" height="8" fill="{colour}" fill-opacity="0.1"/>'
             f'<line x1="0" y1="7" x2="22" y2="7" stroke="{colour}" stroke-width="2.2"{d}/>'
         )
     width = 22 if kind == "line" else 16
