@@ -180,8 +180,12 @@ class Notifier:
         except Exception as exc:  # a field that cannot be shown must not stop the rest
             body = json.dumps({"event": event, "error": repr(exc)}).encode()
         jobs: list[tuple[str, Callable[[float], str]]] = []
+        # The command is stopped a little before the deadline, so that killing it fits in too.
+        margin = min(0.25, s.timeout_seconds / 4)
         if s.command and event in s.events:
-            jobs.append(("command", lambda deadline: _run_command(s.command, body, deadline)))
+            jobs.append(
+                ("command", lambda deadline: _run_command(s.command, body, deadline - margin))
+            )
         kind = ping_kind(event, fields)
         url = ping_url(s, kind) if kind else ""
         if url:
