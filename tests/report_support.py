@@ -8,9 +8,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from rota.simulate import world as world_mod
 from rota.simulate.rota_policy import RotaPolicy, config_dict
 from rota.simulate.scenario import Scenario, load_scenario
-from rota.simulate.world import Outcome, Replicate, World, slot_time
+from rota.simulate.world import Outcome, Replicate, World
 from rota.store.base import SessionOutcome, Store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -63,34 +64,41 @@ def fill(
     scenario_path: Path = DRIFT,
     slots: int | None = None,
     seed: int = 11,
+    sessions: int | None = None,
 ) -> Scenario:
     """Run the scenario's first `slots` slots (all by default) and record them; the last slot
-    starts half an hour before `end`."""
+    starts half an hour before `end`. `sessions` stretches the scenario to that many slots."""
     scenario = load_scenario(scenario_path)
+    if sessions is not None:
+        import dataclasses
+
+        scenario = dataclasses.replace(scenario, sessions=sessions)
     n = scenario.sessions if slots is None else min(slots, scenario.sessions)
+    # The simulator's clock starts at world.T0; it is set so that the last slot starts half an
+    # hour before `end`: every time the product computes (reset times, reasons) is then real.
+    old_t0 = world_mod.T0
+    world_mod.T0 = end - 1800.0 - (n - 1) * scenario.interval_minutes * 60.0
+    try:
+        _run(store, scenario, n, seed)
+    finally:
+        world_mod.T0 = old_t0
+    return scenario
+
+
+def _run(store: Store, scenario: Scenario, n: int, seed: int) -> None:
     rep = Replicate.build(scenario, 0, seed)
     world = World(scenario, rep)
     pol = RotaPolicy(scenario, random.Random(seed))
     rng = random.Random(seed + 1)
-    offset = end - 1800.0 - slot_time(scenario, n - 1)
     half_life_s = pol.config.bandit.half_life_days * DAY
-
-    def shift(ts: float | None) -> float | None:
-        return None if ts is None else ts + offset
-
     for slot in range(n):
         obs = world.observe(slot)
         arm = pol.choose(obs)
-        decision = pol.last_decision.to_dict()
-        decision["decided_at"] = shift(decision["decided_at"])
-        for c in decision["candidates"]:
-            c["until"] = shift(c["until"])
         if arm is None:
             continue
-        did = store.record_decision(decision, workspace="sim", machine="sim-1")
-        start = obs.now + offset
+        did = store.record_decision(pol.last_decision.to_dict(), workspace="sim", machine="sim-1")
+        start = obs.now
         harness, model = arm.split(":", 1)
-        levels = [[k, s, w, u, shift(r)] for k, s, w, u, r in pol._levels]
         sid = store.start_session(
             category=obs.category,
             arm=arm,
@@ -99,7 +107,7 @@ def fill(
             pid=None,
             machine="sim-1",
             workspace="sim",
-            detail={"harness": harness, "model": model, "levels": levels},
+            detail={"harness": harness, "model": model, "levels": [list(x) for x in pol._levels]},
         )
         out = world.play(slot, arm)
         crashed = not out.wasted and rng.random() < 0.02
@@ -107,10 +115,7 @@ def fill(
             out = Outcome(arm, False, round(0.25 * out.reward, 3))
         seen = len(pol.block_history)
         pol.learn(obs, out)
-        blocks = [
-            b._replace(until=b.until + offset, created_at=b.created_at + offset)
-            for b in pol.block_history[seen:]
-        ]
+        blocks = list(pol.block_history[seen:])
         ended = start + rng.uniform(6, 28) * 60
         if out.wasted:
             message = (
@@ -125,7 +130,7 @@ def fill(
                 detail={
                     "limit": {
                         "message": message,
-                        "resets_at": shift(out.resets_at),
+                        "resets_at": out.resets_at,
                         "window": None,
                         "scopes": [f"{b.scope_kind}:{b.scope}" for b in blocks],
                     }
@@ -142,7 +147,6 @@ def fill(
                 blocks=blocks,
             )
         store.finish_session(sid, outcome, half_life_s=half_life_s)
-    return scenario
 
 
 class SimMonth:
@@ -162,7 +166,7 @@ class SimMonth:
         env.config.write_text(config_toml(self.scenario, env.workspace, extra_config))
 
 
-def build_sim_month(root: Path, slots: int | None = None) -> SimMonth:
+def build_sim_month(root: Path, slots: int | None = None, sessions: int | None = None) -> SimMonth:
     import time
 
     from rota.store.sqlite import SQLiteStore
@@ -172,7 +176,7 @@ def build_sim_month(root: Path, slots: int | None = None) -> SimMonth:
     end = time.time()
     store = SQLiteStore(str(db))
     try:
-        scenario = fill(store, end=end, slots=slots)
+        scenario = fill(store, end=end, slots=slots, sessions=sessions)
     finally:
         store.close()  # the last connection closing folds the WAL into the file: copies are whole
     return SimMonth(db, scenario, end)

@@ -228,3 +228,27 @@ def test_arm_styles_are_stable_and_colour_blind_safe():
     assert all(colour in svg.PALETTE for colour, _ in styles.values())
     many = [svg.style_for(i) for i in range(12)]
     assert len(set(many)) == 12  # past eight arms, dashes tell them apart
+
+
+def test_select_keeps_the_report_off_its_path(rota_env):
+    """Only the [metrics]/[notify] settings (parsed with the config) are imported by select."""
+    from conftest import BASIC_CONFIG
+
+    rota_env.write_config(BASIC_CONFIG)
+    code = (
+        "import sys; from rota.cli import main; rc = main(['select', '--json']); "
+        "print(sorted(m for m in sys.modules if m.startswith('rota.report')), file=sys.stderr); "
+        "print(sorted(m for m in ('prometheus_client', 'selenium', 'urllib.request', "
+        "'http.client', 'threading', 'subprocess') if m in sys.modules), file=sys.stderr)"
+    )
+    import subprocess
+    import sys
+
+    p = subprocess.run(
+        [sys.executable, "-c", code], env=rota_env.env, capture_output=True, text=True, timeout=60
+    )
+    assert p.returncode == 0, p.stderr
+    report_mods, heavy = p.stderr.strip().splitlines()[-2:]
+    assert report_mods == "['rota.report', 'rota.report.settings']"
+    assert "prometheus_client" not in heavy and "selenium" not in heavy
+    assert "urllib.request" not in heavy and "http.client" not in heavy

@@ -193,3 +193,22 @@ def test_one_session_renders(rota_env, browser) -> None:
     assert by_name["shares"]["bars"] == 1
     assert sum(c["dots"] for n, c in by_name.items() if n.startswith("grades-")) == 1
     assert [e for e in logs if e.get("level") in ("SEVERE", "WARNING")] == [], logs
+
+
+@pytest.mark.slow
+def test_ten_thousand_sessions_stay_readable(rota_env, browser, tmp_path_factory) -> None:
+    """10,000 sessions over 208 days: weekly bars, thinned dots, peaks of quota kept."""
+    month = build_sim_month(tmp_path_factory.mktemp("sim-10k"), sessions=10_000)
+    month.install(rota_env)
+    data = _report(rota_env, "--since", "365d")
+    assert data["sessions"] == 10_000
+    charts, logs = _load(browser, Path(data["out"]), "report-10000-sessions.png")
+    by_name = {c["chart"]: c for c in charts}
+    for c in charts:
+        assert c["width"] > 300 and c["height"] > 100 and c["empty"] == 0, c
+    for name, c in by_name.items():
+        if name.startswith("grades-"):
+            assert 0 < c["dots"] <= 1500, c  # thinned: the trend lines use every grade
+    assert 25 <= by_name["shares"]["bars"] <= 31 * 5  # weekly bars, one rect per arm and week
+    assert Path(data["out"]).stat().st_size < 4_000_000
+    assert [e for e in logs if e.get("level") in ("SEVERE", "WARNING")] == [], logs

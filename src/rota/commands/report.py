@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now, store_for
 from rota.errors import EXIT_OK, RotaError, UsageError
@@ -91,5 +92,5 @@ def run(args: argparse.Namespace) -> int:
         for c in data["changes"]:
             print(f"  {c['text']}")
     for w in data["warnings"]:
-        print(f"rota: warning: {w}")
+        print(f"rota: warning: {w}", file=sys.stderr)
     return EXIT_OK

@@ -49,6 +49,21 @@ def credited(rec: object) -> str:
     return str(getattr(rec, "arm_ran", None) or getattr(rec, "arm", ""))
 
 
+MIN_VIEW_S = 6 * HOUR
+
+
+def view_start(since: float, until: float, sessions: Sequence[object], blocks: Sequence[Block]):
+    """Where the charts start: `since`, or shortly before the first session or block when those
+    began later (at least a day before `until`, never before `since`). Nothing: `since`."""
+    firsts = [float(getattr(s, "started_at", until)) for s in sessions[:1]]
+    firsts += [b.created_at for b in blocks if b.created_at >= since]
+    if not firsts:
+        return since
+    first = min(firsts)
+    start = first - 0.05 * (until - first)
+    return max(since, min(start, until - MIN_VIEW_S))
+
+
 def bin_width(since: float, until: float) -> tuple[float, str]:
     """Hourly for two days or less, daily up to nine weeks, weekly beyond."""
     span = until - since

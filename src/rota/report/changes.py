@@ -64,6 +64,10 @@ def day(ts: float) -> str:
     return time.strftime("%b %-d", time.localtime(ts))
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def _pct(x: float) -> str:
     return f"{x:.0f}%"
 
@@ -110,7 +114,8 @@ def changes(
             Change(
                 "new_arm",
                 arm,
-                f"{arm} ran for the first time on {day(t)} ({count} sessions in this period).",
+                f"{arm} ran for the first time on {day(t)} ({plural(count, 'session')} in this "
+                "period).",
                 t,
             )
         )
@@ -173,7 +178,10 @@ def changes(
         if n_cur == 0:
             text = "No sessions ran in this period."
         else:
-            text = f"Nothing notable: {n_cur} sessions; no share moved by {SHARE_POINTS:.0f} points or more, no new arm, no block."
+            text = (
+                f"Nothing notable: {plural(n_cur, 'session')}; no share moved by "
+                f"{SHARE_POINTS:.0f} points or more, no new arm, no block."
+            )
         out.append(Change("quiet", "", text))
     return out
 

@@ -61,10 +61,11 @@ def posterior_figure(
     lows, highs = [], []
     for arm in arms:
         # An arm's line starts at its first session: before it, there was nothing to believe.
+        # (From the checkpoint just before it: the prior it started from, then what it learnt.)
         first = tl.first_seen.get(arm)
-        pts = [p for p in tl.series[category][arm] if first is None or p.t >= first]
-        if not pts:
-            pts = tl.series[category][arm][-1:]
+        every = tl.series[category][arm]
+        k = sum(1 for p in every if first is not None and p.t < first)
+        pts = every[max(0, k - 1) :]
         colour, dash = styles[arm]
         last = pts[-1]
         series.append(
@@ -146,6 +147,7 @@ def grades_figure(
         by_arm.setdefault(g.arm, []).append(g)
     arms = [a for a in styles if a in by_arm]
     per_arm = max(50, MAX_DOTS // max(1, len(arms)))
+    big = len(points) <= 60  # few dots: larger and bolder, or one grade is a speck
     series = []
     thinned = False
     for arm in arms:
@@ -158,6 +160,7 @@ def grades_figure(
                 label=f"{arm}: trend (moving mean)",
                 colour=colour,
                 dash=dash,
+                dot_size=3.6 if big else 2.4,
                 line=activity.trend(pts, since, now),
                 dots=[
                     (

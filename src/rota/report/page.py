@@ -9,6 +9,7 @@ from typing import Any
 
 from rota import __version__
 from rota.report import activity, changes, charts, posteriors
+from rota.report.changes import plural
 from rota.report.charts import Figure, when
 from rota.report.history import TABLE_ROWS, History
 from rota.report.svg import esc, zone_label
@@ -57,6 +58,8 @@ ul.legend li { display:flex; align-items:center; gap:5px; font-size:12.5px; colo
 table { border-collapse:collapse; width:100%; background:#fff; font-size:13px; }
 th, td { text-align:left; padding:5px 8px; border-bottom:1px solid #eee; vertical-align:top; }
 th { background:#f1f1f4; position:sticky; top:0; }
+td.arm, details td:first-child { white-space:nowrap; }
+tr.chosen td { font-weight:600; }
 td.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
 .badge { display:inline-block; padding:0 7px; border-radius:9px; font-size:12px; white-space:nowrap; }
 .badge.ok { background:#dff3ea; color:#00573c; }
@@ -74,8 +77,11 @@ footer { margin-top:32px; color:var(--muted); font-size:12px; }
 
 def build(history: History, last_report: float | None) -> tuple[str, dict[str, Any]]:
     """The HTML page and the same content as data."""
-    cfg, now, since = history.config, history.now, history.since
+    cfg, now, period_start = history.config, history.now, history.since
     sessions = history.sessions
+    # Charts span the period, or only its active part when the history began within it (one
+    # session an hour ago is not drawn as a sliver at the edge of a month).
+    since = activity.view_start(period_start, now, sessions, history.blocks)
     period = changes.periods(last_report, now)
     cats = _categories(history)
     tl = posteriors.timeline(cfg, history.observations, history.context, since, now, cats)
@@ -115,7 +121,8 @@ def build(history: History, last_report: float | None) -> tuple[str, dict[str, A
     kpis = _kpis(history, hits)
     data = {
         "generated_at": now,
-        "since": since,
+        "since": period_start,
+        "charts_from": since,
         "rota_version": __version__,
         "sessions": len(sessions),
         "sessions_total": history.total_sessions,
@@ -158,9 +165,15 @@ def build(history: History, last_report: float | None) -> tuple[str, dict[str, A
         f"<title>rota report, {esc(time.strftime('%Y-%m-%d', time.localtime(now)))}</title>",
         f"<style>{CSS}</style></head><body><main>",
         "<h1>rota report</h1>",
-        f'<p class="sub">{esc(when(since))} → {esc(when(now))} ({esc(zone_label())}), '
-        f"{len(sessions):,} sessions in this period, {history.total_sessions:,} recorded in all. "
-        f"Store: {esc(_store_label(cfg))}.</p>",
+        f'<p class="sub">{esc(when(period_start))} → {esc(when(now))} ({esc(zone_label())}), '
+        f"{plural(len(sessions), 'session')} in this period, "
+        f"{history.total_sessions:,} recorded in all"
+        + (
+            f"; the charts start at {esc(when(since))}, just before the first"
+            if since > period_start
+            else ""
+        )
+        + f". Store: {esc(_store_label(cfg))}.</p>",
     ]
     if history.truncated:
         parts.append(
@@ -320,8 +333,9 @@ def _decision_html(d: Mapping[str, Any] | None) -> str:
         score = "–" if c.get("score") is None else f"{c['score']:.3f}"
         state = "eligible" if c.get("eligible") else str(c.get("reason", ""))
         notes = "; ".join(str(n) for n in c.get("notes", []) or [])
+        chosen = " class='chosen'" if c.get("arm") == d.get("arm") else ""
         rows.append(
-            f"<tr><td>{esc(c.get('arm', ''))}</td><td class='num'>{esc(mean + interval)}</td>"
+            f"<tr{chosen}><td>{esc(c.get('arm', ''))}</td><td class='num'>{esc(mean + interval)}</td>"
             f"<td class='num'>{esc(c.get('n', ''))}</td><td class='num'>{esc(score)}</td>"
             f"<td>{esc(state)}{(' · ' + esc(notes)) if notes else ''}</td></tr>"
         )
@@ -347,7 +361,8 @@ def _sessions_html(history: History) -> str:
         notes = _detail_notes(s.detail) if isinstance(s.detail, Mapping) else ""
         rows.append(
             f"<tr><td class='num'>{s.id}</td><td class='num'>{esc(when(s.started_at))}</td>"
-            f"<td>{esc(s.category)}</td><td>{esc(s.arm)}{(' → ' + esc(ran)) if ran else ''}</td>"
+            f"<td>{esc(s.category)}</td>"
+            f"<td class='arm'>{esc(s.arm)}{(' → ' + esc(ran)) if ran else ''}</td>"
             f"<td><span class='badge {OUTCOME_CLASS.get(s.status, 'muted')}'>{esc(s.status)}</span>"
             f"{('<div class=why>' + esc(notes) + '</div>') if notes else ''}</td>"
             f"<td class='num'>{esc(grade)}</td><td class='signals'>{esc(_signals(s.signals))}</td>"

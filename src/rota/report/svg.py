@@ -98,6 +98,7 @@ class Series:
     band: list[tuple[float, float, float]] = field(default_factory=list)  # (t, low, high)
     dots: list[tuple[float, float, str]] = field(default_factory=list)  # (t, y, tooltip)
     step: bool = False  # draw the line as steps (a level held until the next reading)
+    dot_size: float = 2.4
 
 
 @dataclass(slots=True)
@@ -249,8 +250,10 @@ def xy_chart(
     out += _axes(f)
     clip = f"{esc(name)}-clip"
     out.append(
-        f'<clipPath id="{clip}"><rect x="{_n(LEFT)}" y="{_n(TOP)}" width="{_n(f.plot_w)}" '
-        f'height="{_n(f.plot_h)}"/></clipPath><g clip-path="url(#{clip})">'
+        # a dot's radius of room around the plot: marks at its edge are not cut in half
+        f'<clipPath id="{clip}"><rect x="{_n(LEFT - 4)}" y="{_n(TOP - 4)}" '
+        f'width="{_n(f.plot_w + 8)}" height="{_n(f.plot_h + 8)}"/></clipPath>'
+        f'<g clip-path="url(#{clip})">'
     )
     for s in spans:
         x0, x1 = f.x(s.start), f.x(s.end)
@@ -269,9 +272,10 @@ def xy_chart(
             out.append(f'<path class="band" d="{d}" fill="{s.colour}" fill-opacity="0.1"/>')
     for s in series:
         for t, v, tip in s.dots:
+            opacity = "0.4" if s.dot_size < 3 else "0.8"
             out.append(
-                f'<circle class="dot" cx="{_n(f.x(t))}" cy="{_n(f.y(v))}" r="2.4" '
-                f'fill="{s.colour}" fill-opacity="0.4"><title>{esc(tip)}</title></circle>'
+                f'<circle class="dot" cx="{_n(f.x(t))}" cy="{_n(f.y(v))}" r="{_n(s.dot_size)}" '
+                f'fill="{s.colour}" fill-opacity="{opacity}"><title>{esc(tip)}</title></circle>'
             )
     for s in series:
         drawn = [(t, v) for t, v in s.line if v is not None]
