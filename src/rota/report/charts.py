@@ -243,7 +243,7 @@ def quota_figure(
     now: float,
 ) -> Figure:
     kind, scope, window = key
-    label = f"{kind} {scope}" + (f" ({window})" if window else "")
+    label = f"{kind} {scope}" + (f" ({window_label(window)})" if window else "")
     pts = activity.peaks([p for p in points if since <= p[0] <= now], since, now)
     series = [
         svg.Series(
@@ -309,12 +309,19 @@ def quota_figure(
         markers=markers,
         empty="no probed level recorded in this period",
     )
-    legend = [
-        (svg.swatch(svg.PALETTE[0]), "used, as probed before each session"),
-        (svg.swatch("", kind="hatch"), "blocked"),
-        (svg.swatch(svg.PALETTE[3], kind="square"), "limit hit, until its reset"),
-    ]
+    legend = [(svg.swatch(svg.PALETTE[0]), "used, as probed before each session")]
+    if any(sp.hatch for sp in spans):
+        legend.append((svg.swatch("", kind="hatch"), "blocked"))
+    if mine:
+        legend.append((svg.swatch(svg.PALETTE[3], kind="square"), "limit hit, until its reset"))
     return Figure(name, f"Quota: {label}", body, legend)
+
+
+def window_label(window: str) -> str:
+    """"10080m" -> "7d window"; names ("five_hour", "weekly") are kept as they are."""
+    if window.endswith("m") and window[:-1].replace(".", "", 1).isdigit():
+        return f"{human_duration(float(window[:-1]) * 60)} window"
+    return window
 
 
 def blocks_figure(blocks: Sequence[Block], since: float, now: float) -> Figure:
