@@ -318,7 +318,7 @@ def quota_figure(
 
 
 def window_label(window: str) -> str:
-    """"10080m" -> "7d window"; names ("five_hour", "weekly") are kept as they are."""
+    """ "10080m" -> "7d window"; names ("five_hour", "weekly") are kept as they are."""
     if window.endswith("m") and window[:-1].replace(".", "", 1).isdigit():
         return f"{human_duration(float(window[:-1]) * 60)} window"
     return window

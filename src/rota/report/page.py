@@ -220,7 +220,9 @@ def build(history: History, last_report: float | None) -> tuple[str, dict[str, A
 
 
 def _store_label(cfg: Any) -> str:
-    url = cfg.store_url or "SQLite (default)"
+    from rota.store import store_url
+
+    url = store_url(cfg) or "SQLite (default)"
     if "@" in url:  # never show credentials
         scheme, _, rest = url.partition("://")
         url = f"{scheme}://…@{rest.split('@', 1)[1]}"
@@ -352,6 +354,7 @@ def _sessions_html(history: History) -> str:
     if not listed:
         return "<p class='small'>No session in this period.</p>"
     costs = {a: c.cost for a, c in history.config.arms.items()}
+    fleet = len({s.machine for s in listed}) > 1  # several machines: say which ran what
     rows = []
     for s in listed:
         ran = s.arm_ran if s.arm_ran and s.arm_ran != s.arm else ""
@@ -361,7 +364,8 @@ def _sessions_html(history: History) -> str:
         notes = _detail_notes(s.detail) if isinstance(s.detail, Mapping) else ""
         rows.append(
             f"<tr><td class='num'>{s.id}</td><td class='num'>{esc(when(s.started_at))}</td>"
-            f"<td>{esc(s.category)}</td>"
+            + (f"<td>{esc(s.machine)}</td>" if fleet else "")
+            + f"<td>{esc(s.category)}</td>"
             f"<td class='arm'>{esc(s.arm)}{(' → ' + esc(ran)) if ran else ''}</td>"
             f"<td><span class='badge {OUTCOME_CLASS.get(s.status, 'muted')}'>{esc(s.status)}</span>"
             f"{('<div class=why>' + esc(notes) + '</div>') if notes else ''}</td>"
@@ -377,7 +381,10 @@ def _sessions_html(history: History) -> str:
         else ""
     )
     return (
-        note + "<table><thead><tr><th>#</th><th>started</th><th>category</th><th>arm</th>"
+        note
+        + "<table><thead><tr><th>#</th><th>started</th>"
+        + ("<th>machine</th>" if fleet else "")
+        + "<th>category</th><th>arm</th>"
         "<th>outcome</th><th>grade</th><th>signals</th><th>duration</th><th>cost</th>"
         "<th>decision</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
