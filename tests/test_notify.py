@@ -348,3 +348,35 @@ def test_notify_and_metrics_config_is_validated():
         with pytest.raises(ConfigError) as exc:
             _cfg(extra)
         assert f"[{key}]" in str(exc.value), (extra, str(exc.value))
+
+
+def test_run_hooks_never_raise_and_write_metrics(tmp_path, hub, recorder, monkeypatch, capsys):
+    from rota.report.hooks import RunHooks
+
+    command, out = recorder
+    monkeypatch.setenv("ROTA_STATE_DIR", str(tmp_path / "state"))
+    prom = tmp_path / "m" / "rota.prom"
+    cfg = _cfg(
+        {
+            "notify": {"command": command, "ping_url": hub.url},
+            "metrics": {"textfile": str(prom)},
+            "store": {"url": f"sqlite:///{tmp_path / 'rota.db'}"},
+        }
+    )
+    hooks = RunHooks(cfg)
+    hooks.exhausted(category="code", earliest_reset=None, why="none left")
+    hooks.exhausted(category="code", earliest_reset=None, why="none left")
+    hooks.session_started(session_id=1, category="code", arm="codex:m")
+    hooks.write_metrics()
+    assert names(out) == ["all_exhausted", "session_started"]
+    assert "# TYPE rota_posterior_mean gauge" in prom.read_text()
+    # A metrics file that cannot be written is logged; the run goes on.
+    bad = _cfg({"metrics": {"textfile": str(tmp_path / "m" / "rota.prom" / "x.prom")},
+                "store": {"url": f"sqlite:///{tmp_path / 'rota.db'}"}})  # fmt: skip
+    RunHooks(bad).write_metrics()
+    assert "rota: metrics" in capsys.readouterr().err
+    # No [notify]: no state file is ever made.
+    monkeypatch.setenv("ROTA_STATE_DIR", str(tmp_path / "quiet"))
+    quiet = RunHooks(_cfg({}))
+    quiet.exhausted(category="code", earliest_reset=None, why="x")
+    assert not (tmp_path / "quiet").exists()

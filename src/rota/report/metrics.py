@@ -80,8 +80,9 @@ def exposition(families: Iterable[Family]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def gather(config: Config, store: Store, now: float) -> list[Family]:
-    from rota.decide import quota_states
+def gather(config: Config, store: Store, now: float, *, probe: bool = True) -> list[Family]:
+    """probe=False: quota from the probe answers already cached and the quota file only (after
+    a session: no new network call at its end)."""
     from rota.policy import arm_posterior, observation_weight
 
     sessions = Family(
@@ -155,7 +156,7 @@ def gather(config: Config, store: Store, now: float) -> list[Family]:
     resets = Family(
         "rota_quota_resets_timestamp_seconds", "gauge", "When each quota window resets."
     )
-    for q in _unique_states(quota_states(config, store, now, warn=False)):
+    for q in _unique_states(_quota(config, store, now, probe)):
         labels = {
             "scope_kind": q.scope_kind,
             "scope": q.scope,
@@ -193,6 +194,26 @@ def gather(config: Config, store: Store, now: float) -> list[Family]:
     return [*fams, mean, low, high, n, running, generated]
 
 
+def _quota(config: Config, store: Store, now: float, probe: bool) -> list:
+    if probe:
+        from rota.decide import quota_states
+
+        return quota_states(config, store, now, warn=False)
+    from rota.probes import MAX_CACHE_AGE_S
+
+    states = list(store.cached_quota_states(MAX_CACHE_AGE_S, now))
+    if config.quota.file:
+        from pathlib import Path
+
+        from rota.quota_file import QuotaFileError, read_quota_file
+
+        try:
+            states += read_quota_file(Path(config.quota.file).expanduser(), now)
+        except QuotaFileError:
+            pass  # `rota status` and `rota run` report it
+    return states
+
+
 def _unique_states(states: Sequence) -> list:
     """One state per (scope_kind, scope, window, source): a duplicate series is invalid."""
     seen: dict[tuple[str, str, str, str], object] = {}
@@ -201,8 +222,8 @@ def _unique_states(states: Sequence) -> list:
     return list(seen.values())
 
 
-def render(config: Config, store: Store, now: float) -> str:
-    return exposition(gather(config, store, now))
+def render(config: Config, store: Store, now: float, *, probe: bool = True) -> str:
+    return exposition(gather(config, store, now, probe=probe))
 
 
 def textfile_path(config: Config, override: str | None = None) -> str:
@@ -211,11 +232,11 @@ def textfile_path(config: Config, override: str | None = None) -> str:
     return os.path.expanduser(path) if path else ""
 
 
-def write(config: Config, store: Store, now: float, path: str) -> str:
+def write(config: Config, store: Store, now: float, path: str, *, probe: bool = True) -> str:
     """Write the metrics to `path` atomically (mode 0644: node_exporter reads it as its own user).
     Returns the text. Raises OSError when the file cannot be written."""
     from rota.report.files import atomic_write
 
-    text = render(config, store, now)
+    text = render(config, store, now, probe=probe)
     atomic_write(path, text, mode=0o644)
     return text

@@ -1,0 +1,66 @@
+"""What `rota run`, `rota loop` and `rota health` tell the world outside: notifications (through
+rota.report.events) and the metrics file. The runner calls these at fixed points; nothing here
+may fail or hold up a session beyond the notifier's own timeout."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rota import journal
+from rota.config import Config
+from rota.report import events
+from rota.report.notify import Notifier
+
+
+class RunHooks:
+    def __init__(self, config: Config, *, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.clock = clock
+        self.notifier: Notifier | None = None
+        if config.notify.enabled:
+            self.notifier = Notifier(config.notify, clock=clock)
+
+    # -- during a session ---------------------------------------------------------------------
+    def session_started(self, *, session_id: int, category: str, arm: str) -> None:
+        if self.notifier is not None:
+            events.session_started(self.notifier, session_id=session_id, category=category, arm=arm)
+
+    def session_ended(
+        self, rec: Any, *, blocks: Sequence[Any] = (), auth_problem: str | None = None
+    ) -> None:
+        if self.notifier is not None:
+            events.session_ended(self.notifier, rec, blocks=blocks, auth_problem=auth_problem)
+
+    # -- after a run --------------------------------------------------------------------------
+    def exhausted(self, *, category: str, earliest_reset: float | None, why: str) -> None:
+        if self.notifier is not None:
+            events.all_exhausted(
+                self.notifier, category=category, earliest_reset=earliest_reset, why=why
+            )
+
+    def write_metrics(self, store: Any | None = None) -> None:
+        """Rewrite [metrics] textfile, if set, from the cached probe answers (no new probing at
+        a session's end). Logged, never raised."""
+        path = self.config.metrics.textfile
+        if not path:
+            return
+        from rota.report import metrics
+
+        try:
+            if store is None:
+                from rota.store import open_store
+
+                with open_store(self.config) as own:
+                    metrics.write(self.config, own, self.clock(), path, probe=False)
+            else:
+                metrics.write(self.config, store, self.clock(), path, probe=False)
+        except Exception as exc:  # the session is recorded: metrics must not change its exit
+            journal.log_event("metrics", level="warning", path=path, error=str(exc))
+
+
+def health_changed(config: Config, *, healthy: bool, problems: Sequence[str]) -> None:
+    """`rota health`: announce turning unhealthy, and healthy again, once each."""
+    if config.notify.enabled:
+        events.health(Notifier(config.notify), healthy=healthy, problems=problems)
