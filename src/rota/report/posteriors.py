@@ -123,8 +123,10 @@ def timeline(
         if u.at < first_seen.get(u.arm, float("inf")):
             first_seen[u.arm] = u.at
     out.first_seen = first_seen
+    # The arms rota started with are not news; one that first ran a day or more later is.
+    start = min(first_seen.values(), default=0.0) + DAY
     for arm, at in sorted(first_seen.items(), key=lambda kv: kv[1]):
-        if since < at <= until:
+        if since < at <= until and at >= start:
             out.events.append(Event(at, "new_arm", arm, f"{arm}: first session"))
     out.events.sort(key=lambda e: e.t)
     return out
