@@ -16,7 +16,7 @@ import pytest
 
 from rota.config import parse_config
 from rota.errors import ConfigError
-from rota.quota import Block
+from rota.quota.state import Block
 from rota.report import events
 from rota.report.notify import Notifier
 from rota.report.settings import NotifySettings

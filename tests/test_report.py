@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from report_support import SimMonth, build_sim_month, config_toml, fill
-from rota import bandit
-from rota.decide import decide
-from rota.quota import Block
+from rota.learning import bandit
+from rota.quota.state import Block
 from rota.report import posteriors
+from rota.session.decide import decide
 from rota.simulate.rota_policy import build_config
 from rota.store.base import SessionOutcome
 from rota.store.sqlite import SQLiteStore

@@ -8,7 +8,8 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from rota.quota import Block, levels_from
+from rota.quota.state import Block
+from rota.quota.uses import levels_from
 
 HOUR = 3600.0
 DAY = 86400.0

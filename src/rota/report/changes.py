@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from rota.quota import Block
+from rota.quota.state import Block
 from rota.report.activity import credited
 from rota.report.posteriors import Event
 from rota.timefmt import human_duration

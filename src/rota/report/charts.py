@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rota.config import Config
-from rota.quota import Block
+from rota.quota.state import Block
 from rota.report import activity, svg
 from rota.report.activity import Bin, Grade, LimitHit
 from rota.report.posteriors import PosteriorTimeline

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rota import journal
-from rota.quota import Block
+from rota.quota.state import Block
 from rota.report.notify import Notifier
 
 EXHAUSTED = "all_exhausted"

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rota.config import Config
-from rota.quota import LEARN_LOOKBACK_S, Block
+from rota.quota.history import LEARN_LOOKBACK_S
+from rota.quota.state import Block
 from rota.store.base import SessionRecord, Store
 
 MAX_SESSIONS = 200_000  # read at most this many (the newest); charts aggregate them

@@ -83,7 +83,7 @@ def exposition(families: Iterable[Family]) -> str:
 def gather(config: Config, store: Store, now: float, *, probe: bool = True) -> list[Family]:
     """probe=False: quota from the probe answers already cached and the quota file only (after
     a session: no new network call at its end)."""
-    from rota.policy import arm_posterior, observation_weight
+    from rota.learning.policy import arm_posterior, observation_weight
 
     sessions = Family(
         "rota_sessions_total",
@@ -196,7 +196,7 @@ def gather(config: Config, store: Store, now: float, *, probe: bool = True) -> l
 
 def _quota(config: Config, store: Store, now: float, probe: bool) -> list:
     if probe:
-        from rota.decide import quota_states
+        from rota.session.decide import quota_states
 
         return quota_states(config, store, now, warn=False)
     from rota.probes import MAX_CACHE_AGE_S

@@ -13,9 +13,10 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rota import bandit, policy
 from rota.config import Config
-from rota.quota import HISTORY_LIMIT, LEARN_LOOKBACK_S, Use, uses_from_sessions
+from rota.learning import bandit, policy
+from rota.quota.history import HISTORY_LIMIT, LEARN_LOOKBACK_S
+from rota.quota.uses import Use, uses_from_sessions
 
 DAY = 86400.0
 MAX_CHECKPOINTS = 120  # points per line: enough for a smooth chart at any history size
