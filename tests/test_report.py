@@ -252,3 +252,36 @@ def test_select_keeps_the_report_off_its_path(rota_env):
     assert report_mods == "['rota.report', 'rota.report.settings']"
     assert "prometheus_client" not in heavy and "selenium" not in heavy
     assert "urllib.request" not in heavy and "http.client" not in heavy
+
+
+def test_malformed_rows_do_not_stop_the_report(rota_env, sim_month):
+    """Rows written by another version, or damaged: shown as far as they can be, never fatal."""
+    import sqlite3
+
+    sim_month.install(rota_env)
+    db = sqlite3.connect(rota_env.state / "rota.db")
+    with db:
+        ids = [r[0] for r in db.execute("SELECT id FROM sessions ORDER BY id DESC LIMIT 4")]
+        garbage = [
+            "not json",
+            "[1, 2]",
+            '{"limit": {"scopes": 7, "message": null}}',
+            '{"levels": "x"}',
+        ]
+        for sid, text in zip(ids, garbage, strict=True):
+            db.execute(
+                "UPDATE sessions SET detail = ?, signals = ? WHERE id = ?", (text, text, sid)
+            )
+        db.execute(
+            "UPDATE decisions SET explanation = ? WHERE id IN (SELECT decision_id FROM sessions "
+            "WHERE id = ?)",
+            (
+                '{"why": 3, "candidates": [{"mean": "high", "interval": 5, "notes": "x"}, 7]}',
+                ids[0],
+            ),
+        )
+    db.close()
+    data, page = report(rota_env)
+    assert data["sessions"] > 1000 and f"<td class='num'>{ids[0]}</td>" in page
+    # the same rows on the decision path (the store's recent uses): read, not fatal
+    assert rota_env.run("select", "--json").returncode == 0

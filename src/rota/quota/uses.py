@@ -52,6 +52,11 @@ def levels_from(raw: object) -> tuple[Level, ...]:
     return tuple(out)
 
 
+def _scopes(raw: object) -> tuple[str, ...]:
+    """detail["limit"]["scopes"]; anything but a list (a damaged row) is no scopes, not a crash."""
+    return tuple(str(x) for x in raw) if type(raw) is list else ()
+
+
 def uses_from_rows(rows: Iterable[Sequence[Any]]) -> list[Use]:
     """Use records from lean session rows (arm that ran, status, started_at, category, reward,
     graded_at, detail JSON text or None), as Store.recent_uses reads them. Runs before every
@@ -97,7 +102,7 @@ def uses_from_rows(rows: Iterable[Sequence[Any]]) -> list[Use]:
                 float(started_at),
                 status == _LIMITED,
                 float(resets) if type(resets) in (int, float) else None,
-                tuple(str(x) for x in limit.get("scopes") or ()),
+                _scopes(limit.get("scopes")),
                 util if type(util) is dict and util else None,
                 category or "",
                 None if reward is None else float(reward),

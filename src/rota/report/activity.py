@@ -205,7 +205,8 @@ def limit_hits(sessions: Iterable[object], blocks: Sequence[Block]) -> list[Limi
         limit = detail.get("limit") if isinstance(detail, Mapping) else None
         limit = limit if isinstance(limit, Mapping) else {}
         t = float(getattr(rec, "ended_at", None) or getattr(rec, "started_at", 0.0))
-        scopes = tuple(str(s) for s in (limit.get("scopes") or ()) if isinstance(s, str))
+        raw = limit.get("scopes")
+        scopes = tuple(s for s in raw if isinstance(s, str)) if isinstance(raw, list) else ()
         until = limit.get("resets_at")
         until = float(until) if isinstance(until, (int, float)) else None
         if until is None:

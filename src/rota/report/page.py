@@ -295,8 +295,18 @@ def _figure_html(f: Figure) -> str:
     )
 
 
-def _signals(signals: Mapping[str, Any]) -> str:
-    parts = [f"{k} {v:.2f}" for k, v in signals.items() if isinstance(v, (int, float))]
+def _num(x: Any, fmt: str) -> str:
+    return format(x, fmt) if isinstance(x, (int, float)) and not isinstance(x, bool) else "–"
+
+
+def _signals(signals: Any) -> str:
+    if not isinstance(signals, Mapping):
+        return ""
+    parts = [
+        f"{k} {v:.2f}"
+        for k, v in signals.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    ]
     errors = signals.get("errors")
     if isinstance(errors, Mapping):
         parts += [f"{k}: {v}" for k, v in errors.items()]
@@ -310,7 +320,8 @@ def _detail_notes(detail: Mapping[str, Any]) -> str:
     notes = []
     limit = detail.get("limit")
     if isinstance(limit, Mapping):
-        scopes = ", ".join(str(s) for s in limit.get("scopes", []) or [])
+        raw = limit.get("scopes")
+        scopes = ", ".join(str(s) for s in raw) if isinstance(raw, list) else ""
         notes.append(
             f"limit: {limit.get('message', '')}" + (f" (blocked {scopes})" if scopes else "")
         )
@@ -326,15 +337,18 @@ def _decision_html(d: Mapping[str, Any] | None) -> str:
     if not d:
         return "<span class='small'>–</span>"
     rows = []
-    for c in d.get("candidates", []) or []:
+    candidates = d.get("candidates")
+    for c in candidates if isinstance(candidates, list) else []:
         if not isinstance(c, Mapping):
             continue
-        iv = c.get("interval") or [None, None]
-        mean = "–" if c.get("mean") is None else f"{c['mean']:.2f}"
-        interval = "" if iv[0] is None else f" [{iv[0]:.2f}, {iv[1]:.2f}]"
-        score = "–" if c.get("score") is None else f"{c['score']:.3f}"
+        iv = c.get("interval")
+        iv = iv if isinstance(iv, list) and len(iv) == 2 else [None, None]
+        mean = _num(c.get("mean"), ".2f")
+        interval = "" if iv[0] is None else f" [{_num(iv[0], '.2f')}, {_num(iv[1], '.2f')}]"
+        score = _num(c.get("score"), ".3f")
         state = "eligible" if c.get("eligible") else str(c.get("reason", ""))
-        notes = "; ".join(str(n) for n in c.get("notes", []) or [])
+        raw_notes = c.get("notes")
+        notes = "; ".join(str(n) for n in raw_notes) if isinstance(raw_notes, list) else ""
         chosen = " class='chosen'" if c.get("arm") == d.get("arm") else ""
         rows.append(
             f"<tr{chosen}><td>{esc(c.get('arm', ''))}</td><td class='num'>{esc(mean + interval)}</td>"

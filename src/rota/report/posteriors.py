@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from rota.config import Config
 from rota.learning import bandit, policy
 from rota.quota.history import HISTORY_LIMIT, LEARN_LOOKBACK_S
-from rota.quota.uses import Use, uses_from_sessions
+from rota.quota.uses import Use, uses_from_rows
 
 DAY = 86400.0
 MAX_CHECKPOINTS = 120  # points per line: enough for a smooth chart at any history size
@@ -72,7 +72,7 @@ def timeline(
     the posterior at `since` depends on what came before). records: the session records from
     `since` - 28 days on (what selection's history reads), any order."""
     half_life_s = config.bandit.half_life_days * DAY
-    uses = sorted(uses_from_sessions(records), key=lambda u: u.at)
+    uses = sorted(uses_from_rows(_rows(records)), key=lambda u: u.at)
     use_times = [u.at for u in uses]
     arms = list(config.arms.values())
     out = PosteriorTimeline(times=checkpoints(since, until))
@@ -131,6 +131,41 @@ def timeline(
             out.events.append(Event(at, "new_arm", arm, f"{arm}: first session"))
     out.events.sort(key=lambda e: e.t)
     return out
+
+
+NOT_RUN = ("running", "abandoned", "interrupted")  # what Store.recent_uses leaves out
+
+
+def _rows(records: Sequence[object]) -> list[tuple]:
+    """Session records as the lean rows Store.recent_uses reads (so that the history is built by
+    the same code, rota.quota.uses.uses_from_rows)."""
+    import json
+
+    rows = []
+    for r in records:
+        status = getattr(r, "status", "")
+        if status in NOT_RUN:
+            continue
+        detail = getattr(r, "detail", None)
+        text = None
+        if isinstance(detail, dict) and detail.keys() & {"limit", "utilization", "levels"}:
+            text = json.dumps(
+                {k: detail[k] for k in ("limit", "utilization", "levels") if k in detail},
+                default=str,
+            )
+        arm = getattr(r, "arm_ran", None) or getattr(r, "arm", "")
+        rows.append(
+            (
+                arm,
+                status,
+                float(getattr(r, "started_at", 0.0) or 0.0),
+                getattr(r, "category", ""),
+                getattr(r, "reward", None),
+                getattr(r, "graded_at", None),
+                text,
+            )
+        )
+    return rows
 
 
 def _history(uses: list[Use], times: list[float], t: float) -> list[Use]:

@@ -33,8 +33,10 @@ def style_for(index: int) -> tuple[str, str]:
 
 
 def zone_label() -> str:
-    off = time.strftime("%z")
-    return f"{time.strftime('%Z')}, UTC{off[:3]}:{off[3:]}" if off else time.strftime("%Z")
+    name, off = time.strftime("%Z"), time.strftime("%z")
+    if not off or name in ("UTC", "GMT") and off in ("+0000", "-0000"):
+        return name or "UTC"
+    return f"{name}, UTC{off[:3]}:{off[3:]}"
 
 
 # -- ticks ----------------------------------------------------------------------------------------
