@@ -168,6 +168,7 @@ def test_empty_store_renders_every_chart(rota_env, browser) -> None:
         assert c["width"] > 300 and c["height"] > 50, c
     # What rota believes before any session: each enabled arm's prior, as a line with its band.
     assert by_name["posterior-code"]["lines"] == 4 and by_name["posterior-code"]["empty"] == 0
+    assert by_name["posterior-code"]["bands"] == 0  # priors only: said in words, not shaded
     for name in ("grades-code", "shares", "blocks"):
         assert by_name[name]["empty"] == 1, by_name[name]  # says so, in the chart
     assert [e for e in logs if e.get("level") in ("SEVERE", "WARNING")] == [], logs

@@ -107,6 +107,9 @@ def posterior_figure(
         )
         for b in long_blocks
     ]
+    if not any(p.n for a in arms for p in tl.series[category][a][-1:]):
+        for sr in series:  # priors only: overlapping bands over the whole range say nothing
+            sr.band = []
     name = f"posterior-{category}"
     f = svg.Frame(since, now, y0, y1, 280.0, "posterior mean grade")
     body = svg.xy_chart(
@@ -131,7 +134,12 @@ def posterior_figure(
         legend.append((svg.swatch("", kind="hatch"), "block of 12 h or more"))
     note = ""
     if not any(p.n for a in arms for p in tl.series[category][a][-1:]):
-        note = "No graded session in this category yet: each line is the arm's tier prior."
+        last = [tl.series[category][a][-1] for a in arms]
+        lo, hi = min(p.low for p in last), max(p.high for p in last)
+        note = (
+            "No graded session in this category yet: each line is the arm's tier prior, and "
+            f"its 90% interval spans about {lo:.2f}–{hi:.2f} (not shaded: nothing is known yet)."
+        )
     return Figure(name, f"{category}: posterior mean and 90% interval", body, legend, note)
 
 
@@ -189,7 +197,8 @@ def grades_figure(
             "the trend lines use them all."
         )
     legend = _arm_legend(arms, styles)
-    legend.append((svg.swatch(svg.GREY, kind="dot"), "one graded session"))
+    if points:
+        legend.append((svg.swatch(svg.GREY, kind="dot"), "one graded session"))
     return Figure(name, f"{category}: grades with trend", body, legend, note)
 
 

@@ -266,12 +266,16 @@ def xy_chart(
             f'<rect class="span" x="{_n(x0)}" y="{_n(TOP)}" width="{_n(max(1.5, x1 - x0))}" '
             f'height="{_n(h)}" fill="{fill}"{opacity}><title>{esc(s.title)}</title></rect>'
         )
+    # Bands overlap: the more of them, the fainter each, so that the lines stay readable.
+    band_opacity = f"{max(0.05, min(0.14, 0.36 / max(1, sum(1 for s in series if s.band)))):.3f}"
     for s in series:
         if len(s.band) >= 2:
             top = [(t, hi) for t, _lo, hi in s.band]
             bottom = [(t, lo) for t, lo, _hi in reversed(s.band)]
             d = _path(f, top, False) + _path(f, bottom, False).replace("M", "L", 1) + "Z"
-            out.append(f'<path class="band" d="{d}" fill="{s.colour}" fill-opacity="0.1"/>')
+            out.append(
+                f'<path class="band" d="{d}" fill="{s.colour}" fill-opacity="{band_opacity}"/>'
+            )
     for s in series:
         for t, v, tip in s.dots:
             opacity = "0.4" if s.dot_size < 3 else "0.8"
