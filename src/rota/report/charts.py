@@ -111,7 +111,7 @@ def posterior_figure(
         for sr in series:  # priors only: overlapping bands over the whole range say nothing
             sr.band = []
     name = f"posterior-{category}"
-    f = svg.Frame(since, now, y0, y1, 280.0, "posterior mean grade")
+    f = svg.Frame(since, now, y0, y1, 280.0, "posterior mean grade (0–1)")
     body = svg.xy_chart(
         name,
         f,

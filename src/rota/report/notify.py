@@ -86,7 +86,8 @@ class Notifier:
         self.settings = settings
         self.state_file = state_file or os.path.join(state_dir(), STATE_FILE)
         self.clock = clock
-        self.machine = machine or socket.gethostname()
+        # as rota.session.decide.machine_name: $ROTA_MACHINE, else the host name
+        self.machine = machine or os.environ.get("ROTA_MACHINE") or socket.gethostname()
 
     # -- once per occurrence ------------------------------------------------------------------
     def mark(self, keys: list[str], event: str, until: float | None = None) -> list[str]:
