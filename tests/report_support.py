@@ -90,7 +90,7 @@ def _run(store: Store, scenario: Scenario, n: int, seed: int) -> None:
     world = World(scenario, rep)
     pol = RotaPolicy(scenario, random.Random(seed))
     rng = random.Random(seed + 1)
-    half_life_s = pol.config.bandit.half_life_days * DAY
+    half_life_s = pol.config.bandit.half_life_s
     for slot in range(n):
         obs = world.observe(slot)
         arm = pol.choose(obs)

@@ -153,7 +153,7 @@ def test_timeline_is_what_selection_saw(tmp_path):
                     c.arm,
                 )
         # and the evidence itself is the store's, rebuilt
-        rebuilt = bandit.rebuild(store.graded_observations(), config.bandit.half_life_days * DAY)
+        rebuilt = bandit.rebuild(store.graded_observations(), config.bandit.half_life_s)
         stored = store.evidence()
         for key, ev in stored.items():
             assert rebuilt[key].n == ev.n

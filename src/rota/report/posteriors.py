@@ -71,7 +71,7 @@ def timeline(
     """observations: every graded (category, arm, reward, at), oldest first (the whole history:
     the posterior at `since` depends on what came before). records: the session records from
     `since` - 28 days on (what selection's history reads), any order."""
-    half_life_s = config.bandit.half_life_days * DAY
+    half_life_s = config.bandit.half_life_s
     uses = sorted(uses_from_rows(_rows(records)), key=lambda u: u.at)
     use_times = [u.at for u in uses]
     arms = list(config.arms.values())
