@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from rota.config import parse_config
+from rota.config.monitoring import NotifySettings
 from rota.errors import ConfigError
 from rota.quota.state import Block
 from rota.report import events
 from rota.report.notify import Notifier
-from rota.report.settings import NotifySettings
 from rota.store.base import SessionRecord
 
 RECORDER = """\

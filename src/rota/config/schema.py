@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from rota.config.monitoring import MetricsSettings, NotifySettings
 from rota.quota.state import ArmScopes
 from rota.records import record
-from rota.report.settings import MetricsSettings, NotifySettings
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 

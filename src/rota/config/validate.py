@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from rota.config.monitoring import parse_metrics, parse_notify
 from rota.config.schema import (
     DAY_S,
     DEFAULT_CATEGORIES,
@@ -28,7 +29,6 @@ from rota.config.schema import (
     WorkspaceConfig,
 )
 from rota.errors import ConfigError
-from rota.report.settings import parse_metrics, parse_notify
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 

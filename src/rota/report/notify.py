@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rota import __version__, journal
+from rota.config.monitoring import NotifySettings
 from rota.report.files import read_json, state_dir, write_json
-from rota.report.settings import NotifySettings
 
 STATE_FILE = "notify-state.json"
 USER_AGENT = f"rota/{__version__}"

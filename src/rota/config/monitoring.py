@@ -1,5 +1,6 @@
-"""The [metrics] and [notify] config sections: their settings and their validation (called by
-rota.config, with its table reader, so errors name the file and the key like every other)."""
+"""The monitoring sections, [metrics] and [notify]: their settings and their validation (called by
+rota.config.validate with its table reader, so errors name the file and the key like every
+other). rota.report writes the metrics and sends the notifications."""
 
 from __future__ import annotations
 
