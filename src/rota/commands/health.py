@@ -44,12 +44,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from rota import health
     from rota.render import paint, print_json, use_colour
+    from rota.report.hooks import health_changed
 
     config = load(args)
     t = now()
     inp = health.gather(config, now=t, timer=health.timer_facts())
     thresholds = health.HealthThresholds.of(config.health, require_timer=args.require_timer)
     report = health.evaluate(inp, thresholds)
+    # [notify]: turning unhealthy, and healthy again, is announced once each
+    health_changed(
+        config, healthy=report.healthy, problems=[f"{c.name}: {c.detail}" for c in report.problems]
+    )
     if args.json:
         print_json(report.to_dict(), sys.stdout)
     else:

@@ -28,10 +28,16 @@ class RunHooks:
             events.session_started(self.notifier, session_id=session_id, category=category, arm=arm)
 
     def session_ended(
-        self, rec: Any, *, blocks: Sequence[Any] = (), auth_problem: str | None = None
+        self, rec: Any, *, blocks: Sequence[Any] = (), profile: Any = None, result: Any = None
     ) -> None:
-        if self.notifier is not None:
-            events.session_ended(self.notifier, rec, blocks=blocks, auth_problem=auth_problem)
+        """rec: the finished SessionRecord; profile and result (the harness profile and its
+        ProcessResult) tell an authentication failure apart."""
+        if self.notifier is None:
+            return
+        auth = None
+        if profile is not None and result is not None and rec.status in ("crashed", "completed"):
+            auth = _auth_problem(profile, result)
+        events.session_ended(self.notifier, rec, blocks=blocks, auth_problem=auth)
 
     # -- after a run --------------------------------------------------------------------------
     def exhausted(self, *, category: str, earliest_reset: float | None, why: str) -> None:
@@ -58,6 +64,23 @@ class RunHooks:
                 metrics.write(self.config, store, self.clock(), path, probe=False)
         except Exception as exc:  # the session is recorded: metrics must not change its exit
             journal.log_event("metrics", level="warning", path=path, error=str(exc))
+
+
+def _auth_problem(profile: Any, result: Any) -> str | None:
+    try:
+        from rota.harnesses.auth import auth_problem
+        from rota.harnesses.base import SessionOutput
+
+        out = SessionOutput(
+            exit_code=result.exit_code,
+            stdout=result.stdout,
+            stderr=result.stderr,
+            ended_at=result.ended_at,
+        )
+        return auth_problem(profile, out)
+    except Exception as exc:  # reading the output must not cost the session anything
+        journal.log_event("notify", level="warning", error=f"auth check: {exc!r}")
+        return None
 
 
 def health_changed(config: Config, *, healthy: bool, problems: Sequence[str]) -> None:

@@ -34,6 +34,10 @@ from rota.session.result import RunResult, summary
 from rota.session.stop import Interrupted, StopFlag
 from rota.store.base import INTERRUPTED, SessionOutcome, Store
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from rota.report.hooks import RunHooks
+
 
 @dataclass(slots=True)
 class RunOptions:
@@ -52,8 +56,10 @@ def run_once(
 ) -> RunResult:
     """One `rota run`. Returns a RunResult for every expected outcome (session, busy, exhausted,
     dry run); raises RotaError for config/store errors and Interrupted before a session starts."""
+    from rota.report.hooks import RunHooks
     from rota.store import open_store
 
+    hooks = RunHooks(config, clock=clock)  # notifications and the metrics file ([notify], [metrics])
     site = Site.of(config)
     lock: WorkspaceLock | None = None
     if not opts.dry_run:
@@ -88,12 +94,15 @@ def run_once(
             stop.check()
             choice = choose(config, store, fleet, category=category, now=clock(), seed=opts.seed)
             if choice.decision.arm is None:
+                d = choice.decision
+                hooks.exhausted(category=category, earliest_reset=d.earliest_reset, why=d.why)
+                hooks.write_metrics(store)
                 return exhausted(category, choice, recovered)
             plan = plan_session(config, site, category, choice, opts, stop)
             if opts.dry_run:
                 return dry_run(plan, recovered)
             stop.check()
-            return run_session(store, plan, lock, stop, clock, recovered)
+            return run_session(store, plan, lock, stop, clock, recovered, hooks)
     finally:
         if lock is not None:
             lock.release()
@@ -176,6 +185,7 @@ def run_session(
     stop: StopFlag,
     clock: Callable[[], float],
     recovered: list[int],
+    hooks: RunHooks,
 ) -> RunResult:
     """Start the record, run the harness, interpret what it did, finish the record."""
     log = record.open_log(plan)
@@ -185,6 +195,7 @@ def run_session(
         log.close()
         raise
     record.announce_start(started, lock)
+    hooks.session_started(session_id=started.id, category=plan.category, arm=plan.arm)
     try:
         ran = run_harness(started, lock, stop, log)
         outcome = interpret(store, started, ran, stop, log)
@@ -195,6 +206,8 @@ def run_session(
     finally:
         log.close()
     record.announce_end(rec, outcome, ran.result)
+    hooks.session_ended(rec, blocks=outcome.blocks, profile=plan.profile, result=ran.result)
+    hooks.write_metrics(store)
     return RunResult(
         exit_code(outcome, stop),
         rec.status,
