@@ -380,3 +380,18 @@ def test_run_hooks_never_raise_and_write_metrics(tmp_path, hub, recorder, monkey
     quiet = RunHooks(_cfg({}))
     quiet.exhausted(category="code", earliest_reset=None, why="x")
     assert not (tmp_path / "quiet").exists()
+
+
+def test_a_time_budget_bounds_all_the_notifications_of_a_session_end(tmp_path, hub):
+    hang = (sys.executable, "-c", "import time; time.sleep(60)")
+    n = Notifier(NotifySettings(command=hang, timeout_seconds=1.0), state_file=str(tmp_path / "s"))
+    start = n.begin("session_started")  # under way while the session runs
+    n.budget()
+    n.finish(start)
+    end = n.send("session_ended", outcome="completed")
+    streak = n.send("crash_streak", arm="a:b")
+    # The start took (nearly) the whole budget: what follows ends by the same deadline, or is
+    # skipped when nothing is left, instead of getting a timeout of its own.
+    assert start.results["command"] == "timed out (killed)"
+    assert end.deadline <= n.budget_until and streak.deadline <= n.budget_until
+    assert streak.results["command"].startswith(("skipped", "timed out"))

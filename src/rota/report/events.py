@@ -11,7 +11,7 @@ from typing import Any
 
 from rota import journal
 from rota.quota.state import Block
-from rota.report.notify import Notifier
+from rota.report.notify import Delivery, Notifier
 
 EXHAUSTED = "all_exhausted"
 UNHEALTHY = "unhealthy"
@@ -31,10 +31,15 @@ def _safe(fn):  # type: ignore[no-untyped-def]
 
 
 @_safe
-def session_started(n: Notifier, *, session_id: int, category: str, arm: str) -> None:
-    """A session started: announce it; every-arm-exhausted is over."""
+def session_started(
+    n: Notifier, *, session_id: int, category: str, arm: str, background: bool = False
+) -> Delivery | None:
+    """A session started: announce it; every-arm-exhausted is over. background: return the
+    delivery under way (Notifier.finish waits for it) instead of waiting here."""
     n.clear(EXHAUSTED)
-    n.send("session_started", session=session_id, category=category, arm=arm)
+    if background:
+        return n.begin("session_started", session=session_id, category=category, arm=arm)
+    return n.send("session_started", session=session_id, category=category, arm=arm)
 
 
 @_safe

@@ -11,7 +11,7 @@ from typing import Any
 from rota import journal
 from rota.config import Config
 from rota.report import events
-from rota.report.notify import Notifier
+from rota.report.notify import Delivery, Notifier
 
 
 class RunHooks:
@@ -19,13 +19,17 @@ class RunHooks:
         self.config = config
         self.clock = clock
         self.notifier: Notifier | None = None
+        self._start: Delivery | None = None  # the session_started delivery under way
         if config.notify.enabled:
             self.notifier = Notifier(config.notify, clock=clock)
 
     # -- during a session ---------------------------------------------------------------------
     def session_started(self, *, session_id: int, category: str, arm: str) -> None:
+        """Announced while the session runs: the harness does not wait for the notifiers."""
         if self.notifier is not None:
-            events.session_started(self.notifier, session_id=session_id, category=category, arm=arm)
+            self._start = events.session_started(
+                self.notifier, session_id=session_id, category=category, arm=arm, background=True
+            )
 
     def session_ended(
         self, rec: Any, *, blocks: Sequence[Any] = (), profile: Any = None, result: Any = None
@@ -34,6 +38,12 @@ class RunHooks:
         ProcessResult) tell an authentication failure apart."""
         if self.notifier is None:
             return
+        # Everything said at the end (the start's delivery if still under way, the end, a limit,
+        # a streak, a lost login) shares one timeout: a dead notifier costs the session that much.
+        self.notifier.budget()
+        if self._start is not None:
+            self.notifier.finish(self._start)
+            self._start = None
         auth = None
         if profile is not None and result is not None and rec.status in ("crashed", "completed"):
             auth = _auth_problem(profile, result)
@@ -42,6 +52,7 @@ class RunHooks:
     # -- after a run --------------------------------------------------------------------------
     def exhausted(self, *, category: str, earliest_reset: float | None, why: str) -> None:
         if self.notifier is not None:
+            self.notifier.budget()
             events.all_exhausted(
                 self.notifier, category=category, earliest_reset=earliest_reset, why=why
             )

@@ -37,13 +37,16 @@ USER_AGENT = f"rota/{__version__}"
 FAIL_OUTCOMES = ("crashed", "timed_out")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # eq=False: hashed by identity (kept in _PENDING)
 class Delivery:
     """What happened to one event: per target, "ok" or why not."""
 
     event: str
     results: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    started: float = 0.0  # time.monotonic() values
+    deadline: float = 0.0
+    threads: list[threading.Thread] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -88,6 +91,7 @@ class Notifier:
         self.clock = clock
         # as rota.session.decide.machine_name: $ROTA_MACHINE, else the host name
         self.machine = machine or os.environ.get("ROTA_MACHINE") or socket.gethostname()
+        self.budget_until: float | None = None  # time.monotonic(); see budget()
 
     # -- once per occurrence ------------------------------------------------------------------
     def mark(self, keys: list[str], event: str, until: float | None = None) -> list[str]:
@@ -172,9 +176,16 @@ class Notifier:
         return out
 
     def send(self, event: str, **fields: Any) -> Delivery:
-        """Deliver one event to every target it has, within the timeout. Never raises."""
-        start = time.monotonic()
+        """Deliver one event to every target it has, within the timeout (and the time budget, if
+        one is set). Never raises."""
+        return self.finish(self.begin(event, **fields))
+
+    def begin(self, event: str, **fields: Any) -> Delivery:
+        """Start delivering `event` in the background; finish() waits for it (at most until its
+        deadline) and logs the outcome. For an event whose news may travel while work goes on
+        (a session's start: the session runs meanwhile)."""
         delivery = Delivery(event)
+        delivery.started = time.monotonic()
         s = self.settings
         try:
             body = json.dumps(self.payload(event, fields), sort_keys=True, default=str).encode()
@@ -191,11 +202,14 @@ class Notifier:
         url = ping_url(s, kind) if kind else ""
         if url:
             jobs.append((f"ping {kind}", lambda deadline: _ping(url, body, deadline)))
-        if not jobs:
-            return delivery
-        deadline = time.monotonic() + s.timeout_seconds
-        threads = []
+        deadline = delivery.started + s.timeout_seconds
+        if self.budget_until is not None:
+            deadline = min(deadline, self.budget_until)
+        delivery.deadline = deadline
         for name, job in jobs:
+            if deadline - delivery.started < 0.05:
+                delivery.results[name] = "skipped: the time for notifications is spent"
+                continue
             delivery.results[name] = "timed out"
 
             def target(name: str = name, job: Callable[[float], str] = job) -> None:
@@ -206,20 +220,53 @@ class Notifier:
 
             th = threading.Thread(target=target, name=f"rota-notify-{name}", daemon=True)
             th.start()
-            threads.append(th)
-        for th in threads:
-            th.join(max(0.0, deadline - time.monotonic()))
-        delivery.seconds = time.monotonic() - start
+            delivery.threads.append(th)
+        if delivery.threads:
+            _under_way(delivery)
+        return delivery
+
+    def finish(self, delivery: Delivery) -> Delivery:
+        for th in delivery.threads:
+            th.join(max(0.0, delivery.deadline - time.monotonic()))
+        delivery.threads = []
+        _PENDING.discard(delivery)
+        delivery.seconds = time.monotonic() - delivery.started
         for name, result in delivery.results.items():
             journal.log_event(
                 "notify",
                 level="info" if result == "ok" else "warning",
-                event=event,
+                event=delivery.event,
                 target=name,
                 result=result,
                 seconds=round(delivery.seconds, 2),
             )
         return delivery
+
+    def budget(self, seconds: float | None = None) -> None:
+        """From now on, every delivery ends within `seconds` (default: the timeout) in all: the
+        notifications of one session end cost it at most that, however many there are."""
+        span = self.settings.timeout_seconds if seconds is None else seconds
+        self.budget_until = time.monotonic() + span
+
+
+_PENDING: set[Delivery] = set()  # begun and not finished: finished (bounded) before exit
+
+
+def _under_way(delivery: Delivery) -> None:
+    """Remember a delivery in flight, so that an early exit (an error, a signal) still waits
+    for it until its deadline: a command left running would outlive rota."""
+    if not _PENDING:
+        import atexit
+
+        atexit.register(_finish_pending)
+    _PENDING.add(delivery)
+
+
+def _finish_pending() -> None:
+    for delivery in list(_PENDING):
+        for th in delivery.threads:
+            th.join(max(0.0, delivery.deadline - time.monotonic()))
+        _PENDING.discard(delivery)
 
 
 def _run_command(argv: tuple[str, ...], body: bytes, deadline: float) -> str:
