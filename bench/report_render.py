@@ -37,20 +37,32 @@ def timed(cmd: list[str], env: dict[str, str], runs: int) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     rota = [sys.executable, "-m", "rota.cli"]
-    print(f"{'sessions':>9} {'since':>6} {'report s':>9} {'HTML KiB':>9} {'SVG marks':>10} {'metrics s':>10}")
+    print(
+        f"{'sessions':>9} {'since':>6} {'report s':>9} {'HTML KiB':>9} {'SVG marks':>10} {'metrics s':>10}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        for label, slots, sessions in (("1", 1, None), ("1,600", None, None), ("10,000", None, 10_000)):
+        for label, slots, sessions in (
+            ("1", 1, None),
+            ("1,600", None, None),
+            ("10,000", None, 10_000),
+        ):
             root = Path(tmp) / label.replace(",", "")
             month = build_sim_month(root / "build", slots=slots, sessions=sessions)
             state = root / "state"
             state.mkdir(parents=True)
             os.replace(month.db, state / "rota.db")
             (root / "rota.toml").write_text(config_toml(month.scenario, root))
-            env = {**os.environ, "ROTA_CONFIG": str(root / "rota.toml"), "ROTA_STATE_DIR": str(state)}
+            env = {
+                **os.environ,
+                "ROTA_CONFIG": str(root / "rota.toml"),
+                "ROTA_STATE_DIR": str(state),
+            }
             metrics_s = timed([*rota, "metrics"], env, args.runs)
             for since in ("30d", "365d"):
                 out = root / f"report-{since}.html"
