@@ -25,7 +25,7 @@ DEFAULT_BACKOFF_MINUTES = 15.0
 @dataclass
 class ClaudeCodeProfile(BuiltinProfile):
     def detect_limit(self, out: SessionOutput) -> LimitHit | None:
-        from rota.resettime import epoch_seconds, parse_reset
+        from rota.resettime import epoch_seconds
 
         rejected: dict[str, Any] | None = None
         result: dict[str, Any] | None = None
@@ -41,7 +41,7 @@ class ClaudeCodeProfile(BuiltinProfile):
         result_text = ""
         if result is not None and result.get("is_error"):
             r = result.get("result")
-            result_text = strip_prefix(r) if isinstance(r, str) else ""
+            result_text = r if isinstance(r, str) else ""
 
         if rejected is not None and failed:
             window, family = window_scope(str(rejected.get("rateLimitType", "")))
@@ -50,34 +50,26 @@ class ClaudeCodeProfile(BuiltinProfile):
             if isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw > 0:
                 resets_at = epoch_seconds(raw)
             elif result_text:
-                resets_at = parse_reset(result_text, out.ended_at)
-            msg = result_text or f"rate limit rejected ({window or 'unknown window'})"
-            if family:
-                return self._hit(
-                    msg, resets_at, scope_kind="arm", scope="", window=window, model_match=family
-                )
-            return self._hit(msg, resets_at, scope_kind="harness", scope=self.name, window=window)
+                resets_at = self.parse_reset(result_text, out.ended_at)
+            msg = strip_prefix(result_text) or f"rate limit rejected ({window or 'unknown window'})"
+            return self._scoped(msg, resets_at, out.ended_at, window, family)
 
         hit = self.text_limit(out, [result_text] if result_text else [])
         if hit is None:
             return None
         window, family = text_scope(hit.message)
+        return self._scoped(hit.message, hit.resets_at, out.ended_at, window, family)
+
+    def _scoped(
+        self, msg: str, resets_at: float | None, ref: float, window: str, family: str
+    ) -> LimitHit:
+        """A per-model pool (the weekly Opus limit) blocks that model's arms; any other limit the
+        harness."""
         if family:
-            return LimitHit(
-                message=hit.message,
-                resets_at=hit.resets_at,
-                scope_kind="arm",
-                scope="",
-                window=window,
-                model_match=family,
+            return self._hit(
+                msg, resets_at, ref, scope_kind="arm", scope="", window=window, model_match=family
             )
-        return LimitHit(
-            message=hit.message,
-            resets_at=hit.resets_at,
-            scope_kind="harness",
-            scope=self.name,
-            window=window,
-        )
+        return self._hit(msg, resets_at, ref, scope_kind="harness", scope=self.name, window=window)
 
     def model_seen(self, stdout: str) -> str | None:
         init_model: str | None = None
@@ -158,6 +150,7 @@ def profile() -> ClaudeCodeProfile:
         quota_source="api (OAuth usage endpoint), logs (~/.claude/projects)",
         install_hint="npm install -g @anthropic-ai/claude-code",
         limit_patterns=LIMIT_PATTERNS,
+        reset_horizon_days=8.0,  # the weekly pools are the longest: 7 days, and a day's slack
         default_timeout_minutes=60.0,
     )
 

@@ -11,11 +11,23 @@ RATE_LIMITED_MARK = "(429)"  # in the reason of an api state when the endpoint s
 MODEL_FAMILIES = ("opus", "sonnet", "haiku")
 WINDOW_MINUTES = {"five_hour": 300.0, "seven_day": 10080.0}
 
+# Anchored at the start of the result text or an error line (after "API Error:", "⎿").
 LIMIT_PATTERNS = (
+    # "Claude AI usage limit reached|1762952400", "Claude usage limit reached. Your limit will
+    # reset at 9am (America/Chicago)."
     r"Claude (?:AI )?usage limit reached",
+    # "You've hit your limit · resets 3pm (America/New_York)", "You've hit your session limit ·
+    # resets 8:30pm (Asia/Tokyo)", "You've hit your weekly limit", "You've hit your Opus limit"
     r"You(?:'|’)ve (?:hit|reached) your (?:[\w-]+ ){0,3}limit\b",
+    # "5-hour limit reached ∙ resets 5am", "Session limit reached ∙ resets 8pm", "Opus weekly
+    # limit reached ∙ resets Oct 24" (not "Approaching usage limit")
     r"(?:(?:5-hour|weekly|daily|session|opus|sonnet|haiku|usage)\s+){1,3}limit reached\b",
-    r"429\b.*rate_limit_error",
+    # With an API key: "API Error: Request rejected (429) · This request would exceed your
+    # account's rate limit. Please try again later." Not the server's own throttling: "Server is
+    # temporarily limiting requests (not your usage limit)" is an infrastructure failure.
+    r"Request rejected \(429\)(?!.*not your\s+usage limit)",
+    # "Error: 429 {"type":"error","error":{"type":"rate_limit_error",...}}"
+    r"429\b.*rate_limit_error(?!.*not your\s+usage limit)",
 )
 
 # rateLimitType / text -> (window, model family or "")
@@ -28,9 +40,15 @@ _WINDOW_WORDS = (
 )
 
 
+# Claims that name a harness-wide window under another name: the weekly pool with extra usage
+# included (Claude Code 2.1.197 knows the claim seven_day_overage_included).
+_CLAIM_WINDOWS = {"seven_day_overage_included": "seven_day"}
+
+
 def window_scope(rate_limit_type: str) -> tuple[str, str]:
     """("seven_day_opus", "opus") for a per-model pool, ("five_hour", "") for a harness window."""
     t = (rate_limit_type or "").strip().lower()
+    t = _CLAIM_WINDOWS.get(t, t)
     for fam in MODEL_FAMILIES:
         if t.endswith("_" + fam) or t == fam:
             return t, fam

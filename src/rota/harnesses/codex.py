@@ -20,12 +20,31 @@ from rota.harnesses.common import BuiltinProfile, json_lines
 from rota.quota.state import QuotaState
 
 NAME = "codex"
+# Anchored at the start of an error message or line (after "ERROR:", "■", "🖐", "⚠").
 LIMIT_PATTERNS = (
+    # "You've hit your usage limit. Upgrade to Pro (…) or try again in 5 days 22 hours 11
+    # minutes." (cli), "…or try again at Jul 5th, 2026 8:19 PM." (app)
     r"You(?:'|’)ve hit your usage limit",
+    # "You have reached your usage limit. Upgrade your plan or add credits to continue, or try
+    # again after July 3, 2026 at 2:45 PM." / "You have reached the usage limit." (app, 2026)
+    r"You have (?:reached|hit) (?:your|the) usage limit",
+    # "You’re out of Codex messages\nYour rate limit resets on Jul 3, 2026, 11:43 AM." (app)
+    r"You(?:'|’)re out of Codex messages",
     r"usage_limit_reached",
+    # A plain 429 retried until codex gives up: "exceeded retry limit, last status: 429 Too Many
+    # Requests, request id: …"
     r"(?:stream error: )?exceeded retry limit, last status: 429",
     r"429 Too Many Requests",
+    # An API key out of credit: "Quota exceeded. Check your plan and billing details."
+    r"Quota exceeded\. Check your plan and billing details",
+    # "⚠ Insufficient quota: You exceeded your current quota, please check your plan and billing
+    # details." (0.1x), "⚠️ Insufficient quota. Please check your billing details and retry."
+    r"Insufficient quota\b",
 )
+# The backend's 429 body, wherever a client printed it, even wrapped or escaped:
+# {"type":"error","error":{"type":"usage_limit_reached","message":"The usage limit has been
+# reached","plan_type":"plus","resets_at":1777936568,...}}
+LIMIT_ANYWHERE = (r"\\?\"type\\?\"\s*:\s*\\?\"usage_limit_reached\\?\"",)
 WINDOWS = {300.0: "five_hour", 10080.0: "seven_day"}
 DEFAULT_MINUTES = {"primary": 300.0, "secondary": 10080.0}
 MAX_DAY_DIRS = 3  # newest day directories scanned under sessions/
@@ -66,12 +85,14 @@ class CodexProfile(BuiltinProfile):
         texts, structured = _error_texts(out.stdout)
         err_texts, err_reset = _error_texts(out.stderr)  # a 429 body may be printed on stderr
         texts += err_texts
+        if out.stderr.strip():
+            texts.append(out.stderr)  # codex's own diagnostics: a body may span lines there
         structured = structured if structured is not None else err_reset
         hit = self.text_limit(out, texts)
         if hit is None:
             return super().detect_limit(out)
         if structured is not None:
-            return LimitHit(hit.message, structured, hit.scope_kind, hit.scope, hit.window)
+            return self._hit(hit.message, structured, out.ended_at, window=hit.window)
         return hit
 
     def model_seen(self, stdout: str) -> str | None:
@@ -386,4 +407,6 @@ def profile() -> CodexProfile:
         quota_source="logs (rate_limits in ~/.codex/sessions rollout files)",
         install_hint="npm install -g @openai/codex",
         limit_patterns=LIMIT_PATTERNS,
+        limit_anywhere=LIMIT_ANYWHERE,
+        reset_horizon_days=32.0,  # a free plan's window is a month: 'try again at Jul 5th'
     )

@@ -1,8 +1,11 @@
 """Shared parts of the built-in profiles: JSON-line reading, the error channel, limit patterns.
 
 Limit patterns are matched only on what the CLI itself says: stderr, its final result, and (when
-the process failed) the last lines of plain-text stdout. They are anchored at the start of a line,
-so an agent's answer that merely mentions "usage limit reached" is not a limit.
+the process failed) the last lines of plain-text stdout. They are anchored at the start of a line
+(after the CLI's own marks and "Error:" prefixes), so an agent's answer that merely mentions "usage
+limit reached" is not a limit. `limit_anywhere` patterns are searched anywhere, but only inside
+the CLI's structured error messages (an error event, an error document). The reset is read from
+the matched line and the lines after it: terminals wrap long messages.
 """
 
 from __future__ import annotations
@@ -18,8 +21,18 @@ from rota.harnesses.base import HarnessProfile, LimitHit, ProbeContext, SessionO
 from rota.quota.state import QuotaState
 
 DEFAULT_CACHE_MINUTES = 5.0
-# Prefixes a CLI puts before its own error text ("ERROR: …", "Error: …", "API Error: …").
-_PREFIX = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?(?:(?:api\s+)?error|fatal|warning)\s*:?\s*", re.I)
+# Marks CLIs print before their own messages: "⎿" (claude-code), "■", "🖐", "⚠" (codex), "✕",
+# "⚡", "ℹ" (gemini-cli), "✗", "✘", "●" (copilot); and a quote bar or variation selector.
+_MARKS = re.compile(r"^[\s⎿■✗✘✕●⚠🖐ℹ⚡•│>\ufe0f]+")
+# A short tag before the message: "[Backend Error] You have exhausted…" (gemini-cli).
+_TAG = re.compile(r"^\[[A-Za-z][A-Za-z ]{0,28}\]\s*")
+# "ERROR: …", "Error: …" (codex, copilot), "API Error: …" (claude-code), "[API Error: …]"
+# (gemini-cli: the bracket opens the message), "Unexpected error: …" (aider). The colon is
+# required: "Error code: 429" is a message, not a prefix.
+_ERROR_PREFIX = re.compile(
+    r"^\[?(?:api\s+|unexpected\s+|backend\s+|fatal\s+)?(?:error|fatal|warning)\s*:\s*", re.I
+)
+REACH = 3  # lines after a matched line that may carry its reset (wrapped terminals)
 # Session states (rota.store.base) that mean the harness answered normally.
 _GOOD_OUTCOMES = ("completed",)
 
@@ -54,27 +67,58 @@ def load_json(text: str) -> Any:
 
 
 def strip_prefix(line: str) -> str:
-    return _PREFIX.sub("", line.strip(), count=1)
+    """The message without the CLI's marks, tags and "Error:" prefixes around it."""
+    s = line.strip()
+    for _ in range(4):
+        t = _ERROR_PREFIX.sub("", _TAG.sub("", _MARKS.sub("", s), count=1), count=1)
+        if t == s:
+            break
+        s = t
+    return s.strip()
 
 
 def error_lines(out: SessionOutput, stdout_tail: int = 3) -> list[str]:
     """The CLI's own error channel: stderr lines, then (only when the process failed) the last
-    non-empty, non-JSON stdout lines. Each line is stripped of an "Error:" prefix."""
-    lines = [strip_prefix(x) for x in out.stderr.splitlines() if x.strip()]
+    non-empty, non-JSON stdout lines (the lines a limit message may wrap onto included)."""
+    lines = [x for x in out.stderr.splitlines() if x.strip()]
     if out.exit_code not in (0, None) and stdout_tail:
         tail = [x for x in out.stdout.splitlines() if x.strip() and not x.lstrip().startswith("{")]
-        lines.extend(strip_prefix(x) for x in tail[-stdout_tail:])
+        lines.extend(tail[-(stdout_tail + REACH) :])
     return lines
 
 
 def first_match(patterns: Iterable[re.Pattern[str]], lines: Iterable[str]) -> str | None:
     """The first line (searched newest first) that one of the anchored patterns matches."""
     pats = list(patterns)
-    for line in reversed(list(lines)):
+    for line in reversed([strip_prefix(x) for x in lines]):
         for p in pats:
             if p.match(line):
                 return line
     return None
+
+
+def limit_match(
+    anchored: list[re.Pattern[str]],
+    anywhere: list[re.Pattern[str]],
+    messages: Iterable[str],
+    lines: list[str],
+) -> tuple[str, str] | None:
+    """(the limit line, the text its reset may be in), the newest first; None when no pattern
+    matches. `messages` are the CLI's structured error messages (each matched as a whole, with
+    `anywhere` patterns too); `lines` its plain error lines (anchored patterns only)."""
+    found: tuple[str, str] | None = None
+    for text in messages:
+        if not text:
+            continue
+        stripped = [strip_prefix(x) for x in text.splitlines() if x.strip()]
+        hits = [x for x in stripped if any(p.match(x) for p in anchored)]
+        if hits or any(p.search(text) for p in anywhere):
+            found = ((hits or stripped or [text])[0], text)
+    for i, raw in enumerate(lines):
+        line = strip_prefix(raw)
+        if any(p.match(line) for p in anchored):
+            found = (line, "\n".join([line, *lines[i + 1 : i + 1 + REACH]]))
+    return found
 
 
 def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
@@ -105,34 +149,53 @@ class BuiltinProfile(HarnessProfile):
     """
 
     limit_patterns: tuple[str, ...] = ()
+    # Searched anywhere inside the CLI's structured error messages only (see limit_match).
+    limit_anywhere: tuple[str, ...] = ()
     scope_arm: bool = False
     install_hint: str = ""  # how to install the CLI, for `rota doctor`
+    # The longest a reset may lie ahead: a little over the harness's longest window. Longer
+    # ("in 99999999999999999999 days", a resetsAt of 1e20) is capped to it.
+    reset_horizon_days: float = 32.0
 
-    def _hit(self, message: str, resets_at: float | None, **kw: Any) -> LimitHit:
+    def _hit(self, message: str, resets_at: float | None, ref: float, **kw: Any) -> LimitHit:
+        from rota.resettime import cap_reset
+
         kind = "arm" if self.scope_arm else "harness"
         kw.setdefault("scope_kind", kind)
         kw.setdefault("scope", self.name if kw["scope_kind"] == "harness" else "")
+        resets_at = cap_reset(resets_at, ref, self.reset_horizon_days * 86400.0)
         return LimitHit(message=message.strip()[:500], resets_at=resets_at, **kw)
 
-    def text_limit(self, out: SessionOutput, extra: Iterable[str] = ()) -> LimitHit | None:
-        """A limit named on the error channel (or in `extra`, e.g. a JSON error message)."""
+    def parse_reset(self, text: str, ref: float) -> float | None:
+        """The reset a limit message names, within this harness's horizon."""
         from rota.resettime import parse_reset
 
-        lines = [strip_prefix(x) for x in extra if x] + error_lines(out)
-        line = first_match(compile_patterns(self.limit_patterns), lines)
-        if line is None:
+        return parse_reset(text, ref, horizon_s=self.reset_horizon_days * 86400.0)
+
+    def text_limit(
+        self, out: SessionOutput, extra: Iterable[str] = (), lines: list[str] | None = None
+    ) -> LimitHit | None:
+        """A limit named in `extra` (the CLI's structured error messages) or on its error lines
+        (default: error_lines)."""
+        found = limit_match(
+            compile_patterns(self.limit_patterns),
+            compile_patterns(self.limit_anywhere),
+            extra,
+            error_lines(out) if lines is None else lines,
+        )
+        if found is None:
             return None
-        return self._hit(line, parse_reset(line, out.ended_at))
+        line, context = found
+        return self._hit(line, self.parse_reset(context, out.ended_at), out.ended_at)
 
     def detect_limit(self, out: SessionOutput) -> LimitHit | None:
         hit = self.text_limit(out)
         if hit is not None:
             return hit
         if out.exit_code is not None and out.exit_code in self.rate_limit_exit_codes:
-            from rota.resettime import parse_reset
-
             text = "\n".join(error_lines(out))
-            return self._hit(f"exit code {out.exit_code}", parse_reset(text, out.ended_at))
+            reset = self.parse_reset(text, out.ended_at)
+            return self._hit(f"exit code {out.exit_code}", reset, out.ended_at)
         return None
 
     def health_problem(self, out: SessionOutput) -> str | None:

@@ -15,11 +15,25 @@ from rota.harnesses.base import LimitHit, SessionOutput
 from rota.harnesses.common import BuiltinProfile, json_lines
 
 NAME = "copilot"
+# Anchored at the start of an error line (after "✗", "✘", "Error:").
 LIMIT_PATTERNS = (
-    r"402\b.*(?:quota|no quota)",
+    # "✗ 402 You have no quota (Request ID: …)", "402 {"error":{"message":"You have no quota",
+    # "code":"quota_exceeded"}}", "✘ Execution failed: 402 You have no quota"
+    r"(?:Execution failed: )?402\b.*(?:quota|no quota)",
     r"You have no quota",
+    # "✘ Quota exceeded. Upgrade to increase your limit: https://github.com/features/copilot/plans"
+    r"Quota exceeded\. Upgrade to increase your limit",
+    # "✘ Model call failed: {"message":"You have no quota","code":"quota_exceeded"}"
+    r"Model call failed: .*\bquota_exceeded\b",
+    # "✗ Sorry, you've hit a rate limit that restricts the number of Copilot model requests you
+    # can make within a specific time period. Please try again in 58 hours."
     r"Sorry, you(?:'|’)ve hit a rate limit",
-    r"you(?:'|’)ve (?:hit|reached|exceeded) (?:your|the) (?:monthly |premium )*(?:request |rate )?(?:limit|quota|allowance)",
+    # "Sorry, you have been rate-limited. Please wait 2 minutes before trying again"
+    r"Sorry, you have been rate-limited",
+    # "You've hit your global rate limit. Please upgrade your plan or wait 6 seconds for your
+    # limit to reset." / "✗ You've hit your rate limit. Please wait for your limit to reset in 3
+    # hours 49 minutes…"
+    r"you(?:'|’)ve (?:hit|reached|exceeded) (?:your|the) (?:global |monthly |premium )*(?:request |rate )?(?:limit|quota|allowance)",
     r"quota_exceeded",
 )
 _NO_QUOTA = re.compile(r"no quota|quota_exceeded|premium", re.I)
@@ -44,9 +58,8 @@ class CopilotProfile(BuiltinProfile):
         hit = super().detect_limit(out)
         if hit is not None and hit.resets_at is None and _NO_QUOTA.search(hit.message):
             # The monthly premium pool: resets on the 1st at 00:00 UTC.
-            return LimitHit(
-                hit.message, next_month_start(out.ended_at), hit.scope_kind, hit.scope, "monthly"
-            )
+            reset = next_month_start(out.ended_at)
+            return self._hit(hit.message, reset, out.ended_at, window="monthly")
         return hit
 
     def model_seen(self, stdout: str) -> str | None:

@@ -13,12 +13,33 @@ from rota.harnesses.base import LimitHit, SessionOutput
 from rota.harnesses.common import BuiltinProfile, load_json
 
 NAME = "gemini"
+# Anchored at the start of an error line (after "✕", "⚡", "[API Error:", "[Backend Error]").
 LIMIT_PATTERNS = (
     r"TerminalQuotaError\b",
-    r"You have exhausted your (?:\w+ )?quota",
+    # "You have exhausted your capacity on this model. Your quota will reset after 8h44m7s."
+    # "[API Error: You have exhausted your daily quota on this model.]"
+    r"You have exhausted your (?:\w+ )?(?:quota|capacity)",
+    # "⚡ You have reached your daily quota limit." / "…your daily gemini-2.5-pro quota limit."
+    r"You have reached your daily (?:[\w.-]+ )?quota limit",
     r"Quota exceeded for quota metric",
+    # "[API Error: Resource has been exhausted (e.g. check quota).]"
+    r"Resource (?:has been )?exhausted\b",
     r"RESOURCE_EXHAUSTED\b",
     r"429\b.*(?:quota|rate limit|exhausted)",
+)
+# Inside gemini's own error document (--output-format json), whose message quotes the API's 429
+# body over many lines: "✕ [API Error: [{ \"error\": { \"code\": 429, \"message\": \"You have
+# exhausted your capacity on this model…", "\"message\": \"You exceeded your current quota,
+# please check your plan and billing details…", "Resource has\n  been exhausted", "Resource
+# exhausted. Please try again later.", "status": "RESOURCE_EXHAUSTED".
+LIMIT_ANYWHERE = (
+    r"exhausted your (?:\w+ )?(?:quota|capacity)",
+    r"reached your daily (?:[\w.-]+ )?quota limit",
+    r"Quota exceeded for quota metric",
+    r"You exceeded your current quota",
+    r"Resource (?:has\s+been\s+)?exhausted\b",
+    r"RESOURCE_EXHAUSTED\b",
+    r"TerminalQuotaError\b",
 )
 
 
@@ -30,13 +51,20 @@ def _doc(stdout: str) -> dict[str, Any] | None:
 @dataclass
 class GeminiProfile(BuiltinProfile):
     def detect_limit(self, out: SessionOutput) -> LimitHit | None:
+        if out.exit_code == 0:
+            # A session that succeeded: quota notices on stderr were retries that worked
+            # ("Attempt 1 failed: You have exhausted your capacity… Retrying after 6173ms...").
+            return None
         extra: list[str] = []
-        d = _doc(out.stdout)
-        err = d.get("error") if d else None
-        if isinstance(err, dict):
-            kind = str(err.get("type") or "")
-            msg = str(err.get("message") or "")
-            extra.append(f"{kind}: {msg}" if kind else msg)
+        # --output-format json writes the error document to stderr (gemini-cli 0.61); older
+        # versions wrote it to stdout.
+        for stream in (out.stderr, out.stdout):
+            d = _doc(stream)
+            err = d.get("error") if d else None
+            if isinstance(err, dict):
+                kind = str(err.get("type") or "")
+                msg = str(err.get("message") or "")
+                extra.append(f"{kind}: {msg}" if kind else msg)
         return self.text_limit(out, extra) or super().detect_limit(out)
 
     def model_seen(self, stdout: str) -> str | None:
@@ -86,5 +114,7 @@ def profile() -> GeminiProfile:
         quota_source="heuristic (last session on this harness)",
         install_hint="npm install -g @google/gemini-cli",
         limit_patterns=LIMIT_PATTERNS,
+        limit_anywhere=LIMIT_ANYWHERE,
+        reset_horizon_days=8.0,  # daily per-model quotas; a week at most
         scope_arm=True,
     )

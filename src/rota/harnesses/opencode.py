@@ -13,6 +13,7 @@ from rota.harnesses.base import LimitHit, SessionOutput
 from rota.harnesses.common import BuiltinProfile, json_lines
 
 NAME = "opencode"
+# Anchored at the start of an error line.
 LIMIT_PATTERNS = (
     r"(?:AI_)?(?:APICallError|APIError|ProviderError)\b.*\b(?:429|rate.?limit|quota)",
     r"Rate limit(?:ed| exceeded| reached)",
@@ -20,6 +21,21 @@ LIMIT_PATTERNS = (
     r"You(?:'|’)ve (?:hit|reached) your (?:\w+ ){0,2}limit",
     r"insufficient_quota\b",
     r"429\b",
+)
+# Inside opencode's own error events (run --format json), whose message wraps the provider's:
+LIMIT_ANYWHERE = (
+    # "Error: OpenAI API error (429): {"code":"rate_limit_exceeded","type":"rate_limit_error",…}"
+    r"\bAPI error \(429\)",
+    r"\brate[ _]limit(?:ed|[ _]exceeded|[ _]reached|_error)\b",
+    # "AI_TypeValidationError: … "Too many requests, the rate limit is 8000000 tokens per
+    # minute."", "AI_RetryError: Failed after 4 attempts. Last error: Too Many Requests", "Too
+    # Many Requests: quota exceeded [retrying in ~2 weeks attempt #1]"
+    r"\bToo many requests\b",
+    # "AI_RetryError: … Last error: This request would exceed the rate limit for your
+    # organization … of 20,000 input tokens per minute." (not "exceed context limit")
+    r"\bexceed\s+the\s+rate\s+limit\b",
+    r"\bquota exceeded\b",
+    r"\binsufficient_quota\b",
 )
 
 
@@ -85,5 +101,6 @@ def profile() -> OpencodeProfile:
         quota_source="heuristic (last session on this harness)",
         install_hint="npm install -g opencode-ai",
         limit_patterns=LIMIT_PATTERNS,
+        limit_anywhere=LIMIT_ANYWHERE,
         scope_arm=True,
     )
