@@ -126,7 +126,14 @@ def clean(text: str) -> str:
 def unwrap(text: str, glue: str = " ") -> str:
     """The lines of a message joined as they were before a terminal wrapped them ("try again in
     5 days 22 hours 11\\nminutes"; "or try a\\ngain at Jun 18th, 2026 8:41 AM" needs glue="")."""
-    return re.sub(r"[ \t]*\r?\n[ \t>│|]*", glue, text)
+    lines = text.split("\n")  # no regex: a run of blanks must not cost its length squared
+    last = len(lines) - 1
+    return glue.join(
+        (line if i == last else line.removesuffix("\r").rstrip(" \t"))
+        if i == 0
+        else (line if i == last else line.removesuffix("\r").rstrip(" \t")).lstrip(" \t>│|")
+        for i, line in enumerate(lines)
+    )
 
 
 def cap_reset(resets_at: float | None, ref: float, horizon_s: float | None = None) -> float | None:

@@ -70,7 +70,7 @@ def read_token(ctx: ProbeContext) -> tuple[Secret | None, str]:
             continue
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             problems.append(f"{_display(f, ctx)} is not valid JSON")
             continue
         oauth = data.get("claudeAiOauth") if isinstance(data, dict) else None
@@ -162,7 +162,7 @@ def fetch_usage(url: str, token: Secret, timeout: float) -> UsageAnswer:
         return UsageAnswer(status, reason=_http_reason(status))
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return UsageAnswer(status, reason="usage endpoint answered with something that is not JSON")
     if not isinstance(data, dict):
         return UsageAnswer(status, reason="usage endpoint answered JSON of an unexpected shape")

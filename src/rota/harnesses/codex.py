@@ -256,7 +256,7 @@ def newest_in_file(path: Path, fallback_ts: float) -> RateLimitLine | None:
             continue
         try:
             obj = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if not isinstance(obj, dict):
             continue

@@ -45,7 +45,7 @@ def json_lines(text: str) -> Iterator[dict[str, Any]]:
             continue
         try:
             obj = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(obj, dict):
             yield obj
@@ -62,7 +62,7 @@ def load_json(text: str) -> Any:
         text = text[i + 1 :]
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
