@@ -1,8 +1,15 @@
-"""TODO docstring."""
+"""Claude Code's quota as the usage endpoint states it (the same numbers `/usage` shows), read
+with the OAuth token Claude Code keeps in ~/.claude/.credentials.json; the local logs
+(rota.harnesses.claude_logs) answer when the endpoint cannot.
+
+The answer's windows: five_hour and seven_day for the whole subscription, seven_day_<model> and
+limits[] weekly_scoped entries for per-model pools (states_from_usage). The token never leaves
+a Secret, and never reaches a log, an error or a cache."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,41 +228,82 @@ def _window_state(
 
 
 
+def _scoped_family(scope: Any) -> str:
+    """The model family a limits[] scope names: {"model": {"display_name": "Opus"}} -> "opus" (the
+    first word, lowercased: "Sonnet 4.5" -> "sonnet"); an older answer's plain string "opus" too.
+    "" for a scope that is not a model ({"surface": ...}: Claude Code on the web covers no arm)."""
+    if isinstance(scope, str):
+        name = scope
+    elif isinstance(scope, dict) and isinstance(scope.get("model"), dict):
+        name = scope["model"].get("display_name") or scope["model"].get("id") or ""
+    else:
+        return ""
+    words = re.findall(r"[a-z]+", str(name).lower())
+    return words[0] if words else ""
+
+
+def _limits_windows(items: Any) -> dict[str, tuple[Any, Any]]:
+    """limits[] as {window key: (percent, resets_at)}.
+
+    The endpoint's newer list (seen 2026-11): {kind: "session" | "weekly_all" | "weekly_scoped",
+    group, percent, severity, resets_at, scope, is_active}; a weekly_scoped entry names its model
+    in scope.model.display_name ("Opus", "Sonnet", "Fable") and is the only place a pool such as
+    the Sonnet week appears when the top-level seven_day_sonnet is null. An older shape said
+    kind "weekly" with scope "opus". Entries without a percent, scopes that are not models and
+    unknown kinds are skipped."""
+    out: dict[str, tuple[Any, Any]] = {}
+    if not isinstance(items, list):
+        return out
+    for item in items:
+        if not isinstance(item, dict) or _util(item.get("percent")) is None:
+            continue
+        kind = str(item.get("kind", "")).lower()
+        scope = item.get("scope")
+        if kind == "session":
+            key = "five_hour"
+        elif kind in ("weekly_all", "weekly") and not scope:
+            key = "seven_day"
+        elif kind in ("weekly_scoped", "weekly") and scope:
+            fam = _scoped_family(scope)
+            if not fam:
+                continue
+            key = f"seven_day_{fam}"
+        else:
+            continue
+        out.setdefault(key, (item.get("percent"), item.get("resets_at")))
+    return out
+
+
 def states_from_usage(
     data: Mapping[str, Any], harness: str, models: tuple[str, ...], now: float
 ) -> list[QuotaState]:
-    """Map an endpoint answer to states. Unknown keys and nulls are skipped."""
-    out: list[QuotaState] = []
+    """Map an endpoint answer to states: the harness's five_hour and seven_day windows, and each
+    per-model weekly pool on the arms of that model (rota.harnesses.claude_limits.family_arms).
+
+    The top-level windows ({"five_hour": {"utilization", "resets_at"}, "seven_day_opus": ...})
+    win; limits[] fills in what they leave null or do not have. A window whose utilization is not
+    a number is kept as unknown (never exhausted). A top-level seven_day_<x> counts
+    only for a known family (seven_day_oauth_apps and the like cover no arm); a limits[] pool names
+    its model, so any model (Fable) maps to the arms whose name contains it. Unknown keys and nulls
+    are skipped."""
     windows: dict[str, tuple[Any, Any]] = {}
     for key, v in data.items():
         if (
             isinstance(v, dict)
             and "utilization" in v
-            and (key in WINDOW_MINUTES or key.startswith("seven_day_"))
+            and (key in WINDOW_MINUTES or key[len("seven_day_") :] in MODEL_FAMILIES)
         ):
             windows[key] = (v.get("utilization"), v.get("resets_at"))
-    if not any(k in windows for k in WINDOW_MINUTES):
-        # Newer answers may carry only limits[]: {kind: session|weekly, percent, resets_at, scope}.
-        for item in data.get("limits") or []:
-            if not isinstance(item, dict):
-                continue
-            kind = str(item.get("kind", "")).lower()
-            fam = str(item.get("scope") or "").lower()
-            if kind == "session":
-                key = "five_hour"
-            elif kind == "weekly":
-                key = f"seven_day_{fam}" if fam else "seven_day"
-            else:
-                continue
-            windows.setdefault(key, (item.get("percent"), item.get("resets_at")))
+    for key, value in _limits_windows(data.get("limits")).items():
+        if key not in windows or _util(windows[key][0]) is None:
+            windows[key] = value
+    out: list[QuotaState] = []
     for key, (util_raw, resets) in windows.items():
         util = _util(util_raw)
         if key in WINDOW_MINUTES:
             out.append(_window_state("harness", harness, key, util, resets, now))
             continue
         fam = key[len("seven_day_") :]
-        if fam not in MODEL_FAMILIES:
-            continue  # seven_day_oauth_apps and the like cover no arm
         for arm in family_arms(harness, fam, models):
             out.append(
                 _window_state("arm", arm, key, util, resets, now, reason=f"weekly {fam} pool")
