@@ -161,7 +161,13 @@ def claude_logs(hours: float, big_mb: float) -> None:
                 env = {"CLAUDE_CONFIG_DIR": str(seen)}
                 ctx = ProbeContext(home=Path(snap), env=env, now=at.timestamp())
                 s = scan_logs(ctx, at.timestamp())
-            rota = s.tokens if s.block_start == b_start.timestamp() else None
+            # The block that starts there (a reply at exactly start + 5 h ends it: at + 1 s it is
+            # no longer the current block, but it is still that block's).
+            blocks = getattr(s, "blocks", None)
+            if blocks is None:  # rota before issue 13: only the current block
+                rota = s.tokens if s.block_start == b_start.timestamp() else None
+            else:
+                rota = next((b.tokens for b in blocks if b.start == b_start.timestamp()), None)
             cc = "-" if real is None else f"{real.get(b_start, 0):,}"
             if tokens != next(t for b, t, _ in ref if b == b_start):
                 cc = "-"  # ccusage reports whole blocks only
@@ -170,7 +176,7 @@ def claude_logs(hours: float, big_mb: float) -> None:
                 f"  {label:<17} {tokens:>11,} {cc:>11}"
                 f" {('-' if rota is None else f'{rota:,}'):>11}"
                 f" {('-' if rota is None else f'{rota / tokens:.0%}'):>10}"
-                + ("" if rota is not None else f"  (rota's block starts {_iso(s.block_start)})")
+                + ("" if rota is not None else f"  (rota's current block starts {_iso(s.block_start)})")
             )
     print()
 

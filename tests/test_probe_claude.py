@@ -280,19 +280,19 @@ def test_source_logs_skips_the_endpoint(home: Path) -> None:
 def test_logs_fixture_block_dedup_sidechain_synthetic(home: Path) -> None:
     s = scan_logs(ctx(home), NOW)
     # msg_01A counted once (12 + 18230 + 410), msg_01B (9 + 1200 + 18230 + 2210); the sidechain
-    # line (sonnet) and the <synthetic> line are skipped.
-    assert s.tokens_by_model == {"claude-opus-4-7": 18652 + 21649}
+    # line (a subagent, on sonnet) counts as ccusage counts it; the <synthetic> line has no tokens.
+    assert s.tokens_by_model == {"claude-opus-4-7": 18652 + 21649, "claude-sonnet-4-6": 5340}
     assert (s.block_start, s.block_end) == (ts(2026, 11, 27, 18), ts(2026, 11, 27, 23))
     assert s.limit_resets_at == 1795824000.0 and s.limit_at == ts(2026, 11, 27, 18, 31)
     states = get_profile("claude-code").probe(ctx(home, options={"source": "logs"}))
     block = by(states, "logs", "five_hour")
-    assert block.resets_at == ts(2026, 11, 27, 23) and "40,301 tokens" in block.reason
+    assert block.resets_at == ts(2026, 11, 27, 23) and "45,641 tokens" in block.reason
     assert block.available is None and block.utilization is None  # no known limit in tokens
 
 
 def test_logs_token_limit_option_gives_utilization(home: Path) -> None:
     states = get_profile("claude-code").probe(
-        ctx(home, options={"source": "logs", "block_token_limit": 80602})
+        ctx(home, options={"source": "logs", "block_token_limit": 91282})
     )
     block = by(states, "logs", "five_hour")
     assert block.utilization == pytest.approx(0.5) and block.available is True
@@ -383,9 +383,9 @@ def test_logs_variants_never_crash(tmp_path: Path, fixtures_dir: Path) -> None:
     (proj / "p" / "unreadable.jsonl").mkdir()  # a directory where a file should be
     (proj / "p" / "binary.jsonl").write_bytes(b"\xff\xfe\x00\x01" * 100)
     s = scan_logs(ctx(home), NOW)
-    assert s.tokens == 18652 + 21649  # the good lines still count
-    # Logs older than the lookback are not read at all.
-    old = NOW - 3 * 86400
+    assert s.tokens == 18652 + 21649 + 5340  # the good lines still count
+    # Logs older than the lookback (14 days) are not read at all.
+    old = NOW - 15 * 86400
     for f in (proj / "p").glob("*.jsonl"):
         os.utime(f, (old, old))
     assert scan_logs(ctx(home), NOW).files == 0
@@ -396,4 +396,4 @@ def test_xdg_config_dir_is_searched(tmp_path: Path, fixtures_dir: Path) -> None:
     xdg = tmp_path / "xdg"
     shutil.copytree(fixtures_dir / "claude" / "projects", xdg / "claude" / "projects")
     s = scan_logs(ctx(home, env={"XDG_CONFIG_HOME": str(xdg)}), NOW)
-    assert s.tokens == 18652 + 21649
+    assert s.tokens == 18652 + 21649 + 5340

@@ -1,8 +1,31 @@
-"""Claude Code's local project logs (`~/.claude/projects/*/*.jsonl`): usage per 5-hour block and the
-limit lines, as the quota probe's fallback when the usage endpoint cannot answer."""
+"""Claude Code's local project logs: usage per 5-hour block and the limit lines, as the quota
+probe's fallback when the usage endpoint cannot answer. Read as ccusage reads them, so that both
+tools agree on the same tree (tests/test_claude_logs.py runs them side by side):
+
+- every session log `projects/<project>/<session>.jsonl` and every subagent log
+  `projects/<project>/<session>/subagents/*.jsonl`; sidechain lines count (subagents spend the
+  same subscription);
+- one entry per usage line, deduplicated on message.id + requestId (a reply written over several
+  lines repeats them); the <synthetic> lines Claude Code writes for an API error are entries with
+  no tokens;
+- a block starts at the hour of its first entry and lasts 5 h; an entry more than 5 h after the
+  block's start, or more than 5 h after the previous entry, starts the next. An entry at exactly
+  start + 5 h is still in the block.
+
+Incremental: what was read is remembered in a cache file (owner-only, under rota's state dir):
+each log's inode and the offset after its last complete line, the entries of the last
+LOOKBACK_DAYS and the start of the first remembered block. A probe reads only what was appended
+since; a log of any size is read whole once (no tail cut: a 42 MB session lost most of its
+tokens to one). A cache that is missing, unreadable or from another version is rebuilt. Block
+boundaries follow from the whole remembered history, so they stay where ccusage puts them after
+any number of hours of continuous work (a full read from an empty cache agrees with ccusage from
+the first gap of more than 5 h within the lookback).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -21,7 +44,12 @@ from rota.harnesses.common import opt_float
 from rota.quota.state import QuotaState
 
 BLOCK_SECONDS = 5 * 3600.0
-MAX_LOG_BYTES = 32 * 1024 * 1024  # read at most the tail of a huge session log
+LOOKBACK_DAYS = 14.0  # entries remembered (and read from an empty cache)
+CACHE_VERSION = 1
+MAX_LINE = 64 * 1024 * 1024  # a longer line is no usage line (a huge tool result): skipped
+CLOCK_SKEW_S = 300.0  # an entry this far after `now` still counts (another machine's clock)
+LIMIT_HORIZON_S = 8 * 86400.0  # the weekly pools are the longest: 7 days and a day's slack
+SYNTHETIC = "<synthetic>"  # the model of the lines Claude Code writes for an API error
 
 
 # ---------------------------------------------------------------------------------------------
@@ -55,6 +83,19 @@ def config_dirs(ctx: ProbeContext) -> list[Path]:
 
 
 @dataclass(slots=True)
+class Block:
+    start: float
+    end: float
+    last: float  # the newest entry in it
+    tokens_by_model: dict[str, int] = field(default_factory=dict)
+    entries: int = 0
+
+    @property
+    def tokens(self) -> int:
+        return sum(self.tokens_by_model.values())
+
+
+@dataclass(slots=True)
 class LogSummary:
     tokens_by_model: dict[str, int] = field(default_factory=dict)
     block_start: float | None = None
@@ -63,50 +104,106 @@ class LogSummary:
     limit_resets_at: float | None = None
     limit_text: str = ""
     last_usage_at: float | None = None
-    files: int = 0
+    files: int = 0  # logs within the lookback
+    blocks: list[Block] = field(default_factory=list)  # every block up to now, oldest first
+    bytes_read: int = 0  # read by this scan (the rest came from the cache)
 
     @property
     def tokens(self) -> int:
         return sum(self.tokens_by_model.values())
 
 
+# (when, tokens, model, dedup key: a digest of message.id + requestId, "" without them)
+Entry = tuple[float, int, str, str]
+
+
+@dataclass(slots=True)
+class LogState:
+    """What the reader remembers between scans (the cache file)."""
+
+    roots: list[str] = field(default_factory=list)
+    files: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (inode, offset)
+    entries: list[Entry] = field(default_factory=list)
+    anchor: float | None = None  # the start of the first remembered block
+    limit: tuple[float, str] | None = None  # the newest limit line: (when, its text)
+
+
 def project_dirs(ctx: ProbeContext) -> list[Path]:
     return [d / "projects" for d in config_dirs(ctx) if (d / "projects").is_dir()]
 
 
-def _recent_logs(ctx: ProbeContext, since: float) -> Iterator[Path]:
-    """Session logs modified since `since` (one level of project dirs; subagent logs are sidechains)."""
-    for root in project_dirs(ctx):
+def _logs(roots: list[Path], since: float) -> Iterator[tuple[str, os.stat_result]]:
+    """(path, stat) of each session log and subagent log modified since `since`."""
+
+    def jsonl(d: str, nested: bool) -> Iterator[tuple[str, os.stat_result]]:
         try:
-            projects = list(os.scandir(root))
+            found = list(os.scandir(d))
         except OSError:
-            continue
-        for proj in projects:
+            return
+        for e in found:
             try:
-                if not proj.is_dir():
-                    continue
-                entries = list(os.scandir(proj.path))
+                if e.name.endswith(".jsonl") and e.is_file():
+                    st = e.stat()
+                    if st.st_mtime >= since:
+                        yield e.path, st
+                elif nested and e.is_dir():
+                    yield from jsonl(os.path.join(e.path, "subagents"), False)
             except OSError:
                 continue
-            for e in entries:
-                try:
-                    if e.name.endswith(".jsonl") and e.is_file() and e.stat().st_mtime >= since:
-                        yield Path(e.path)
-                except OSError:
-                    continue
+
+    for root in roots:
+        try:
+            projects = [p.path for p in os.scandir(root) if p.is_dir()]
+        except OSError:
+            continue
+        for proj in sorted(projects):
+            yield from jsonl(proj, True)
 
 
-def _read_lines(path: Path) -> Iterator[str]:
+def _new_lines(path: str, start: int) -> Iterator[tuple[bytes, int]]:
+    """(line, offset after it) for each complete line from `start`. An unterminated last line is
+    a write in progress, read next time, unless it already holds a whole JSON object. A line longer than MAX_LINE (a huge tool result)
+    is skipped without being held."""
     try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > MAX_LOG_BYTES:
-                f.seek(size - MAX_LOG_BYTES)
-                f.readline()  # drop the partial first line
-            for raw in f:
-                yield raw.decode("utf-8", "replace")
+        f = open(path, "rb")
     except OSError:
         return
+    with f:
+        try:
+            f.seek(start)
+        except OSError:
+            return
+        pos = start
+        skipping = False
+        while True:
+            try:
+                raw = f.readline(MAX_LINE)
+            except OSError:
+                return
+            if not raw:
+                return
+            if not raw.endswith(b"\n"):
+                if len(raw) < MAX_LINE:
+                    # The unterminated tail: a write in progress unless it is a whole JSON object
+                    # (no prefix of one is: a line that ends there is complete).
+                    if not skipping and raw.rstrip().endswith(b"}") and _whole(raw):
+                        yield raw, pos + len(raw)
+                    return
+                pos += len(raw)
+                skipping = True
+                continue
+            pos += len(raw)
+            if skipping:
+                skipping = False
+                continue
+            yield raw, pos
+
+
+def _whole(raw: bytes) -> bool:
+    try:
+        return isinstance(json.loads(raw), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 def _content_text(msg: Mapping[str, Any]) -> str:
@@ -120,8 +217,10 @@ def _content_text(msg: Mapping[str, Any]) -> str:
     return ""
 
 
-def _tokens(usage: Mapping[str, Any]) -> int:
-    total = 0
+def _tokens(usage: Mapping[str, Any]) -> int | None:
+    """input + output + cache creation + cache read, as ccusage totals them; None when the usage
+    names no count at all."""
+    total, found = 0, False
     for k in (
         "input_tokens",
         "output_tokens",
@@ -129,79 +228,210 @@ def _tokens(usage: Mapping[str, Any]) -> int:
         "cache_read_input_tokens",
     ):
         v = usage.get(k)
-        if isinstance(v, int) and not isinstance(v, bool) and v > 0:
-            total += v
-    return total
+        if isinstance(v, int) and not isinstance(v, bool):
+            found = True
+            total += max(0, min(v, 10**12))
+    return total if found else None
 
 
-def scan_logs(ctx: ProbeContext, now: float, lookback_hours: float = 24.0) -> LogSummary:
-    """Usage in the current 5-hour block, and the newest usage-limit line, from the project logs.
+def _key(msg: Mapping[str, Any], obj: Mapping[str, Any]) -> str:
+    mid, rid = msg.get("id"), obj.get("requestId")
+    if not (isinstance(mid, str) and isinstance(rid, str)):
+        return ""
+    return hashlib.blake2b(f"{mid}\0{rid}".encode("utf-8", "replace"), digest_size=9).hexdigest()
 
-    Deduplicated on message.id + requestId; sidechain lines and the <synthetic> model skipped for
-    usage. A block starts at its first entry's hour; a gap of more than 5 h starts a new one.
-    """
+
+def _read(
+    roots: list[Path], state: LogState, since: float, summary: LogSummary
+) -> None:
+    """Bring `state` up to date with what was appended to the logs since it was saved."""
     from rota.harnesses.common import compile_patterns
-    from rota.resettime import parse_iso, parse_reset
+    from rota.resettime import parse_iso
 
-    since = now - lookback_hours * 3600.0
     limit_pats = compile_patterns(LIMIT_PATTERNS)
-    summary = LogSummary()
-    seen: set[tuple[str, str]] = set()
-    entries: list[tuple[float, int, str]] = []
-    for path in _recent_logs(ctx, since):
+    keys = {e[3] for e in state.entries if e[3]}
+    files: dict[str, tuple[int, int]] = {}
+    for path, st in _logs(roots, since):
         summary.files += 1
-        for line in _read_lines(path):
-            if '"timestamp"' not in line:
+        inode, offset = state.files.get(path, (-1, 0))
+        if inode != st.st_ino or offset > st.st_size:
+            offset = 0  # a new file, or one replaced or cut: from the start (dedup keeps it once)
+        files[path] = (st.st_ino, offset)
+        if offset == st.st_size:
+            continue
+        for raw, end in _new_lines(path, offset):
+            summary.bytes_read += end - offset
+            offset = end
+            files[path] = (st.st_ino, offset)
+            if b'"usage"' not in raw and b"isApiErrorMessage" not in raw:
                 continue
             try:
-                obj = json.loads(line)
-            except ValueError:
-                continue  # a truncated or torn line
-            if not isinstance(obj, dict) or obj.get("isSidechain") is True:
+                obj = json.loads(raw)
+            except (ValueError, RecursionError):
+                continue  # a torn line, or not JSON
+            if not isinstance(obj, dict):
                 continue
-            ts_raw = obj.get("timestamp")
-            ts = parse_iso(ts_raw) if isinstance(ts_raw, str) else None
-            if ts is None or ts < since or ts > now + 300:
+            msg, ts_raw = obj.get("message"), obj.get("timestamp")
+            if not isinstance(msg, dict) or not isinstance(ts_raw, str):
                 continue
-            msg = obj.get("message")
-            if not isinstance(msg, dict):
+            ts = parse_iso(ts_raw)
+            if ts is None or ts < since:
                 continue
             model = str(msg.get("model") or "")
-            if obj.get("isApiErrorMessage") or model == "<synthetic>":
+            if obj.get("isApiErrorMessage") or model == SYNTHETIC:
                 text = _content_text(msg).strip()
                 if any(p.match(text) for p in limit_pats):
-                    if summary.limit_at is None or ts >= summary.limit_at:
-                        summary.limit_at = ts
-                        summary.limit_resets_at = parse_reset(text, ts)
-                        summary.limit_text = text[:200]
-                continue
-            if obj.get("type") != "assistant":
-                continue
+                    if state.limit is None or ts >= state.limit[0]:
+                        state.limit = (ts, text[:300])
             usage = msg.get("usage")
-            if not isinstance(usage, dict):
+            tokens = _tokens(usage) if isinstance(usage, dict) else None
+            if tokens is None:
                 continue
-            mid, rid = msg.get("id"), obj.get("requestId")
-            if isinstance(mid, str) and isinstance(rid, str):
-                if (mid, rid) in seen:
+            key = _key(msg, obj)
+            if key:
+                if key in keys:
                     continue
-                seen.add((mid, rid))
-            entries.append((ts, _tokens(usage), model))
-    entries.sort()
-    start = end = last = None
-    block: list[tuple[float, int, str]] = []
-    for ts, tok, model in entries:
-        if start is None or end is None or last is None or ts >= end or ts - last > BLOCK_SECONDS:
-            start = ts - ts % 3600.0
-            end = start + BLOCK_SECONDS
-            block = []
-        block.append((ts, tok, model))
-        last = ts
-    if entries:
-        summary.last_usage_at = entries[-1][0]
-    if start is not None and end is not None and start <= now < end:
-        summary.block_start, summary.block_end = start, end
-        for _, tok, model in block:
-            summary.tokens_by_model[model] = summary.tokens_by_model.get(model, 0) + tok
+                keys.add(key)
+            state.entries.append((ts, tokens, model[:100], key))
+    state.files = files
+
+
+def blocks(entries: list[Entry], anchor: float | None = None) -> list[Block]:
+    """ccusage's blocks over `entries` (sorted by time). The first block starts at `anchor` when
+    its first entry falls in [anchor, anchor + 5 h] (the remembered start of a block whose older
+    entries were dropped), else at its first entry's hour."""
+    out: list[Block] = []
+    cur: Block | None = None
+    for ts, tokens, model, _key in entries:
+        if cur is None or ts - cur.start > BLOCK_SECONDS or ts - cur.last > BLOCK_SECONDS:
+            if cur is None and anchor is not None and anchor <= ts <= anchor + BLOCK_SECONDS:
+                start = anchor
+            else:
+                start = ts - ts % 3600.0
+            cur = Block(start, start + BLOCK_SECONDS, ts)
+            out.append(cur)
+        cur.last = ts
+        cur.entries += 1
+        if tokens:
+            cur.tokens_by_model[model] = cur.tokens_by_model.get(model, 0) + tokens
+    return out
+
+
+def _prune(state: LogState, since: float) -> None:
+    """Drop the blocks that ended before `since`, remembering where the first kept one starts."""
+    state.entries.sort()
+    if not state.entries or state.entries[0][0] >= since:
+        return
+    for b in blocks(state.entries, state.anchor):
+        if b.last >= since:
+            state.anchor = b.start
+            state.entries = [e for e in state.entries if e[0] >= b.start]
+            return
+    state.entries, state.anchor = [], None
+
+
+# -- the cache ----------------------------------------------------------------------------------
+
+
+def _cache_file(ctx: ProbeContext, roots: list[Path]) -> Path:
+    if ctx.cache_dir is not None:
+        base = ctx.cache_dir
+    else:
+        d = ctx.env.get("ROTA_STATE_DIR")
+        if d:
+            base = _expand(d, ctx) / "cache"
+        else:
+            xdg = ctx.env.get("XDG_STATE_HOME")
+            state = _expand(xdg, ctx) if xdg else ctx.home / ".local" / "state"
+            base = state / "rota" / "cache"
+    tag = hashlib.blake2b("\n".join(map(str, roots)).encode(), digest_size=6).hexdigest()
+    return base / f"claude-logs-{tag}.json"
+
+
+def _load(path: Path, roots: list[str]) -> LogState:
+    """The remembered state, or an empty one (no cache, another version, other roots, damaged)."""
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(f.read())
+        if data.get("version") != CACHE_VERSION or data.get("roots") != roots:
+            return LogState(roots=roots)
+        models = [str(m) for m in data["models"]]
+        entries = [(float(t), int(n), models[m], str(k)) for t, n, m, k in data["entries"]]
+        files = {str(p): (int(i), int(o)) for p, (i, o) in data["files"].items()}
+        anchor = data.get("anchor")
+        limit = data.get("limit")
+        return LogState(
+            roots=roots,
+            files=files,
+            entries=entries,
+            anchor=float(anchor) if anchor is not None else None,
+            limit=(float(limit[0]), str(limit[1])) if limit else None,
+        )
+    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
+        return LogState(roots=roots)
+
+
+def _save(path: Path, state: LogState) -> None:
+    """Write the cache atomically, owner-only. A cache that cannot be written costs a full read
+    next time, nothing else."""
+    import tempfile
+
+    models: dict[str, int] = {}
+    data = {
+        "version": CACHE_VERSION,
+        "roots": state.roots,
+        "files": {p: list(v) for p, v in state.files.items()},
+        "anchor": state.anchor,
+        "limit": list(state.limit) if state.limit else None,
+        "entries": [[t, n, models.setdefault(m, len(models)), k] for t, n, m, k in state.entries],
+        "models": None,
+    }
+    data["models"] = list(models)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".claude-logs-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, separators=(",", ":"))
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError:
+        pass
+
+
+def scan_logs(ctx: ProbeContext, now: float, lookback_hours: float | None = None) -> LogSummary:
+    """Usage in the current 5-hour block, every block up to `now`, and the newest usage-limit
+    line, from the project logs (incrementally, through the cache)."""
+    from rota.resettime import parse_reset
+
+    lookback = (LOOKBACK_DAYS * 24.0 if lookback_hours is None else lookback_hours) * 3600.0
+    since = now - lookback
+    roots = project_dirs(ctx)
+    summary = LogSummary()
+    cache = _cache_file(ctx, roots)
+    state = _load(cache, [str(r) for r in roots])
+    _read(roots, state, since, summary)
+    _prune(state, since)
+    _save(cache, state)
+
+    upto = [e for e in state.entries if e[0] <= now + CLOCK_SKEW_S]
+    summary.blocks = blocks(upto, state.anchor)
+    used = [e[0] for e in upto if e[2] != SYNTHETIC]
+    if used:
+        summary.last_usage_at = used[-1]
+    if state.limit is not None and since <= state.limit[0] <= now + CLOCK_SKEW_S:
+        summary.limit_at, summary.limit_text = state.limit
+        summary.limit_resets_at = parse_reset(
+            summary.limit_text, summary.limit_at, horizon_s=LIMIT_HORIZON_S
+        )
+        summary.limit_text = summary.limit_text[:200]
+    cur = summary.blocks[-1] if summary.blocks else None
+    if cur is not None and cur.start <= now < cur.end:
+        summary.block_start, summary.block_end = cur.start, cur.end
+        summary.tokens_by_model = dict(cur.tokens_by_model)
     return summary
 
 
