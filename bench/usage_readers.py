@@ -39,8 +39,10 @@ def _iso(ts: float | None) -> str:
 
 
 def codex() -> None:
+    from rota.harnesses import get_profile
     from rota.harnesses.base import ProbeContext
-    from rota.harnesses.codex import probe
+
+    probe = get_profile("codex").probe
 
     print("Codex rollouts (expected windows found exactly)")
     ok_total = 0
@@ -51,11 +53,16 @@ def codex() -> None:
             home = codex_variants.install(name, Path(tmp))
             now = codex_variants.epoch(exp["now"])
             ctx = ProbeContext(home=Path(tmp), env={"CODEX_HOME": str(home)}, now=now)
-            states = [s for s in probe(ctx, "codex") if s.scope_kind == "harness"]
+            every = probe(ctx)
+            states = [s for s in every if s.scope_kind == "harness"]
         got = {s.window: s for s in states}
+        arm_got = {(s.scope, s.window): s for s in every if s.scope_kind == "arm"}
+        want_all = [(window, w, got.get(window)) for window, w in exp["harness_windows"].items()]
+        for model, windows in exp["model_windows"].items():
+            for window, w in windows.items():
+                want_all.append((f"{model} {window}", w, arm_got.get((f"codex:{model}", window))))
         missing = []
-        for window, w in exp["harness_windows"].items():
-            s = got.get(window)
+        for window, w, s in want_all:
             want_util = w["used_percent"] / 100.0
             want_reset = codex_variants.epoch(w["resets_at"])
             if (
@@ -67,13 +74,14 @@ def codex() -> None:
             ):
                 missing.append(window)
         extra = sorted(set(got) - set(exp["harness_windows"]))
-        models_ok = not exp["model_windows"]  # per-model windows: not read by today's probe
+        models_ok = not exp["model_windows"] or bool(arm_got)
         ok = not missing and not extra and models_ok
         ok_total += ok
         shown = ", ".join(
             f"{s.window} {s.utilization if s.utilization is None else round(100 * s.utilization)}%"
             f" resets {_iso(s.resets_at)}"
-            for s in states
+            for s in every
+            if s.window != "rollout"
         )
         print(
             f"  {'ok  ' if ok else 'MISS'} {name:<24} got: {shown or 'nothing'}"

@@ -13,7 +13,7 @@ import zstandard
 
 from rota.harnesses import get_profile
 from rota.harnesses.base import ProbeContext
-from rota.harnesses.codex import MAX_DAY_DIRS, newest_rate_limits
+from rota.harnesses.codex_rollouts import MAX_DAY_DIRS, read_rollouts
 from rota.quota.state import QuotaState
 
 
@@ -244,10 +244,10 @@ def test_reads_only_the_newest_files(tmp_path: Path) -> None:
             [token_line(day, {"used_percent": i, "window_minutes": 300, "resets_at": NOW + 3600})],
             day + 60,
         )
-    line, read = newest_rate_limits(home / ".codex")
-    assert line is not None and line.rate_limits["primary"]["used_percent"] == 59
-    assert read == 1  # the newest file had a line; older files cannot hold a newer one
-    assert read <= MAX_DAY_DIRS
+    r = read_rollouts(home / ".codex")
+    assert r.limits["codex"].windows[0].used == 0.59
+    assert r.files_read == 1  # the newest file had a line; older files cannot hold a newer one
+    assert r.files_read <= MAX_DAY_DIRS
 
 
 def test_a_long_session_in_an_older_day_dir_still_counts(tmp_path: Path) -> None:

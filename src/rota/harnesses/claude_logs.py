@@ -241,9 +241,7 @@ def _key(msg: Mapping[str, Any], obj: Mapping[str, Any]) -> str:
     return hashlib.blake2b(f"{mid}\0{rid}".encode("utf-8", "replace"), digest_size=9).hexdigest()
 
 
-def _read(
-    roots: list[Path], state: LogState, since: float, summary: LogSummary
-) -> None:
+def _read(roots: list[Path], state: LogState, since: float, summary: LogSummary) -> None:
     """Bring `state` up to date with what was appended to the logs since it was saved."""
     from rota.harnesses.common import compile_patterns
     from rota.resettime import parse_iso

@@ -227,7 +227,6 @@ def _window_state(
     )
 
 
-
 def _scoped_family(scope: Any) -> str:
     """The model family a limits[] scope names: {"model": {"display_name": "Opus"}} -> "opus" (the
     first word, lowercased: "Sonnet 4.5" -> "sonnet"); an older answer's plain string "opus" too.
