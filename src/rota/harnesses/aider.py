@@ -27,6 +27,8 @@ LIMIT_PATTERNS = (
     # An uncaught one: "httpx.HTTPStatusError: Client error '429 Too Many Requests' for url …"
     # (not "Server error '529 '": overloaded)
     r"httpx\.HTTPStatusError: Client error '429\b",
+    # The provider's body on a line of its own after litellm's: "Error code: 429 - {'error':
+    # {'message': 'You exceeded your current quota, …', 'type': 'insufficient_quota'}}"
     r"You exceeded your current quota",
     r"insufficient_quota\b",
     r"Error code: 429\b",

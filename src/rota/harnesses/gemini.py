@@ -15,15 +15,21 @@ from rota.harnesses.common import BuiltinProfile, load_json
 NAME = "gemini"
 # Anchored at the start of an error line (after "✕", "⚡", "[API Error:", "[Backend Error]").
 LIMIT_PATTERNS = (
+    # gemini-cli's own error class (packages/core/src/utils/googleQuotaErrors.ts), as its message
+    # prefix: "TerminalQuotaError: You have exhausted your daily quota on this model."
     r"TerminalQuotaError\b",
     # "You have exhausted your capacity on this model. Your quota will reset after 8h44m7s."
     # "[API Error: You have exhausted your daily quota on this model.]"
     r"You have exhausted your (?:\w+ )?(?:quota|capacity)",
     # "⚡ You have reached your daily quota limit." / "…your daily gemini-2.5-pro quota limit."
     r"You have reached your daily (?:[\w.-]+ )?quota limit",
+    # "Quota exceeded for quota metric 'Gemini 2.5 Pro Requests' and limit 'Gemini 2.5 Pro
+    # Requests per day per user per tier'" (gemini-cli#10925, as a line of its own)
     r"Quota exceeded for quota metric",
     # "[API Error: Resource has been exhausted (e.g. check quota).]"
     r"Resource (?:has been )?exhausted\b",
+    # The API's status, on a line of its own in a pasted body: "status": "RESOURCE_EXHAUSTED"
+    # (gemini-cli#6962, #10925); "429 Too Many Requests … quota" from an HTTP client's line.
     r"RESOURCE_EXHAUSTED\b",
     r"429\b.*(?:quota|rate limit|exhausted)",
 )

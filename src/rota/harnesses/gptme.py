@@ -18,7 +18,11 @@ EXIT_RATE_LIMITED = 75
 EXIT_AUTH = 76
 EXIT_MODEL_UNAVAILABLE = 77
 LIMIT_PATTERNS = (
+    # The provider SDK's exception as gptme prints it: "openai.RateLimitError: Error code: 429 - …",
+    # "anthropic.RateLimitError: …" (gptme exits 75 for it too: rate_limit_exit_codes).
     r"(?:[\w.]+\.)?RateLimitError\b",
+    # "Fatal error occurred Error code: 429 - {'error': {'message': 'You exceeded your current
+    # quota, …', 'type': 'insufficient_quota'}}" (gptme, an OpenAI key out of credit)
     r"Error code: 429\b",
     r"You exceeded your current quota",
 )

@@ -14,6 +14,12 @@ from rota.harnesses.common import BuiltinProfile, json_lines
 
 NAME = "opencode"
 # Anchored at the start of an error line.
+# Anchored at the start of an error line. No opencode thread in the corpus shows these as a line of
+# their own (its errors arrive as JSON events, read with LIMIT_ANYWHERE below); they are the AI SDK's
+# and providers' wording as opencode's TUI prints it: "AI_APICallError: Rate limit reached for …
+# (429)", "Rate limit exceeded", "Quota exceeded", "You've hit your usage limit" (an OpenAI
+# subscription through opencode's codex auth), "insufficient_quota", "429 Too Many Requests". Not
+# "AI_APICallError: … exceed context limit" (opencode#798, a look-alike).
 LIMIT_PATTERNS = (
     r"(?:AI_)?(?:APICallError|APIError|ProviderError)\b.*\b(?:429|rate.?limit|quota)",
     r"Rate limit(?:ed| exceeded| reached)",
