@@ -1,12 +1,12 @@
 """Property tests: the reset parser and every harness's limit detector give an answer or None, in
 bounded time, never an exception, on any text (any size, invalid UTF-8, ANSI escapes, absurd
 numbers, fragments of real limit messages shuffled), and never a reset that cannot be stored and
-formatted (past the harness's horizon, before the session, not finite)."""
+formatted (past the harness's horizon, before the session, not finite). What they cost on
+pathological inputs is bench/limit_worst_case.py's."""
 
 from __future__ import annotations
 
 import math
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -138,7 +138,7 @@ def test_detect_limit_is_total_and_bounded(harness, stdout, stderr, code, ref) -
     assert ref - 60 < hit.resets_at <= ref + horizon
 
 
-# Pathological sizes: every regex stays linear. Each case is a worst case for some pattern
+# Pathological sizes: every regex must stay linear. Each case is a worst case for some pattern
 # (long runs of digits, of near-durations, of words that start a reset phrase, of wrapped lines).
 HUGE = [
     "9" * 2_000_000,
@@ -162,14 +162,16 @@ HUGE = [
 
 
 @pytest.mark.parametrize("i", range(len(HUGE)))
-def test_huge_inputs_finish_quickly(i: int) -> None:
+def test_huge_inputs_get_an_answer(i: int) -> None:
+    # Their cost is printed by bench/limit_worst_case.py (a quadratic regex would show there, and
+    # make this test take minutes).
     text = HUGE[i]
-    started = time.monotonic()
-    parse_reset(text, REF)
+    got = parse_reset(text, REF)
+    assert got is None or REF - 60 < got <= REF + HARD_CAP_S
     for name in sorted(BUILTIN):
         out = SessionOutput(exit_code=1, stdout=text, stderr=text, ended_at=REF)
-        builtin_profile(name).detect_limit(out)
-    assert time.monotonic() - started < 10.0, "a detector is not linear in its input"
+        hit = builtin_profile(name).detect_limit(out)
+        assert hit is None or hit.resets_at is None or math.isfinite(hit.resets_at)
 
 
 def test_only_the_first_characters_are_read() -> None:

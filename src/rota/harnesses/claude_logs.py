@@ -24,7 +24,6 @@ the first gap of more than 5 h within the lookback).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -40,12 +39,19 @@ from rota.harnesses.claude_limits import (
     family_arms,
     text_scope,
 )
+from rota.harnesses.claude_log_cache import (
+    Entry,
+    LogState,
+    cache_file,
+    expand_user,
+    load_state,
+    save_state,
+)
 from rota.harnesses.common import opt_float
 from rota.quota.state import QuotaState
 
 BLOCK_SECONDS = 5 * 3600.0
 LOOKBACK_DAYS = 14.0  # entries remembered (and read from an empty cache)
-CACHE_VERSION = 1
 MAX_LINE = 64 * 1024 * 1024  # a longer line is no usage line (a huge tool result): skipped
 CLOCK_SKEW_S = 300.0  # an entry this far after `now` still counts (another machine's clock)
 LIMIT_HORIZON_S = 8 * 86400.0  # the weekly pools are the longest: 7 days and a day's slack
@@ -56,21 +62,15 @@ SYNTHETIC = "<synthetic>"  # the model of the lines Claude Code writes for an AP
 # Where Claude keeps things
 
 
-def _expand(p: str, ctx: ProbeContext) -> Path:
-    if p == "~" or p.startswith("~/"):
-        return ctx.home / p[2:] if len(p) > 1 else ctx.home
-    return Path(p)
-
-
 def config_dirs(ctx: ProbeContext) -> list[Path]:
     """$CLAUDE_CONFIG_DIR (comma-separated) first, then ~/.claude and $XDG_CONFIG_HOME/claude."""
     dirs: list[Path] = []
     for part in (ctx.env.get("CLAUDE_CONFIG_DIR") or "").split(","):
         if part.strip():
-            dirs.append(_expand(part.strip(), ctx))
+            dirs.append(expand_user(part.strip(), ctx))
     dirs.append(ctx.home / ".claude")
     xdg = ctx.env.get("XDG_CONFIG_HOME")
-    dirs.append((_expand(xdg, ctx) if xdg else ctx.home / ".config") / "claude")
+    dirs.append((expand_user(xdg, ctx) if xdg else ctx.home / ".config") / "claude")
     out: list[Path] = []
     for d in dirs:
         if d not in out:
@@ -111,21 +111,6 @@ class LogSummary:
     @property
     def tokens(self) -> int:
         return sum(self.tokens_by_model.values())
-
-
-# (when, tokens, model, dedup key: a digest of message.id + requestId, "" without them)
-Entry = tuple[float, int, str, str]
-
-
-@dataclass(slots=True)
-class LogState:
-    """What the reader remembers between scans (the cache file)."""
-
-    roots: list[str] = field(default_factory=list)
-    files: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (inode, offset)
-    entries: list[Entry] = field(default_factory=list)
-    anchor: float | None = None  # the start of the first remembered block
-    limit: tuple[float, str] | None = None  # the newest limit line: (when, its text)
 
 
 def project_dirs(ctx: ProbeContext) -> list[Path]:
@@ -328,78 +313,6 @@ def _prune(state: LogState, since: float) -> None:
     state.entries, state.anchor = [], None
 
 
-# -- the cache ----------------------------------------------------------------------------------
-
-
-def _cache_file(ctx: ProbeContext, roots: list[Path]) -> Path:
-    if ctx.cache_dir is not None:
-        base = ctx.cache_dir
-    else:
-        d = ctx.env.get("ROTA_STATE_DIR")
-        if d:
-            base = _expand(d, ctx) / "cache"
-        else:
-            xdg = ctx.env.get("XDG_STATE_HOME")
-            state = _expand(xdg, ctx) if xdg else ctx.home / ".local" / "state"
-            base = state / "rota" / "cache"
-    tag = hashlib.blake2b("\n".join(map(str, roots)).encode(), digest_size=6).hexdigest()
-    return base / f"claude-logs-{tag}.json"
-
-
-def _load(path: Path, roots: list[str]) -> LogState:
-    """The remembered state, or an empty one (no cache, another version, other roots, damaged)."""
-    try:
-        with open(path, "rb") as f:
-            data = json.loads(f.read())
-        if data.get("version") != CACHE_VERSION or data.get("roots") != roots:
-            return LogState(roots=roots)
-        models = [str(m) for m in data["models"]]
-        entries = [(float(t), int(n), models[m], str(k)) for t, n, m, k in data["entries"]]
-        files = {str(p): (int(i), int(o)) for p, (i, o) in data["files"].items()}
-        anchor = data.get("anchor")
-        limit = data.get("limit")
-        return LogState(
-            roots=roots,
-            files=files,
-            entries=entries,
-            anchor=float(anchor) if anchor is not None else None,
-            limit=(float(limit[0]), str(limit[1])) if limit else None,
-        )
-    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
-        return LogState(roots=roots)
-
-
-def _save(path: Path, state: LogState) -> None:
-    """Write the cache atomically, owner-only. A cache that cannot be written costs a full read
-    next time, nothing else."""
-    import tempfile
-
-    models: dict[str, int] = {}
-    data = {
-        "version": CACHE_VERSION,
-        "roots": state.roots,
-        "files": {p: list(v) for p, v in state.files.items()},
-        "anchor": state.anchor,
-        "limit": list(state.limit) if state.limit else None,
-        "entries": [[t, n, models.setdefault(m, len(models)), k] for t, n, m, k in state.entries],
-        "models": None,
-    }
-    data["models"] = list(models)
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".claude-logs-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, separators=(",", ":"))
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError:
-        pass
-
-
 def scan_logs(ctx: ProbeContext, now: float, lookback_hours: float | None = None) -> LogSummary:
     """Usage in the current 5-hour block, every block up to `now`, and the newest usage-limit
     line, from the project logs (incrementally, through the cache)."""
@@ -409,11 +322,11 @@ def scan_logs(ctx: ProbeContext, now: float, lookback_hours: float | None = None
     since = now - lookback
     roots = project_dirs(ctx)
     summary = LogSummary()
-    cache = _cache_file(ctx, roots)
-    state = _load(cache, [str(r) for r in roots])
+    cache = cache_file(ctx, roots)
+    state = load_state(cache, [str(r) for r in roots])
     _read(roots, state, since, summary)
     _prune(state, since)
-    _save(cache, state)
+    save_state(cache, state)
 
     upto = [e for e in state.entries if e[0] <= now + CLOCK_SKEW_S]
     summary.blocks = blocks(upto, state.anchor)
