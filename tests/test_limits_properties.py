@@ -68,10 +68,23 @@ MESSAGES = st.one_of(
     st.lists(WORDS, max_size=60).map(" ".join),
     st.lists(WORDS, max_size=60).map("".join),
 )
+# The calendar's edges: December 9999 (whose next month does not exist), its last second, beyond.
+EXTREME_REFS = [
+    0.0,
+    -1.0,
+    1e-9,
+    253_399_622_400.0,
+    253_402_300_799.0,
+    253_402_300_800.0,
+    1e300,
+    math.inf,
+    -math.inf,
+    math.nan,
+]
 REFS = st.one_of(
     st.floats(min_value=REF - 5 * 365 * 86400, max_value=REF + 5 * 365 * 86400),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from([0.0, -1.0, 1e-9, 253_402_300_799.0, 1e300]),
+    st.sampled_from(EXTREME_REFS),
 )
 ZONES = st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Pacific/Kiritimati"]).map(
     zone_named
@@ -177,3 +190,18 @@ def test_huge_inputs_get_an_answer(i: int) -> None:
 def test_only_the_first_characters_are_read() -> None:
     # A reset far past MAX_TEXT is not looked for: the time stays bounded whatever the size.
     assert parse_reset(" " * (MAX_TEXT * 3) + "try again in 5 minutes", REF) is None
+
+
+@pytest.mark.parametrize("ref", EXTREME_REFS, ids=repr)
+def test_every_corpus_entry_at_the_calendars_edges(ref: float) -> None:
+    """Each real message through its profile, its session ending at an absurd time: an answer,
+    never an exception, never a reset that cannot be formatted."""
+    from limits_corpus import outputs
+
+    for e in load():
+        stdout, stderr, code = outputs(e)
+        hit = builtin_profile(e.harness).detect_limit(
+            SessionOutput(exit_code=code, stdout=stdout, stderr=stderr, ended_at=ref)
+        )
+        if hit is not None and hit.resets_at is not None:
+            assert math.isfinite(hit.resets_at) and formattable(hit.resets_at), e.id

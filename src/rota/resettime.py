@@ -139,8 +139,8 @@ def unwrap(text: str, glue: str = " ") -> str:
 def cap_reset(resets_at: float | None, ref: float, horizon_s: float | None = None) -> float | None:
     """A reset that can be stored: None when absent, not finite, or before `ref` (a stale reset is
     not this limit's); at most `ref` + horizon (the harness's longest window, a little over)."""
-    if resets_at is None or not math.isfinite(resets_at) or not math.isfinite(ref):
-        return None
+    if resets_at is None or not math.isfinite(resets_at) or not 0 < ref < _MAX_REF:
+        return None  # (a session "ending" past year 9987 has no reset that can be formatted)
     if resets_at <= ref - 60:
         return None
     limit = HARD_CAP_S if horizon_s is None else min(max(horizon_s, 0.0), HARD_CAP_S)

@@ -44,12 +44,16 @@ _MODEL_TEXT = re.compile(
 )
 
 
-def next_month_start(ts: float) -> float:
+def next_month_start(ts: float) -> float | None:
+    """00:00 UTC on the 1st after `ts`; None for a time the calendar cannot hold."""
     from datetime import UTC, datetime
 
-    d = datetime.fromtimestamp(ts, UTC)
-    y, m = (d.year + 1, 1) if d.month == 12 else (d.year, d.month + 1)
-    return datetime(y, m, 1, tzinfo=UTC).timestamp()
+    try:
+        d = datetime.fromtimestamp(ts, UTC)
+        y, m = (d.year + 1, 1) if d.month == 12 else (d.year, d.month + 1)
+        return datetime(y, m, 1, tzinfo=UTC).timestamp()
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 @dataclass
@@ -59,6 +63,8 @@ class CopilotProfile(BuiltinProfile):
         if hit is not None and hit.resets_at is None and _NO_QUOTA.search(hit.message):
             # The monthly premium pool: resets on the 1st at 00:00 UTC.
             reset = next_month_start(out.ended_at)
+            if reset is None:
+                return hit
             return self._hit(hit.message, reset, out.ended_at, window="monthly")
         return hit
 
