@@ -368,6 +368,9 @@ def test_run_hooks_never_raise_and_write_metrics(tmp_path, hub, recorder, monkey
     hooks.exhausted(category="code", earliest_reset=None, why="none left")
     hooks.session_started(session_id=1, category="code", arm="codex:m")
     hooks.write_metrics()
+    # The start is announced in the background while the session runs: wait for it to be said.
+    assert hooks.notifier is not None and hooks._start is not None
+    hooks.notifier.finish(hooks._start)
     assert names(out) == ["all_exhausted", "session_started"]
     assert "# TYPE rota_posterior_mean gauge" in prom.read_text()
     # A metrics file that cannot be written is logged; the run goes on.
