@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +16,64 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"  # real-shaped CLI data; see tests/fixtures/README.md
+
+# -- No test sees the user's PATH, HOME or installed agent CLIs --------------------------------
+# The whole session runs with HOME an empty directory, no XDG_*/ROTA_* variables from the caller,
+# and PATH one directory of links to the system's programs less every agent CLI rota knows (an
+# installed `gptme` or `claude` must not change what a test sees). The caller's values stay in
+# USER_PATH / USER_HOME for the tests that need a real CLI (they say so in their skip reason).
+USER_PATH = os.environ.get("PATH", "")
+USER_HOME = os.environ.get("HOME", "")
+SYSTEM_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+# Kept from the caller: what .ci/run and the PostgreSQL helper hand the suite.
+KEEP_VARS = ("ROTA_TEST_PG_URL", "ROTA_TEST_PG_DIR", "ROTA_REQUIRE_PG")
+
+
+def _agent_executables() -> set[str]:
+    from rota.harnesses import KNOWN_HARNESSES, get_profile
+
+    return {get_profile(name).executable for name in KNOWN_HARNESSES}
+
+
+def _system_tools(dest: Path, hidden: set[str]) -> None:
+    dest.mkdir()
+    (dest / "python3").symlink_to(sys.executable)  # the fakes' `#!/usr/bin/env python3`
+    (dest / "python").symlink_to(sys.executable)
+    rota = Path(sys.executable).parent / "rota"  # the rota under test (pip install -e .)
+    if rota.is_file():
+        (dest / "rota").symlink_to(rota)
+    for d in SYSTEM_DIRS:
+        try:
+            names = sorted(os.listdir(d))
+        except OSError:
+            continue
+        for name in names:
+            link = dest / name
+            target = os.path.join(d, name)
+            if name in hidden or os.path.lexists(link):
+                continue
+            if os.path.isfile(target) and os.access(target, os.X_OK):
+                link.symlink_to(target)
+
+
+def _isolate_environment() -> None:
+    root = Path(tempfile.mkdtemp(prefix="rota-tests-"))
+    atexit.register(shutil.rmtree, root, True)
+    _system_tools(root / "bin", _agent_executables())
+    (root / "home").mkdir()
+    for k in list(os.environ):
+        if (k.startswith(("ROTA_", "XDG_")) and k not in KEEP_VARS) or k in (
+            "CODEX_HOME",
+            "CLAUDE_CONFIG_DIR",
+            "JOURNAL_STREAM",
+            "NO_COLOR",
+        ):
+            del os.environ[k]
+    os.environ["PATH"] = str(root / "bin")
+    os.environ["HOME"] = str(root / "home")
+
+
+_isolate_environment()
 
 BASIC_CONFIG = """
 categories = ["code", "strategic", "triage"]
@@ -71,6 +132,11 @@ class RotaEnv:
         )
         (root / "home").mkdir(exist_ok=True)
 
+    def git_init(self) -> Path:
+        """Make the workspace a git repository (what `rota init` and `rota doctor` expect)."""
+        subprocess.run(["git", "init", "-q", str(self.workspace)], check=True)
+        return self.workspace
+
     def write_config(self, text: str = BASIC_CONFIG, **fmt: str) -> Path:
         self.config.write_text(
             textwrap.dedent(text).format(workspace=self.workspace, **fmt), encoding="utf-8"
@@ -86,8 +152,7 @@ class RotaEnv:
             capture_output=True,
             text=True,
             timeout=timeout,
-            cwd=self.root,
-            **kw,  # type: ignore[arg-type]
+            **{"cwd": self.root, **kw},  # type: ignore[arg-type]
         )
         if check and proc.returncode != 0:
             raise AssertionError(

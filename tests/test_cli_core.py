@@ -10,6 +10,7 @@ from conftest import RotaEnv
 
 
 def test_init_writes_a_valid_commented_config_and_never_overwrites(rota_env: RotaEnv) -> None:
+    rota_env.git_init()
     proc = rota_env.run("init", "--workspace", str(rota_env.workspace), check=True)
     text = rota_env.config.read_text()
     for name in ("claude-code", "codex", "gptme", "copilot", "gemini", "aider", "opencode"):
@@ -19,7 +20,7 @@ def test_init_writes_a_valid_commented_config_and_never_overwrites(rota_env: Rot
     rota_env.config.write_text(text + "\n# mine\n")
     proc = rota_env.run("init", check=True)
     assert "left unchanged" in proc.stderr and rota_env.config.read_text().endswith("# mine\n")
-    rota_env.run("init", "--force", check=True)
+    rota_env.run("init", "--force", "--workspace", str(rota_env.workspace), check=True)
     assert not rota_env.config.read_text().endswith("# mine\n")
 
 
@@ -30,7 +31,7 @@ def test_init_enables_harnesses_found_on_path(rota_env: RotaEnv) -> None:
     fake.write_text("#!/bin/sh\nexit 0\n")
     fake.chmod(0o755)
     rota_env.env["PATH"] = f"{bin_dir}:{rota_env.env['PATH']}"
-    rota_env.run("init", check=True)
+    rota_env.run("init", "--workspace", str(rota_env.git_init()), check=True)
     text = rota_env.config.read_text()
     codex = text.split("[harnesses.codex]")[1].split("[harnesses.")[0]
     assert "enabled = true" in codex and str(fake) in codex
@@ -39,7 +40,9 @@ def test_init_enables_harnesses_found_on_path(rota_env: RotaEnv) -> None:
 
 
 def test_quick_start_chain_works_on_a_fresh_machine(rota_env: RotaEnv) -> None:
-    rota_env.run("init", "--enable-all", check=True)
+    # The README's quick start: a fresh git repository to try rota on, then init and a decision.
+    rota_env.git_init()
+    rota_env.run("init", "--enable-all", "--workspace", str(rota_env.workspace), check=True)
     proc = rota_env.run("select", "--explain", check=True)
     assert "category code: chose" in proc.stdout
 
@@ -153,7 +156,7 @@ def test_grade_sessions_and_status(rota_env: RotaEnv) -> None:
     assert "0.90 -> 0.25" in proc.stdout
     assert rota_env.run("grade", "999", "0.5").returncode == 2
     assert rota_env.run("grade", str(sid), "1.5").returncode == 2
-    sessions = json.loads(rota_env.run("sessions", "--json", check=True).stdout)
+    sessions = json.loads(rota_env.run("sessions", "--json", check=True).stdout)["sessions"]
     assert sessions[0]["reward"] == 0.25 and sessions[0]["signals"]["exit"] == 1.0
     status = json.loads(rota_env.run("status", "--json", check=True).stdout)
     row = next(

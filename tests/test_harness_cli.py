@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def row(rows: list[dict], scope: str, window: str, source: str) -> dict:
 def test_quota_json_reports_the_fixture_figures(world, capfd: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capfd, "quota", "--json")
     assert code == 0, err
-    rows = json.loads(out)
+    rows = json.loads(out)["windows"]
     five = row(rows, "claude-code", "five_hour", "api")
     assert five["used_percent"] == 37.0 and five["status"] == "ok"
     assert five["resets_at_iso"] == "2026-11-27T23:59:59.615641Z"
@@ -104,14 +105,38 @@ def test_quota_table_and_blocks(world, capfd: pytest.CaptureFixture[str]) -> Non
     code, out, err = run(capfd, "quota")
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].split() == ["scope", "window", "used", "status", "resets", "source", "reason"]
-    assert any(
-        line.startswith("claude-code ") and " 37% " in line and " api" in line for line in lines
-    )
-    assert any(
-        line.startswith("gptme ") and " block " in line and "testing" in line for line in lines
-    )
+    assert all(len(line) <= 100 for line in lines), max(lines, key=len)
+    heads = {line.split()[0]: line for line in lines if not line.startswith(" ")}
+    # One line per scope, with the state that wins and why.
+    assert heads["claude-code"].split()[1] == "ok" and "fullest window seven_day at 81%" in heads[
+        "claude-code"
+    ]
+    assert heads["gptme"].split()[1] == "blocked" and "testing" in heads["gptme"]
+    assert "; until " in heads["gptme"]  # (the block was made on the real clock)
+    assert heads["claude-code:opus"].split()[1] == "ok"
     assert any(line.startswith("pool chatgpt") for line in lines)
+    # A usage bar per window, with its reset in the one format for people.
+    five = next(line for line in lines if line.strip().startswith("five_hour") and "37%" in line)
+    bars = ("[" + "#" * 7 + "-" * 13 + "]", "[" + "\u2588" * 7 + "\u2591" * 13 + "]")
+    assert any(b in five for b in bars) and "resets 23:59 UTC (in 5h)" in five
+    # A scope with one window exhausted is exhausted, whatever its other windows say.
+    code, out, err = run(capfd, "quota", "--json")
+    data = json.loads(out)
+    assert data["schema_version"] == 1
+    scopes = {s["scope"]: s for s in data["scopes"]}
+    assert scopes["gptme"]["state"] == "blocked" and scopes["gptme"]["until_iso"].endswith("Z")
+
+
+def test_quota_one_state_per_scope(world, capfd: pytest.CaptureFixture[str], monkeypatch) -> None:
+    srv = world["server"]
+    monkeypatch.setenv("ROTA_CLAUDE_USAGE_URL", srv.url + "/exhausted")
+    code, out, err = run(capfd, "quota", "--refresh")
+    assert code == 0, err
+    heads = [line for line in out.splitlines() if line.startswith("claude-code ")]
+    assert len(heads) == 1 and heads[0].split()[1] == "exhausted", out
+    assert "until 23:00 UTC (in 4h)" in heads[0]
+    windows = out.split(heads[0])[1].split("\n")[1:3]
+    assert any("ok" not in w and "[" in w for w in windows)
 
 
 def test_select_excludes_exactly_the_exhausted_arms(
@@ -130,7 +155,7 @@ def test_select_excludes_exactly_the_exhausted_arms(
         assert "exhausted" in cands[a]["reason"] and "2026-11-27T23:00:00Z" in cands[a]["reason"]
     assert d["arm"] in ("codex:gpt-5.4", "gptme:openai/gpt-5.4")
     code, out, _ = run(capfd, "select", "--explain", "--seed", "1")
-    assert code == 0 and "until 2026-11-27T23:00:00Z" in out
+    assert code == 0 and "until 23:00 UTC (in 4h)" in out  # the one format for people
 
     # Codex's 5-hour window runs out: codex and, through the chatgpt pool, gptme's openai model.
     day = world["home"] / ".codex" / "sessions" / "2026" / "11" / "27"
@@ -179,12 +204,12 @@ def test_real_cli_never_prints_the_token(rota_env, fixtures_dir: Path) -> None:
                 p = rota_env.run(*args)
                 assert FAKE_TOKEN not in p.stdout + p.stderr, (path, args)
                 assert "Traceback" not in p.stderr, p.stderr
-        q = json.loads(rota_env.run("quota", "--json", "--refresh").stdout)
+        q = json.loads(rota_env.run("quota", "--json", "--refresh").stdout)["windows"]
         assert any(
             r["source"] == "api" and r["window"] == "api" and r["available"] is None for r in q
         )
         rota_env.env["ROTA_CLAUDE_USAGE_URL"] = srv.url + "/ok"
-        q = json.loads(rota_env.run("quota", "--json", "--refresh").stdout)
+        q = json.loads(rota_env.run("quota", "--json", "--refresh").stdout)["windows"]
         assert row(q, "claude-code", "five_hour", "api")["used_percent"] == 37.0
     # Nothing the store or the logs directory holds has the token either.
     for f in rota_env.state.rglob("*"):
@@ -201,6 +226,7 @@ def _fake_bin(dirpath: Path, name: str) -> None:
 
 def test_doctor(rota_env, fixtures_dir: Path) -> None:
     home = fixture_home(fixtures_dir, rota_env.root / "home")
+    subprocess.run(["git", "init", "-q", str(rota_env.workspace)], check=True)
     rota_env.config.write_text(CONFIG.format(ws=rota_env.workspace))
     bindir = rota_env.root / "bin"
     _fake_bin(bindir, "claude")

@@ -175,9 +175,9 @@ def test_run_records_probed_levels_and_keeps_out_an_arm_that_cannot_fit(
     assert not opus["eligible"] and "needed at least 50%" in opus["reason"]
     assert out["earliest_reset"] == reset  # and rota says when it fits again
     # `rota quota` shows what was learnt, next to what the file says.
-    code, rows, err = run_env.run_json("quota")
+    code, out, err = run_env.run_json("quota")
     assert code == 0, err
-    mine = [r for r in rows if r["source"] == "learned"]
+    mine = [r for r in out["windows"] if r["source"] == "learned"]
     assert [(r["scope_kind"], r["scope"], r["status"]) for r in mine] == [
         ("arm", "claude-code:opus", "exhausted")
     ]

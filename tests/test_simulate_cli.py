@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
+import functools
 import json
+import math
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -128,13 +132,113 @@ def test_several_scenarios_in_json(scenario: Path, tmp_path: Path) -> None:
 
 def test_plot(scenario: Path, tmp_path: Path) -> None:
     out = tmp_path / "cum.png"
-    p = rota(str(scenario), "--replicates", "1", "--policies", "ts", "--plot", str(out))
-    if importlib.util.find_spec("matplotlib") is None:
-        assert p.returncode == 1 and "rota[plot]" in p.stderr
-        assert not p.stdout  # it fails before the run, not after
-    else:
-        assert p.returncode == 0, p.stderr
-        assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    p = rota(str(scenario), "--replicates", "3", "--policies", "ts", "--plot", str(out))
+    assert p.returncode == 0, p.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"plot written to {out}" in p.stderr
+
+
+def test_plot_without_matplotlib_fails_before_the_run(scenario: Path, tmp_path: Path) -> None:
+    code = (
+        "import sys; sys.modules['matplotlib'] = None\n"
+        "from rota.cli import main\n"
+        f"sys.exit(main(['simulate', {str(scenario)!r}, '--plot', {str(tmp_path / 'x.png')!r}]))"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and "rota[plot]" in p.stderr
+    assert not p.stdout  # it fails before the run, not after
+
+
+def test_plot_has_a_default_file_name(scenario: Path, tmp_path: Path) -> None:
+    run = functools.partial(subprocess.run, capture_output=True, text=True, timeout=120)
+    base = [sys.executable, "-m", "rota", "simulate", "--replicates", "2", "--policies", "ts"]
+    p = run([*base, "--plot", str(scenario)], cwd=tmp_path)  # `--plot SCENARIO`: no file given
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "simulate-tiny.png").read_bytes()[:4] == b"\x89PNG"
+    (tmp_path / "simulate-tiny.png").unlink()
+    p = run([*base, str(scenario), "--plot"], cwd=tmp_path)
+    assert p.returncode == 0 and (tmp_path / "simulate-tiny.png").exists(), p.stderr
+
+
+def test_plot_figures_regret_and_rolling_share_of_the_oracle(scenario: Path) -> None:
+    from rota.simulate.plot import curves
+    from rota.simulate.runner import run_scenario
+    from rota.simulate.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    runs = run_scenario(sc, ["oracle", "random", "rota"], 4, 5, workers=1)
+    figs = curves(sc, runs, ["oracle", "random", "rota"], window=20)
+    oracle = figs.policies["oracle"]
+    assert all(x == 0 for x in oracle.regret.mean)
+    assert all(abs(x - 100) < 1e-9 for x in oracle.rolling_pct.mean if not math.isnan(x))
+    for name in ("random", "rota"):
+        c = figs.policies[name]
+        assert len(c.regret.mean) == sc.sessions
+        for lo, m, hi in zip(c.regret.lo, c.regret.mean, c.regret.hi, strict=True):
+            assert lo <= m + 1e-9 and m <= hi + 1e-9
+        # The regret of a replicate is the oracle's cumulative reward less the policy's.
+        first = sum(r["oracle"].rewards[0] - r[name].rewards[0] for r in runs) / len(runs)
+        assert c.regret.mean[0] == pytest.approx(first)
+    assert figs.policies["rota"].regret.mean[-1] < figs.policies["random"].regret.mean[-1]
+    assert [label for _, label in figs.events] == [label for _, label in sc.milestones()]
+
+
+def test_help_shows_single_percent_signs() -> None:
+    p = subprocess.run(
+        [sys.executable, "-m", "rota", "simulate", "--help"], capture_output=True, text=True
+    )
+    assert p.returncode == 0 and "%%" not in p.stdout
+    assert "95% interval" in p.stdout and "% of oracle" in p.stdout
+
+
+LONG = SCENARIO.replace("sessions = 120", "sessions = 4000").replace(
+    "replicates = 4", "replicates = 400"
+)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_the_run_and_its_workers_without_tracebacks(tmp_path: Path, sig) -> None:
+    sc = tmp_path / "long.toml"
+    sc.write_text(LONG, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rota", "simulate", str(sc), "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = _children(proc.pid)
+        assert len(workers) >= 2
+        time.sleep(0.5)  # the workers are busy
+        if sig == signal.SIGINT:
+            os.killpg(proc.pid, sig)  # Ctrl-C: the whole foreground process group
+        else:
+            proc.send_signal(sig)  # systemd's stop, or `kill PID`: the parent only
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 128 + sig, err
+    assert "Traceback" not in err, err
+    assert f"stopped by {signal.Signals(sig).name}" in err
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(Path(f"/proc/{w}").exists() for w in workers)
 
 
 def test_select_does_not_import_the_simulator_or_matplotlib() -> None:

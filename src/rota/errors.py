@@ -22,12 +22,21 @@ class ConfigError(RotaError):
 
     exit_code = EXIT_CONFIG
 
-    def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        key: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.message = message
         self.path = path
         self.key = key
+        self.line = line  # 1-based line of the key in the file, when located
         where = ""
         if path:
-            where = f"{path}: "
+            where = f"{path}:{line}: " if line else f"{path}: "
         if key:
             where += f"[{key}] "
         super().__init__(f"{where}{message}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 if TYPE_CHECKING:
@@ -52,6 +52,43 @@ def _visible_len(text: str) -> int:
         n += 1
         i += 1
     return n
+
+
+# The version of every `--json` document's shape: a script checks it before reading the rest.
+# Raise it when a key changes meaning or goes away (adding keys does not change it).
+SCHEMA_VERSION = 1
+
+
+def print_document(body: Mapping[str, Any], stream: TextIO | None = None) -> None:
+    """A `--json` answer: one object, `schema_version` first, an ISO-8601 twin beside each epoch."""
+    print_json(with_iso({"schema_version": SCHEMA_VERSION, **body}), stream)
+
+
+_EPOCH_KEYS = ("now", "until", "since", "earliest_reset")
+
+
+def with_iso(obj: Any) -> Any:
+    """The same data with `KEY_iso` (ISO-8601, UTC) after every epoch-seconds `KEY`: keys ending
+    in `_at`, and now/until/since/earliest_reset. Existing twins are kept."""
+    if isinstance(obj, list):
+        return [with_iso(x) for x in obj]
+    if not isinstance(obj, Mapping):
+        return obj
+    from rota.timefmt import iso
+
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        out[key] = with_iso(value)
+        twin = f"{key}_iso"
+        if (
+            isinstance(key, str)
+            and (key.endswith("_at") or key in _EPOCH_KEYS)
+            and isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and twin not in obj
+        ):
+            out[twin] = iso(float(value))
+    return out
 
 
 def print_json(obj: Any, stream: TextIO | None = None) -> None:

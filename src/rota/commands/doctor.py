@@ -9,36 +9,39 @@ from pathlib import Path
 from typing import Any
 
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now
+from rota.commands.doctor_site import check as _check
+from rota.commands.doctor_site import check_store, check_timer, check_workspace
 from rota.config import Config, HarnessConfig
 from rota.errors import EXIT_OK
-from rota.render import paint, print_json, use_colour
-from rota.timefmt import relative
+from rota.render import paint, print_document, use_colour
+from rota.timefmt import when
 
 EXIT_PROBLEM = 1
 
 HELP = """\
-For each enabled harness: is its executable on PATH, is a login present, does its quota probe
-answer (and what it says), and is its config sane. Every problem comes with its fix.
+Check what a session needs, each problem with its fix:
 
-Exit 0 when every enabled harness can run (warnings allowed), 1 when one cannot.
+  workspace  exists, is a git repository, is writable, and is clean (uncommitted changes mix
+             your edits with the agent's when a session is graded)
+  store      the state store opens (SQLite file or PostgreSQL), and an SQLite file is owner-only
+  timer      rota.timer is installed and active (a warning only: `rota run` works without it)
+  harnesses  for each enabled harness: its executable is on PATH, a login is present, its quota
+             probe answers (and what it says), and its config is sane
+
+Exit 0 when a session can run (warnings allowed), 1 when something stops it.
 """
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "doctor",
-        help="check that each enabled harness can run",
+        help="can a session run? workspace, store, timer, harnesses",
         description=HELP,
         formatter_class=Formatter,
     )
-    add_config_args(p, workspace=False)
+    add_config_args(p)
     add_json_arg(p)
     p.set_defaults(func=run)
-
-
-def _check(name: str, level: str, detail: str, fix: str = "") -> dict[str, str]:
-    """level: ok, warn (can still run) or fail (cannot run)."""
-    return {"check": name, "level": level, "detail": detail, "fix": fix}
 
 
 def _home(env: dict[str, str]) -> Path:
@@ -121,7 +124,7 @@ def check_probe(hc: HarnessConfig, profile: Any, env: dict[str, str], t: float) 
             continue
         text = f"{label} {_pct(s.utilization)} ({s.source}"
         if s.resets_at:
-            text += f", resets {relative(s.resets_at, t)}"
+            text += f", resets {when(s.resets_at, t)}"
         text += ")"
         if s.available is False:
             text += " EXHAUSTED"
@@ -212,26 +215,43 @@ def diagnose(config: Config, t: float, env: dict[str, str] | None = None) -> lis
 def run(args: argparse.Namespace) -> int:
     config = load(args)
     t = now()
+    sections = [check_workspace(config), check_store(config), check_timer()]
     report = diagnose(config, t)
     failing = [h for h in report if not h["can_run"]]
+    blocked = [s for s in sections if s["status"] == "fail"]
+    ok = bool(report) and not failing and not blocked
     if args.json:
-        print_json({"ok": not failing and bool(report), "harnesses": report})
-        return EXIT_OK if report and not failing else EXIT_PROBLEM
+        print_document(
+            {
+                "ok": ok,
+                **{s["name"]: s for s in sections},
+                "harnesses": report,
+            }
+        )
+        return EXIT_OK if ok else EXIT_PROBLEM
     colour = use_colour()
-    if not report:
-        print("no harness is enabled: nothing can run")
-        print("  fix: enable one under [harnesses.NAME] (enabled = true), e.g. run `rota init`")
-        return EXIT_PROBLEM
     colours = {"ok": "green", "warn": "yellow", "fail": "red"}
-    for h in report:
-        print(paint(f"{h['harness']}: {h['status']}", colours[h["status"]], colour))
-        for c in h["checks"]:
+
+    def show(title: str, status: str, checks: list[dict[str, str]]) -> None:
+        print(paint(f"{title}: {status}", colours[status], colour))
+        for c in checks:
             level = paint(c["level"].ljust(4), colours[c["level"]], colour)
             print(f"  {c['check']:<10} {level}  {c['detail']}")
             if c["fix"] and c["level"] != "ok":
                 print(f"  {'':<10}       fix: {c['fix']}")
+
+    for s in sections:
+        show(s["name"], s["status"], s["checks"])
+    if not report:
+        print(paint("harnesses: fail", "red", colour))
+        print("  no harness is enabled: nothing can run")
+        print("  fix: enable one under [harnesses.NAME] (enabled = true), e.g. run `rota init`")
+        return EXIT_PROBLEM
+    for h in report:
+        show(h["harness"], h["status"], h["checks"])
     if failing:
         names = ", ".join(h["harness"] for h in failing)
         print(f"\n{len(failing)} enabled harness(es) cannot run: {names}")
-        return EXIT_PROBLEM
-    return EXIT_OK
+    if blocked:
+        print(f"\nno session can run until the {' and '.join(s['name'] for s in blocked)} is fixed")
+    return EXIT_OK if ok else EXIT_PROBLEM

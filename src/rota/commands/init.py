@@ -9,15 +9,21 @@ import sys
 import time
 from pathlib import Path
 
-from rota.commands.common import Formatter
+from rota.commands.common import Formatter, add_json_arg
 from rota.config import DEFAULT_CATEGORIES, DEFAULT_PROMPT, DEFAULT_TIERS, config_path, parse_config
-from rota.errors import EXIT_OK
+from rota.errors import EXIT_OK, UsageError
 from rota.harnesses import KNOWN_HARNESSES, get_profile
+from rota.render import print_document
 
 HELP = """\
 Write a commented starter config listing every known harness (claude-code, codex, gptme, copilot,
 gemini, aider, opencode). Harnesses whose executable is on PATH are enabled; the rest are listed,
 disabled, ready to switch on. An existing file is never overwritten without --force.
+
+The workspace is the git repository the agents work in (with their permissions: choose it with
+care). Without --workspace, init asks at a terminal, and elsewhere takes the current directory
+only when it is a git repository and not rota's own source tree; it always prints its choice. A
+folder that does not exist or is not a git repository is refused unless --no-workspace-check.
 
 The config goes to --config PATH, else $ROTA_CONFIG, else $XDG_CONFIG_HOME/rota/rota.toml.
 """
@@ -29,7 +35,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--config", metavar="PATH", help="where to write the config")
     p.add_argument(
-        "--workspace", metavar="DIR", help="the git workspace sessions work in (default: .)"
+        "--workspace",
+        metavar="DIR",
+        help="the git repository sessions work in (default: asked at a terminal, else the "
+        "current directory when it is a git repository)",
+    )
+    p.add_argument(
+        "--no-workspace-check",
+        action="store_true",
+        help="accept a workspace that does not exist yet or is not a git repository",
     )
     p.add_argument("--force", action="store_true", help="overwrite an existing config")
     p.add_argument(
@@ -38,16 +52,123 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="enable every known harness even when its CLI is not on PATH (to try rota out; "
         "`rota doctor` shows what cannot run)",
     )
+    add_json_arg(p)
     p.set_defaults(func=run)
+
+
+# -- the workspace ------------------------------------------------------------------------------
+
+
+def git_root(path: Path) -> Path | None:
+    """The enclosing git work tree of `path` (a `.git` directory or file), or None."""
+    for d in (path, *path.parents):
+        if (d / ".git").exists():
+            return d
+    return None
+
+
+def rota_source_tree(path: Path) -> Path | None:
+    """The rota source tree that `path` is (or is inside), or None: the checkout this rota runs
+    from, or any folder that looks like a clone of rota."""
+    import rota
+
+    here = Path(rota.__file__).resolve().parent  # …/src/rota
+    candidates = [here.parent.parent] if here.parent.name == "src" else []
+    for d in (path, *path.parents):
+        if d in candidates or (
+            (d / "src" / "rota" / "cli.py").is_file() and (d / "pyproject.toml").is_file()
+        ):
+            return d
+    return None
+
+
+def workspace_problem(path: Path) -> str:
+    """Why `path` cannot be a workspace ("" when it can)."""
+    if not path.exists():
+        return f"{path} does not exist"
+    if not path.is_dir():
+        return f"{path} is not a directory"
+    if git_root(path) is None:
+        return f"{path} is not a git repository"
+    return ""
+
+
+def _fix(path: Path) -> str:
+    if not path.exists():
+        return f"create it (mkdir -p {path} && git -C {path} init), or pass --no-workspace-check"
+    return f"make it one (git -C {path} init), or pass --no-workspace-check"
+
+
+def _ask(default: Path | None) -> Path:
+    """Ask at the terminal until a usable workspace is given."""
+    print("Which git repository should the agents work in? (rota runs them there, unattended)")
+    for _ in range(5):
+        hint = f" [{default}]" if default else ""
+        try:
+            answer = input(f"workspace{hint}: ").strip()
+        except EOFError:
+            break
+        if not answer and default:
+            return default
+        if not answer:
+            continue
+        path = Path(answer).expanduser().resolve()
+        problem = workspace_problem(path)
+        if not problem:
+            return path
+        print(f"  {problem}: {_fix(path)}")
+    raise UsageError("no workspace chosen; pass --workspace DIR (a git repository)")
+
+
+def choose_workspace(args: argparse.Namespace, warnings: list[str]) -> tuple[Path, str]:
+    """-> (workspace, how it was chosen: option, prompt or cwd). UsageError when none fits."""
+    if args.workspace:
+        path = Path(args.workspace).expanduser().resolve()
+        problem = workspace_problem(path)
+        if problem and not args.no_workspace_check:
+            raise UsageError(f"--workspace: {problem}; {_fix(path)}")
+        if problem:
+            warnings.append(f"{problem} (accepted: --no-workspace-check)")
+        src = rota_source_tree(path)
+        if src is not None:
+            warnings.append(
+                f"{path} is rota's own source tree ({src}): agents would work on rota itself"
+            )
+        return path, "option"
+    cwd = Path(os.getcwd()).resolve()
+    why_not = (
+        f"{cwd} is rota's own source tree"
+        if rota_source_tree(cwd) is not None
+        else workspace_problem(cwd)
+    )
+    interactive = not args.json and sys.stdin.isatty() and sys.stdout.isatty()
+    if interactive:
+        return _ask(None if why_not else cwd), "prompt"
+    if why_not:
+        raise UsageError(
+            f"no workspace given, and the current directory will not do: {why_not}; "
+            "pass --workspace DIR (the git repository the agents work in)"
+        )
+    return cwd, "cwd"
+
+
+# -- writing ------------------------------------------------------------------------------------
 
 
 def run(args: argparse.Namespace) -> int:
     path = config_path(args.config)
     if path.exists() and not args.force:
-        print(f"rota: {path} exists; left unchanged (use --force to overwrite)", file=sys.stderr)
+        if args.json:
+            print_document({"config": str(path), "written": False, "reason": "exists"})
+        else:
+            print(
+                f"rota: {path} exists; left unchanged (use --force to overwrite)", file=sys.stderr
+            )
         return EXIT_OK
-    workspace = Path(args.workspace or os.getcwd()).expanduser().resolve()
-    text = starter_config(workspace, enable_all=args.enable_all)
+    warnings: list[str] = []
+    workspace, chosen_by = choose_workspace(args, warnings)
+    found = detect_harnesses()
+    text = starter_config(workspace, enable_all=args.enable_all, found=found)
     parse_config(__import__("tomllib").loads(text), path=path)  # never write a config we reject
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -55,17 +176,55 @@ def run(args: argparse.Namespace) -> int:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
     os.replace(tmp, path)
-    enabled = [line for line in text.splitlines() if line.startswith("enabled = true")]
-    print(f"wrote {path} ({len(enabled)} harness(es) enabled)")
-    print("next: `rota select --explain` to see a decision, `rota doctor` to check the harnesses")
+    harnesses = [
+        {
+            "name": name,
+            "executable": get_profile(name).executable,
+            "found": exe,
+            "enabled": bool(exe) or args.enable_all,
+        }
+        for name, exe in found.items()
+    ]
+    if args.json:
+        print_document(
+            {
+                "config": str(path),
+                "written": True,
+                "workspace": {
+                    "path": str(workspace),
+                    "chosen_by": chosen_by,
+                    "git": git_root(workspace) is not None,
+                },
+                "harnesses": harnesses,
+                "warnings": warnings,
+            }
+        )
+        return EXIT_OK
+    enabled = [h for h in harnesses if h["enabled"]]
+    how = {"cwd": " (the current directory; --workspace DIR to choose another)"}.get(chosen_by, "")
+    print(f"wrote {path}")
+    print(f"workspace: {workspace}{how}")
+    for w in warnings:
+        print(f"warning: {w}")
+    names = ", ".join(h["name"] + ("" if h["found"] else " (not installed)") for h in enabled)
+    print(f"harnesses enabled: {names or 'none (no agent CLI found on PATH)'}")
+    print("next: `rota doctor` checks it all, `rota select --explain` shows a decision")
     return EXIT_OK
+
+
+def detect_harnesses() -> dict[str, str | None]:
+    """Each known harness -> where its executable is on PATH (None: not installed)."""
+    return {name: shutil.which(get_profile(name).executable) for name in KNOWN_HARNESSES}
 
 
 def _toml_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def starter_config(workspace: Path, *, enable_all: bool = False) -> str:
+def starter_config(
+    workspace: Path, *, enable_all: bool = False, found: dict[str, str | None] | None = None
+) -> str:
+    found = detect_harnesses() if found is None else found
     lines = [
         f"# rota configuration, written by `rota init` on {time.strftime('%Y-%m-%d')}.",
         "# Every key is optional unless marked; unknown keys are errors (exit 78).",
@@ -103,7 +262,7 @@ def starter_config(workspace: Path, *, enable_all: bool = False) -> str:
     harness_lines: list[str] = []
     for name in KNOWN_HARNESSES:
         prof = get_profile(name)
-        exe = shutil.which(prof.executable)
+        exe = found.get(name)
         enabled = bool(exe) or enable_all
         note = (
             f"`{prof.executable}` found at {exe}"

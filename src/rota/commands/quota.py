@@ -6,16 +6,19 @@ from __future__ import annotations
 import argparse
 import sys
 
+from rota.cli import terminal_width
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now, store_for
 from rota.config import Config
 from rota.errors import EXIT_OK, StoreUnavailable
 from rota.quota.state import Block, QuotaState
-from rota.render import paint, print_json, table, use_colour
-from rota.timefmt import iso, local, relative
+from rota.render import paint, print_document, use_colour
+from rota.timefmt import iso, local, relative, when
 
 HELP = """\
-Show what each enabled harness has left: one row per harness, pool and quota window, with the
-used share, when it resets (local time and relative), the source of the figure and why.
+Show what each enabled harness has left: one line per harness, pool and arm with the state that
+wins (exhausted or blocked as soon as any window or block says so, until the last of them resets;
+else ok, naming the fullest window) and why, then one line per quota window with a usage bar, when
+it resets (local time, and how long from now) and where the figure came from.
 
 Sources: api (a vendor usage endpoint), logs (the CLI's own local files), heuristic (the last
 session's outcome), block (a limit hit or a manual block), file ([quota] file), learned (rota's
@@ -30,7 +33,7 @@ _WINDOW_ORDER = {"five_hour": 0, "seven_day": 1}
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "quota",
-        help="quota left per harness, pool and window",
+        help="quota left per harness, pool and window, and why",
         description=HELP,
         formatter_class=Formatter,
     )
@@ -104,24 +107,138 @@ def collect(config: Config, t: float, *, refresh: bool) -> list[dict[str, object
     return rows
 
 
+STATE_COLOURS = {"ok": "green", "exhausted": "red", "blocked": "red", "unknown": "yellow"}
+MAX_WIDTH = 100
+
+
+def summarise(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """One entry per scope, in the rows' order: the state that wins, why, and until when."""
+    groups: dict[tuple[str, str], list[dict[str, object]]] = {}
+    for r in rows:
+        groups.setdefault((str(r["scope_kind"]), str(r["scope"])), []).append(r)
+    out = []
+    for (kind, scope), rs in groups.items():
+        down = [r for r in rs if r["available"] is False]
+        until: float | None = None
+        if down:
+            # Out until every exhausted window and block has reset: the last reset binds.
+            resets = [r["resets_at"] for r in down]
+            binding = max(down, key=lambda r: r["resets_at"] or float("inf"))  # type: ignore[arg-type,return-value]
+            until = None if None in resets else float(binding["resets_at"])  # type: ignore[arg-type]
+            state = "blocked" if binding["source"] == "block" else "exhausted"
+            why = _why(binding)
+        elif any(r["available"] is True for r in rs):
+            known = [r for r in rs if r["utilization"] is not None]
+            state = "ok"
+            if known:
+                full = max(known, key=lambda r: float(r["utilization"]))  # type: ignore[arg-type]
+                why = f"fullest window {full['window'] or '-'} at {_pct(full)} ({full['source']})"
+            else:
+                why = "available (" + ", ".join(sorted({str(r["source"]) for r in rs})) + ")"
+        else:
+            state = "unknown"
+            why = next((str(r["reason"]) for r in rs if r["reason"]), "no figures")
+            why += "; never taken as exhausted"
+        out.append(
+            {
+                "scope_kind": kind,
+                "scope": scope,
+                "state": state,
+                "why": why,
+                "until": until,
+                "until_iso": iso(until),
+                "windows": rs,
+            }
+        )
+    return out
+
+
+def _pct(r: dict[str, object]) -> str:
+    return "?" if r["used_percent"] is None else f"{float(r['used_percent']):.0f}%"  # type: ignore[arg-type]
+
+
+def _why(r: dict[str, object]) -> str:
+    if r["source"] == "block":
+        return "blocked: " + str(r["reason"])
+    text = f"{r['window'] or 'quota'} {_pct(r)} used" if r["used_percent"] is not None else ""
+    reason = str(r["reason"] or "")
+    return "; ".join(x for x in (text, reason) if x) + f" ({r['source']})"
+
+
+def bar(used: float | None, width: int, ascii_only: bool) -> str:
+    if used is None:
+        return " " * width
+    full, empty = ("#", "-") if ascii_only else ("\u2588", "\u2591")
+    n = max(0, min(width, round(used / 100.0 * width)))
+    return full * n + empty * (width - n)
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+def render(
+    scopes: list[dict[str, object]], t: float, *, colour: bool, width: int, indent: str = ""
+) -> str:
+    ascii_only = (getattr(sys.stdout, "encoding", "") or "").lower().replace("-", "") != "utf8"
+    label_w = min(28, max(len(_label(s)) for s in scopes))
+    lines = []
+    for s in scopes:
+        state = str(s["state"])
+        until = f"; until {when(s['until'], t)}" if s["until"] is not None else ""  # type: ignore[arg-type]
+        head = f"{_label(s):<{label_w}}  {state:<9}  "
+        why = _fit(str(s["why"]) + until, width - len(head) - len(indent))
+        lines.append(
+            indent
+            + paint(f"{_label(s):<{label_w}}", "bold", colour)
+            + "  "
+            + paint(f"{state:<9}", STATE_COLOURS[state], colour)
+            + "  "
+            + why
+        )
+        windows = s["windows"]
+        if s["state"] == "unknown" and len(windows) == 1:  # type: ignore[arg-type]
+            continue  # the headline already says all there is
+        for r in windows:  # type: ignore[attr-defined]
+            line = _window_line(
+                r, t, colour=colour, width=width - len(indent), ascii_only=ascii_only
+            )
+            lines.append(indent + line)
+    return "\n".join(lines)
+
+
+def _label(s: dict[str, object]) -> str:
+    return f"pool {s['scope']}" if s["scope_kind"] == "pool" else str(s["scope"])
+
+
+def _window_line(
+    r: dict[str, object], t: float, *, colour: bool, width: int, ascii_only: bool
+) -> str:
+    resets = r["resets_at"]
+    if r["source"] == "block":
+        text = f"  {'block':<14} until {when(resets, t)}" if resets else f"  {'block':<14} no end"  # type: ignore[arg-type]
+        return _fit(f"{text}  {r['reason']}", width)
+    used = r["used_percent"]
+    tone = "red" if r["available"] is False else "yellow" if (used or 0) >= 80 else "green"  # type: ignore[operator]
+    cells = paint(bar(used, 20, ascii_only), tone, colour)  # type: ignore[arg-type]
+    pct = _pct(r).rjust(4)
+    tail = f"resets {when(resets, t)}" if resets is not None else str(r["reason"] or "")  # type: ignore[arg-type]
+    left = f"  {str(r['window'] or '-'):<14} "
+    rest = _fit(f" {pct}  {tail}  {r['source']}", width - len(left) - 22)
+    return f"{left}[{cells}]{rest}"
+
+
 def run(args: argparse.Namespace) -> int:
     config = load(args)
     t = now()
     rows = collect(config, t, refresh=args.refresh)
+    scopes = summarise(rows)
     if args.json:
-        print_json(rows)
+        print_document({"now": t, "now_iso": iso(t), "scopes": scopes, "windows": rows})
         return EXIT_OK
     if not rows:
         print("no quota figures: no enabled harness reported any, and nothing is blocked")
         return EXIT_OK
-    colour = use_colour()
-    out = []
-    for r in rows:
-        scope = str(r["scope"]) if r["scope_kind"] != "pool" else f"pool {r['scope']}"
-        status = str(r["status"])
-        status = paint(status, {"ok": "green", "exhausted": "red"}.get(status, "yellow"), colour)
-        used = "-" if r["used_percent"] is None else f"{r['used_percent']:.0f}%"
-        resets = "-" if r["resets_at"] is None else f"{r['resets_local']} ({r['resets_in']})"
-        out.append([scope, r["window"] or "-", used, status, resets, r["source"], r["reason"]])
-    print(table(["scope", "window", "used", "status", "resets", "source", "reason"], out))
+    width = min(MAX_WIDTH, terminal_width()) if sys.stdout.isatty() else MAX_WIDTH
+    print(render(scopes, t, colour=use_colour(), width=width))
     return EXIT_OK

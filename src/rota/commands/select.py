@@ -15,10 +15,11 @@ from rota.commands.common import (
     store_for,
 )
 from rota.errors import EXIT_EXHAUSTED, EXIT_OK
+from rota.learning.bandit import DEFAULT_WEIGHT
 from rota.learning.policy import Decision
-from rota.render import fmt, paint, print_json, table, use_colour
+from rota.render import fmt, paint, print_document, table, use_colour
 from rota.session.decide import decide
-from rota.timefmt import iso, local, relative
+from rota.timefmt import iso, when
 
 HELP = """\
 Choose the harness:model arm for the next session of a category of work.
@@ -58,34 +59,72 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         d = decision.to_dict()
         d["earliest_reset_iso"] = iso(decision.earliest_reset)
-        print_json(d)
+        for c in d["candidates"]:
+            c["until_iso"] = iso(c["until"])
+            if c["reason"] == DISABLED:
+                c["sample"] = None  # drawn only to keep seeded draws stable; not a contender
+        print_document(d)
     else:
         if args.explain:
-            print(explain(decision, t))
+            print(explain(decision, t, config.bandit.observation_weight is None))
         if decision.arm:
             print(decision.arm)
         else:
-            when = (
-                f"earliest reset {local(decision.earliest_reset)} "
-                f"({relative(decision.earliest_reset, t)})"
+            when_text = (
+                f"earliest reset {when(decision.earliest_reset, t)}"
                 if decision.earliest_reset
                 else "no reset time is known"
             )
-            print(f"rota: every arm is exhausted or blocked; {when}", file=sys.stderr)
+            print(f"rota: every arm is exhausted or blocked; {when_text}", file=sys.stderr)
     return EXIT_OK if decision.arm else EXIT_EXHAUSTED
 
 
-def explain(decision: Decision, t: float) -> str:
+DISABLED = "disabled in config"
+AUTO_WEIGHT = (
+    f"auto: {DEFAULT_WEIGHT:g} until enough grades are recorded, then measured from their spread"
+)
+
+LEGEND = (
+    "draw: a sample from the arm's posterior for this category (Thompson sampling: uncertain arms "
+    "spread wider). score: the draw less the cost penalty (cost_weight x cost / dearest cost), "
+    "plus or minus quota pacing, plus 1 while an arm has fewer than explore_min_trials "
+    "observations; the highest score wins, so the best draw can lose to a cheaper or "
+    "better-paced arm close behind it.",
+    "observation weight {weight:.2f}: one graded session counts as {weight:.2f} observations of "
+    "a coin flip ({how}); a higher weight moves the posteriors faster.",
+)
+
+
+def legend(weight: float, how: str, width: int = 100) -> str:
+    import textwrap
+
+    return "\n".join(
+        textwrap.fill(p.format(weight=weight, how=how), width, subsequent_indent="  ")
+        for p in LEGEND
+    )
+
+
+def explain(decision: Decision, t: float, weight_auto: bool = True) -> str:
     colour = use_colour()
     rows = []
-    for c in sorted(decision.candidates, key=lambda c: (not c.eligible, -(c.score or -9), c.arm)):
+    order = sorted(
+        decision.candidates,
+        key=lambda c: (c.reason == DISABLED, not c.eligible, -(c.score or -9), c.arm),
+    )
+    for c in order:
         mark = "*" if c.arm == decision.arm else ""
+        disabled = c.reason == DISABLED
         status = (
             paint("ok", "green", colour)
             if c.eligible
-            else paint(c.reason.split(" ", 1)[0], "yellow", colour)
+            else paint("disabled" if disabled else c.reason.split(" ", 1)[0], "yellow", colour)
         )
         interval = f"[{fmt(c.low)}, {fmt(c.high)}]" if c.low is not None else "-"
+        why = "; ".join(c.notes) if c.eligible else c.reason
+        if c.until is not None:
+            why = why.replace(f"until {iso(c.until)}", f"until {when(c.until, t)}")
+        if c.eligible and c.score is not None and c.sample is not None and not c.notes:
+            why = "score = draw"
         rows.append(
             [
                 mark + c.arm,
@@ -95,9 +134,9 @@ def explain(decision: Decision, t: float) -> str:
                 fmt(c.mean),
                 interval,
                 c.n,
-                fmt(c.sample, 3),
+                "-" if disabled else fmt(c.sample, 3),
                 fmt(c.score, 3) if c.eligible else "-",
-                "; ".join(c.notes) if c.eligible else c.reason,
+                why,
             ]
         )
     head = (
@@ -105,6 +144,9 @@ def explain(decision: Decision, t: float) -> str:
         + (f"chose {decision.arm}, {decision.why}" if decision.arm else decision.why)
         + f"  (observation weight {decision.weight:.2f})"
     )
+    how = AUTO_WEIGHT if weight_auto else "set in [bandit] observation_weight"
+    from rota.cli import terminal_width
+
     return (
         head
         + "\n"
@@ -112,4 +154,6 @@ def explain(decision: Decision, t: float) -> str:
             ["arm", "tier", "cost", "status", "mean", "90% interval", "n", "draw", "score", "why"],
             rows,
         )
+        + "\n"
+        + paint(legend(decision.weight, how, min(100, terminal_width())), "dim", colour)
     )

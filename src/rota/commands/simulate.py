@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 
-from rota.errors import UsageError
+from rota.commands.common import Formatter, add_json_arg
+from rota.errors import RotaError, UsageError
+from rota.render import print_document
+
+HELP = """\
+Replay scenario files (the format is in docs/scenarios.md) against rota's own selector and
+baselines (oracle, static, random, epsilon-greedy, ucb1, ts), and report reward per slot with a
+95% interval, % of oracle, wasted slots, cost per unit of reward and reward after each event.
+
+--plot draws, per scenario, a rolling % of the oracle and the regret against it, with 95% bands
+and the events labelled (needs matplotlib: pip install 'rota[plot]').
+SIGTERM or Ctrl-C stops the run and its workers (exit 143 or 130); nothing is written.
+"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser(
         "simulate",
         help="replay scenarios against rota and baseline policies",
-        description="Replay scenario files (the format is in docs/scenarios.md) against "
-        "rota's own selector and baselines (oracle, static, random, epsilon-greedy, ucb1, ts), "
-        "and report reward per slot with a 95%% interval, %% of oracle, wasted slots, cost per "
-        "unit of reward and reward after each event.",
+        description=HELP,
+        formatter_class=Formatter,
     )
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO.toml", help="scenario file(s)")
+    p.add_argument("scenarios", nargs="*", metavar="SCENARIO.toml", help="scenario file(s)")
     p.add_argument(
         "--policies",
         metavar="LIST",
@@ -27,14 +36,47 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     p.add_argument("--replicates", type=int, metavar="N", help="override the scenario's replicates")
     p.add_argument("--seed", type=int, metavar="N", help="override the scenario's seed")
-    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    add_json_arg(p)
     p.add_argument(
-        "--plot", metavar="FILE.png", help="draw cumulative reward per policy (needs rota[plot])"
+        "--plot",
+        nargs="?",
+        const="",
+        metavar="FILE.png",
+        help="draw the plot to FILE.png (default: simulate-SCENARIO.png here; needs rota[plot])",
     )
     p.add_argument(
         "--jobs", type=int, metavar="N", help="worker processes (default: up to 2; 1 = no pool)"
     )
     p.set_defaults(func=run)
+
+
+class Stopped(RotaError):
+    """SIGTERM or SIGINT: the run stops, its workers leave quietly."""
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        self.exit_code = 128 + signum
+        super().__init__(f"simulate stopped by {signal.Signals(signum).name}; nothing was written")
+
+
+def _stop_on_signals() -> None:
+    """The parent raises Stopped (the worker pool is then terminated); a forked worker that gets
+    the signal exits at once, without a traceback."""
+    import os
+    import signal
+
+    parent = os.getpid()
+
+    def handler(signum: int, frame: object) -> None:
+        if os.getpid() != parent:
+            os._exit(128 + signum)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once is enough
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise Stopped(signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 def _policies(raw: str | None) -> list[str]:
@@ -60,23 +102,33 @@ def run(args: argparse.Namespace) -> int:
     from rota.simulate.runner import Progress, run_scenario
     from rota.simulate.scenario import load_scenario
 
+    paths = list(args.scenarios)
+    if args.plot and args.plot.endswith(".toml"):  # `--plot a.toml`: a scenario, not the image
+        paths.insert(0, args.plot)
+        args.plot = ""
+    if not paths:
+        raise UsageError("give at least one SCENARIO.toml (examples/scenarios/ has two)")
     policies = _policies(args.policies)
     if args.replicates is not None and args.replicates < 1:
         raise UsageError("--replicates: expected an integer >= 1")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs: expected an integer >= 1")
-    scenarios = [load_scenario(p) for p in args.scenarios]  # all errors before any run
-    if args.plot:
-        from rota.simulate.plot import check_available
+    scenarios = [load_scenario(p) for p in paths]  # all errors before any run
+    plotting = args.plot is not None
+    if plotting:
+        from rota.simulate.plot import check_available, default_path
 
         check_available()
+        out = args.plot or default_path(scenarios)
     if "rota" in policies:
         from rota.simulate.rota_policy import check_config
 
         for sc in scenarios:
             check_config(sc)  # the scenario must translate to a valid rota config
 
+    _stop_on_signals()
     results: list[ScenarioResult] = []
+    figures = []
     for sc in scenarios:
         reps = args.replicates or sc.replicates
         seed = sc.seed if args.seed is None else args.seed
@@ -84,14 +136,18 @@ def run(args: argparse.Namespace) -> int:
         runs = run_scenario(sc, policies, reps, seed, workers=args.jobs, progress=Progress(sc.name))
         summaries = summarise(sc, runs, policies)
         results.append(ScenarioResult(sc, reps, seed, summaries, time.monotonic() - started))
+        if plotting:
+            from rota.simulate.plot import curves
+
+            figures.append(curves(sc, runs, policies))
         if not args.json:
             print(render_table(results[-1]), end="\n\n", flush=True)
     if args.json:
-        json.dump(to_json(results), sys.stdout, indent=2)
-        print()
-    if args.plot:
+        doc = to_json(results)
+        print_document(doc)
+    if plotting:
         from rota.simulate.plot import plot
 
-        path = plot(results, args.plot)
+        path = plot(results, figures, out)
         print(f"rota: plot written to {path}", file=sys.stderr)
     return 0

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now, store_for
+from rota.commands.quota import state_row
+from rota.commands.select import AUTO_WEIGHT
 from rota.errors import EXIT_OK
 from rota.learning.posteriors import arm_posterior, observation_weight
-from rota.render import fmt, paint, print_json, table, use_colour
+from rota.render import fmt, paint, print_document, table, use_colour
 from rota.session.decide import quota_states, workspace_id
 from rota.store.base import Store
-from rota.timefmt import iso, local, relative
+from rota.timefmt import iso, when
 
 HELP = """\
 Show, per category and arm, the posterior mean with a 90% interval and the number of graded
@@ -28,7 +30,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_config_args(p)
     add_json_arg(p)
-    p.add_argument("--limit", type=int, default=10, help="recent sessions to show (default 10)")
+    p.add_argument(
+        "--limit",
+        "-n",
+        type=int,
+        default=10,
+        metavar="N",
+        help="recent sessions to show (default 10)",
+    )
     p.add_argument(
         "--all",
         action="store_true",
@@ -71,20 +80,25 @@ def gather(args: argparse.Namespace) -> dict:
             }
             for b in store.active_blocks(t)
         ]
-        states = [s.to_dict() for s in quota_states(config, store, t, warn=False)]
+        probed = quota_states(config, store, t, warn=False)
+        states = [s.to_dict() for s in probed]
+        quota_rows = [state_row(s, t) for s in probed]
         running = [s.to_dict() for s in store.running_sessions()]
         recent = [s.to_dict() for s in store.recent_sessions(args.limit)]
         fleet = fleet_view(store, t)  # fleet mode: see the section at the end of this file
         store_url = store.url
     return {
         "now": t,
+        "now_iso": iso(t),
         "store": store_url,
         "workspace": workspace_id(config),
         "observation_weight": round(weight, 3),
+        "weight_auto": config.bandit.observation_weight is None,
         "default_category": config.default_category,
         "posteriors": arms,
         "blocks": blocks,
         "quota": states,
+        "quota_rows": quota_rows,
         "running": running,
         "recent_sessions": recent,
         "fleet": fleet,
@@ -94,13 +108,16 @@ def gather(args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     data = gather(args)
     if args.json:
-        print_json(data)
+        print_document(data)
         return EXIT_OK
     colour = use_colour()
     t = data["now"]
     print(paint(f"store {data['store']}  workspace {data['workspace']}", "dim", colour))
+    w = data["observation_weight"]
+    how = AUTO_WEIGHT if data["weight_auto"] else "set in [bandit] observation_weight"
     print(
-        paint("posteriors", "bold", colour) + f" (observation weight {data['observation_weight']})"
+        paint("posteriors", "bold", colour)
+        + f" (observation weight {w:g}: one graded session counts as {w:g} observations; {how})"
     )
     seen = {p["category"] for p in data["posteriors"] if p["n"]}
     shown = [
@@ -129,15 +146,9 @@ def run(args: argparse.Namespace) -> int:
     if data["blocks"]:
         print(
             table(
-                ["scope", "until", "", "source", "reason"],
+                ["scope", "until", "source", "reason"],
                 [
-                    [
-                        b["scope"],
-                        local(b["until_ts"]),
-                        relative(b["until_ts"], t),
-                        b["source"],
-                        b["reason"],
-                    ]
+                    [b["scope"], when(b["until_ts"], t), b["source"], b["reason"]]
                     for b in data["blocks"]
                 ],
                 indent="  ",
@@ -147,29 +158,9 @@ def run(args: argparse.Namespace) -> int:
         print("  none")
     print(paint("quota", "bold", colour))
     if data["quota"]:
-        qrows = []
-        for q in data["quota"]:
-            util = q["utilization"]
-            avail = q["available"]
-            state = "unknown" if avail is None else ("ok" if avail else "exhausted")
-            qrows.append(
-                [
-                    f"{q['scope_kind']}:{q['scope']}",
-                    q["window"] or "-",
-                    "-" if util is None else f"{util * 100:.0f}%",
-                    paint(state, "red" if avail is False else "green" if avail else "dim", colour),
-                    relative(q["resets_at"], t) if q["resets_at"] else "-",
-                    q["source"],
-                    q["reason"],
-                ]
-            )
-        print(
-            table(
-                ["scope", "window", "used", "state", "resets", "source", "reason"],
-                qrows,
-                indent="  ",
-            )
-        )
+        from rota.commands.quota import render, summarise
+
+        print(render(summarise(data["quota_rows"]), t, colour=colour, width=98, indent="  "))
     else:
         print("  no quota states (no probe answered and no [quota] file)")
     if data["running"]:
@@ -184,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
                         s["machine"],
                         s["workspace"],
                         s["pid"],
-                        relative(s["started_at"], t),
+                        when(s["started_at"], t),
                     ]
                     for s in data["running"]
                 ],
@@ -197,8 +188,15 @@ def run(args: argparse.Namespace) -> int:
         if data["recent_sessions"]
         else "  none yet"
     )
-    print_fleet(data["fleet"], t, colour)
+    if is_fleet(data["fleet"], data["store"]):
+        print_fleet(data["fleet"], t, colour)
     return EXIT_OK
+
+
+def is_fleet(fleet: dict, store_url: str) -> bool:
+    """A fleet section only where there is a fleet: a shared store, or several machines."""
+    machines = {m["machine"] for m in fleet["machines"]} | {lk["machine"] for lk in fleet["locks"]}
+    return store_url.startswith(("postgresql:", "postgres:")) or len(machines) > 1
 
 
 def session_table(sessions: list[dict], t: float, colour: bool) -> str:
@@ -209,7 +207,7 @@ def session_table(sessions: list[dict], t: float, colour: bool) -> str:
         rows.append(
             [
                 s["id"],
-                relative(s["started_at"], t),
+                when(s["started_at"], t),
                 s["category"],
                 s["arm"] + (f" -> {ran}" if ran else ""),
                 paint(s["status"], colours.get(s["status"], "dim"), colour),
@@ -254,7 +252,7 @@ def print_fleet(fleet: dict, t: float, colour: bool) -> None:
                 m["machine"] or "-",
                 m["sessions"],
                 m["running"],
-                relative(m["last_started_at"], t) if m["last_started_at"] else "-",
+                when(m["last_started_at"], t) if m["last_started_at"] else "-",
             ]
             for m in fleet["machines"]
         ]
@@ -268,7 +266,7 @@ def print_fleet(fleet: dict, t: float, colour: bool) -> None:
                 lk["machine"] or "-",
                 lk["pid"] if lk["pid"] is not None else "-",
                 lk["session_id"] if lk["session_id"] is not None else "-",
-                relative(lk["acquired_at"], t),
+                when(lk["acquired_at"], t),
             ]
             for lk in fleet["locks"]
         ]

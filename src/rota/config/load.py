@@ -57,7 +57,10 @@ def load_config(
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read config: {exc.strerror}", path=path) from None
-    cfg = parse_config(data, path=path)
+    try:
+        cfg = parse_config(data, path=path)
+    except ConfigError as exc:
+        raise _in_file_order(exc, path) from None
     if workspace:
         cfg = _with_workspace(cfg, workspace)
     return cfg
@@ -72,6 +75,18 @@ def _decode_toml(path: str, raw: bytes) -> dict[str, Any]:
         raise ConfigError("config is not UTF-8 text", path=path) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", path=path) from None
+
+
+def _in_file_order(exc: ConfigError, path: str) -> ConfigError:
+    """Each problem with its line, in file order (the file is read again only on this path)."""
+    from rota.config.reader import in_file_order
+
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text: str | None = f.read()
+    except OSError:
+        text = None
+    return in_file_order(exc, text)
 
 
 def _with_workspace(cfg: Config, workspace: str) -> Config:

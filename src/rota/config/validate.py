@@ -1,7 +1,8 @@
 """A decoded TOML document -> a validated Config.
 
 Every error names the file, the key and what was expected, and maps to exit 78 (ConfigError).
-Unknown keys are errors: a typo must never silently fall back to a default.
+Unknown keys are errors: a typo must never silently fall back to a default. Every problem in the
+document is collected (rota.config.reader) and all are raised together, so one run shows them all.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from rota.config.schema import (
     ScheduleSettings,
     WorkspaceConfig,
 )
-from rota.errors import ConfigError
+from rota.config.reader import Problems, Reader, type_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 
@@ -37,139 +38,65 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-class _Reader:
-    """Typed access to one table; records which keys were used so leftovers are reported."""
-
-    def __init__(self, table: Mapping[str, Any], key: str, path: str) -> None:
-        self.table = table
-        self.key = key
-        self.path = path
-        self.used: set[str] = set()
-
-    def _err(self, sub: str, msg: str) -> ConfigError:
-        return ConfigError(msg, path=self.path, key=f"{self.key}.{sub}" if self.key else sub)
-
-    def get(self, name: str, kind: type | tuple[type, ...], default: Any, what: str) -> Any:
-        self.used.add(name)
-        if name not in self.table:
-            return default
-        v = self.table[name]
-        # bool is an int in Python; a TOML `true` must not pass for a number.
-        if isinstance(v, bool) and not (kind is bool or (isinstance(kind, tuple) and bool in kind)):
-            raise self._err(name, f"expected {what}, got {type(v).__name__} {v!r}")
-        if not isinstance(v, kind):
-            raise self._err(name, f"expected {what}, got {_tname(v)} {v!r}")
-        return v
-
-    def number(self, name: str, default: float, *, minimum: float | None = None) -> float:
-        v = self.get(name, (int, float), default, "a number")
-        if minimum is not None and v < minimum:
-            raise self._err(name, f"expected a number >= {minimum}, got {v!r}")
-        return float(v)
-
-    def integer(self, name: str, default: int, *, minimum: int | None = None) -> int:
-        v = self.get(name, int, default, "an integer")
-        if minimum is not None and v < minimum:
-            raise self._err(name, f"expected an integer >= {minimum}, got {v!r}")
-        return int(v)
-
-    def boolean(self, name: str, default: bool) -> bool:
-        return bool(self.get(name, bool, default, "true or false"))
-
-    def string(self, name: str, default: str) -> str:
-        return str(self.get(name, str, default, "a string"))
-
-    def strings(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-        v = self.get(name, list, list(default), "a list of strings")
-        for i, item in enumerate(v):
-            if not isinstance(item, str):
-                raise self._err(f"{name}[{i}]", f"expected a string, got {_tname(item)} {item!r}")
-        return tuple(v)
-
-    def table_(self, name: str) -> dict[str, Any]:
-        return dict(self.get(name, dict, {}, "a table"))
-
-    def finish(self) -> None:
-        extra = sorted(set(self.table) - self.used)
-        if extra:
-            raise self._err(
-                extra[0],
-                f"unknown key {extra[0]!r}; expected one of: {', '.join(sorted(self.used))}",
-            )
+def _section(top: Reader, name: str) -> Reader:
+    return Reader(top.table_(name), name, top.problems)
 
 
-def _tname(v: object) -> str:
-    return {
-        dict: "table",
-        list: "array",
-        str: "string",
-        int: "integer",
-        float: "float",
-        bool: "boolean",
-    }.get(type(v), type(v).__name__)
-
-
-def _section(data: Mapping[str, Any], top: _Reader, name: str, path: str) -> _Reader:
-    return _Reader(top.table_(name), name, path)
+# ---------------------------------------------------------------------------------------------
+# Parsing
 
 
 def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> Config:
     """Validate a decoded TOML document (also used by the simulator to build configs)."""
     p = str(path) if path is not None else "<config>"
-    top = _Reader(data, "", p)
+    problems = Problems(p)  # every problem is collected; all are raised together at the end
+    top = Reader(data, "", problems)
 
     categories = top.strings("categories", DEFAULT_CATEGORIES)
     if not categories:
-        raise ConfigError("expected at least one category", path=p, key="categories")
+        problems.add("expected at least one category", "categories")
+        categories = DEFAULT_CATEGORIES
     if len(set(categories)) != len(categories):
-        raise ConfigError("categories must be unique", path=p, key="categories")
+        problems.add("categories must be unique", "categories")
+        categories = tuple(dict.fromkeys(categories))
     default_category = top.string("default_category", categories[0])
     if default_category not in categories:
-        raise ConfigError(
+        problems.add(
             f"default category {default_category!r} is not in categories {list(categories)}",
-            path=p,
-            key="default_category",
+            "default_category",
         )
+        default_category = categories[0]
     tiers = top.strings("tiers", DEFAULT_TIERS)
     if not tiers:
-        raise ConfigError("expected at least one tier (weakest first)", path=p, key="tiers")
+        problems.add("expected at least one tier (weakest first)", "tiers")
+        tiers = DEFAULT_TIERS
 
-    ws = _section(data, top, "workspace", p)
+    ws = _section(top, "workspace")
     ws_path = ws.string("path", "")
     workspace = WorkspaceConfig(
         location=os.path.expanduser(ws_path) if ws_path else os.getcwd(), id=ws.string("id", "")
     )
     ws.finish()
 
-    st = _section(data, top, "store", p)
+    st = _section(top, "store")
     store_url = st.string("url", "")
     if store_url and not store_url.startswith(("sqlite://", "postgresql://", "postgres://")):
-        raise ConfigError(
-            "expected a URL starting sqlite:/// or postgresql://", path=p, key="store.url"
-        )
+        problems.add("expected a URL starting sqlite:/// or postgresql://", "store.url")
+        store_url = ""
     st.finish()
 
-    harnesses, arms = _parse_harnesses(top.table_("harnesses"), p, tiers)
-    pools = _parse_pools(top.table_("pools"), p, harnesses, arms)
-    rules = _parse_rules(top.table_("rules"), p, categories, tiers, arms)
+    harnesses, arms = _parse_harnesses(top.table_("harnesses"), problems, tiers)
+    pools = _parse_pools(top.table_("pools"), problems, harnesses, arms)
+    rules = _parse_rules(top.table_("rules"), problems, categories, tiers, arms)
 
-    b = _section(data, top, "bandit", p)
+    b = _section(top, "bandit")
     weight_raw = b.get("observation_weight", (str, int, float), "auto", '"auto" or a number')
-    if isinstance(weight_raw, str):
-        if weight_raw != "auto":
-            raise ConfigError(
-                f'expected "auto" or a number > 0, got {weight_raw!r}',
-                path=p,
-                key="bandit.observation_weight",
-            )
-        weight: float | None = None
-    else:
-        if weight_raw <= 0:
-            raise ConfigError(
-                f'expected "auto" or a number > 0, got {weight_raw!r}',
-                path=p,
-                key="bandit.observation_weight",
-            )
+    weight: float | None = None
+    if weight_raw != "auto" and (isinstance(weight_raw, str) or weight_raw <= 0):
+        problems.add(
+            f'expected "auto" or a number > 0, got {weight_raw!r}', "bandit.observation_weight"
+        )
+    elif not isinstance(weight_raw, str):
         weight = float(weight_raw)
     d = BanditSettings()
     bandit = BanditSettings(
@@ -184,7 +111,7 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
     )
     b.finish()
 
-    pc = _section(data, top, "pacing", p)
+    pc = _section(top, "pacing")
     dp = PacingSettings()
     pacing = PacingSettings(
         enabled=pc.boolean("enabled", dp.enabled),
@@ -195,7 +122,7 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
     )
     pc.finish()
 
-    r = _section(data, top, "run", p)
+    r = _section(top, "run")
     dr = RunSettings()
     run = RunSettings(
         prompt=r.string("prompt", dr.prompt),
@@ -212,31 +139,28 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
     )
     r.finish()
 
-    g = _section(data, top, "grading", p)
+    g = _section(top, "grading")
     weights = dict(GradingSettings().weights)
     for k, v in g.table_("weights").items():
         if k not in weights:
-            raise ConfigError(
+            problems.add(
                 f"unknown signal {k!r}; expected one of: {', '.join(sorted(weights))}",
-                path=p,
-                key=f"grading.weights.{k}",
+                f"grading.weights.{k}",
             )
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-            raise ConfigError(
-                f"expected a number >= 0, got {v!r}", path=p, key=f"grading.weights.{k}"
-            )
-        weights[k] = float(v)
+        elif isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+            problems.add(f"expected a number >= 0, got {v!r}", f"grading.weights.{k}")
+        else:
+            weights[k] = float(v)
     g.finish()
     grading = GradingSettings(weights=weights)
 
-    sc = _section(data, top, "schedule", p)
+    sc = _section(top, "schedule")
     ds = ScheduleSettings()
     if isinstance(sc.table.get("on_calendar"), list):
         on_calendar: str | tuple[str, ...] = sc.strings("on_calendar")
         if not on_calendar:
-            raise ConfigError(
-                "expected at least one calendar expression", path=p, key="schedule.on_calendar"
-            )
+            problems.add("expected at least one calendar expression", "schedule.on_calendar")
+            on_calendar = ds.on_calendar
     else:
         on_calendar = sc.string("on_calendar", ds.on_calendar)
     schedule = ScheduleSettings(
@@ -249,7 +173,7 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
     )
     sc.finish()
 
-    h = _section(data, top, "health", p)
+    h = _section(top, "health")
     dh = HealthSettings()
     health = HealthSettings(
         max_hours_without_success=h.number(
@@ -260,7 +184,7 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
     )
     h.finish()
 
-    q = _section(data, top, "quota", p)
+    q = _section(top, "quota")
     quota = QuotaSettings(
         file=q.string("file", ""), cache_minutes=q.number("cache_minutes", 5.0, minimum=0)
     )
@@ -268,6 +192,7 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
     metrics = parse_metrics(_section(data, top, "metrics", p))
     notify = parse_notify(_section(data, top, "notify", p), p)
     top.finish()
+    problems.raise_if_any()
 
     return Config(
         source=str(path) if path is not None and p != "<config>" else None,
@@ -293,33 +218,34 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
 
 
 def _parse_harnesses(
-    table: Mapping[str, Any], p: str, tiers: tuple[str, ...]
+    table: Mapping[str, Any], problems: Problems, tiers: tuple[str, ...]
 ) -> tuple[dict[str, HarnessConfig], dict[str, ArmConfig]]:
     harnesses: dict[str, HarnessConfig] = {}
     arms: dict[str, ArmConfig] = {}
     for name, body in table.items():
         key = f"harnesses.{name}"
         if ":" in name:
-            raise ConfigError("a harness name cannot contain ':'", path=p, key=key)
+            problems.add("a harness name cannot contain ':'", key)
+            continue
         if not isinstance(body, dict):
-            raise ConfigError(f"expected a table, got {_tname(body)}", path=p, key=key)
-        h = _Reader(body, key, p)
+            problems.add(f"expected a table, got {type_name(body)}", key)
+            continue
+        h = Reader(body, key, problems)
         enabled = h.boolean("enabled", True)
         command = h.strings("command") if "command" in body else None
         if command is not None and not command:
-            raise ConfigError(
+            problems.add(
                 'expected a non-empty argv list, e.g. ["mytool", "--model", "{model}", "{prompt}"]',
-                path=p,
-                key=f"{key}.command",
+                f"{key}.command",
             )
+            command = None
         executable = h.string("executable", "") or None
         timeout = h.number("timeout_minutes", 60.0, minimum=0.01)
         env = h.table_("env")
-        for k, v in env.items():
+        for k, v in list(env.items()):
             if not isinstance(v, str):
-                raise ConfigError(
-                    f"expected a string, got {_tname(v)}", path=p, key=f"{key}.env.{k}"
-                )
+                problems.add(f"expected a string, got {type_name(v)}", f"{key}.env.{k}")
+                del env[k]
         quota = h.table_("quota")
         models_t = h.table_("models")
         h.finish()
@@ -329,19 +255,20 @@ def _parse_harnesses(
             if isinstance(mbody, str):  # shorthand: opus = "high"
                 mbody = {"tier": mbody}
             if not isinstance(mbody, dict):
-                raise ConfigError(
-                    f'expected a table such as {{ tier = "{tiers[-1]}", cost = 1.0 }}, got {_tname(mbody)}',
-                    path=p,
-                    key=mkey,
+                problems.add(
+                    f'expected a table such as {{ tier = "{tiers[-1]}", cost = 1.0 }}, '
+                    f"got {type_name(mbody)}",
+                    mkey,
                 )
-            m = _Reader(mbody, mkey, p)
-            tier = m.string("tier", tiers[len(tiers) // 2])
+                continue
+            m = Reader(mbody, mkey, problems)
+            default_tier = tiers[len(tiers) // 2]
+            tier = m.string("tier", default_tier)
             if tier not in tiers:
-                raise ConfigError(
-                    f"unknown tier {tier!r}; expected one of: {', '.join(tiers)}",
-                    path=p,
-                    key=f"{mkey}.tier",
+                problems.add(
+                    f"unknown tier {tier!r}; expected one of: {', '.join(tiers)}", f"{mkey}.tier"
                 )
+                tier = default_tier
             cost = m.number("cost", 1.0, minimum=0)
             m_enabled = m.boolean("enabled", True)
             m.finish()
@@ -368,20 +295,24 @@ def _parse_harnesses(
     return harnesses, arms
 
 
-def _check_arm(arm: str, arms: Mapping[str, ArmConfig], p: str, key: str) -> None:
-    if arm not in arms:
-        known = ", ".join(sorted(arms)) or "none configured"
-        raise ConfigError(
-            f"unknown arm {arm!r}; an arm is harness:model as configured under "
-            f"[harnesses.NAME.models] (known: {known})",
-            path=p,
-            key=key,
-        )
+def _known_arms(
+    items: tuple[str, ...], arms: Mapping[str, ArmConfig], problems: Problems, key: str
+) -> tuple[str, ...]:
+    """The arms of `items` that are configured; each unknown one is a problem."""
+    known = ", ".join(sorted(arms)) or "none configured"
+    for i, arm in enumerate(items):
+        if arm not in arms:
+            problems.add(
+                f"unknown arm {arm!r}; an arm is harness:model as configured under "
+                f"[harnesses.NAME.models] (known: {known})",
+                f"{key}[{i}]",
+            )
+    return tuple(a for a in items if a in arms)
 
 
 def _parse_pools(
     table: Mapping[str, Any],
-    p: str,
+    problems: Problems,
     harnesses: Mapping[str, HarnessConfig],
     arms: Mapping[str, ArmConfig],
 ) -> dict[str, PoolConfig]:
@@ -389,34 +320,36 @@ def _parse_pools(
     for name, body in table.items():
         key = f"pools.{name}"
         if not isinstance(body, dict):
-            raise ConfigError(f"expected a table, got {_tname(body)}", path=p, key=key)
-        r = _Reader(body, key, p)
+            problems.add(f"expected a table, got {type_name(body)}", key)
+            continue
+        r = Reader(body, key, problems)
         hs = r.strings("harnesses")
         arm_list = r.strings("arms")
         concurrency = r.integer("concurrency", 0, minimum=0)
         r.finish()
         for i, h in enumerate(hs):
             if h not in harnesses:
-                raise ConfigError(
+                problems.add(
                     f"unknown harness {h!r}; define it under [harnesses.{h}]",
-                    path=p,
-                    key=f"{key}.harnesses[{i}]",
+                    f"{key}.harnesses[{i}]",
                 )
-        for i, a in enumerate(arm_list):
-            _check_arm(a, arms, p, f"{key}.arms[{i}]")
+        hs = tuple(h for h in hs if h in harnesses)
+        arm_list = _known_arms(arm_list, arms, problems, f"{key}.arms")
         if not hs and not arm_list:
-            raise ConfigError(
-                "a pool must cover at least one harness or arm (harnesses = [...] or arms = [...])",
-                path=p,
-                key=key,
-            )
+            if "harnesses" not in body and "arms" not in body:
+                problems.add(
+                    "a pool must cover at least one harness or arm "
+                    "(harnesses = [...] or arms = [...])",
+                    key,
+                )
+            continue
         pools[name] = PoolConfig(name=name, harnesses=hs, arms=arm_list, concurrency=concurrency)
     return pools
 
 
 def _parse_rules(
     table: Mapping[str, Any],
-    p: str,
+    problems: Problems,
     categories: tuple[str, ...],
     tiers: tuple[str, ...],
     arms: Mapping[str, ArmConfig],
@@ -425,32 +358,31 @@ def _parse_rules(
     for cat, body in table.items():
         key = f"rules.{cat}"
         if cat not in categories and cat != "default":
-            raise ConfigError(
+            problems.add(
                 f"unknown category {cat!r}; expected one of: {', '.join(categories)} (or default)",
-                path=p,
-                key=key,
+                key,
             )
+            continue
         if not isinstance(body, dict):
-            raise ConfigError(f"expected a table, got {_tname(body)}", path=p, key=key)
-        r = _Reader(body, key, p)
+            problems.add(f"expected a table, got {type_name(body)}", key)
+            continue
+        r = Reader(body, key, problems)
         min_tier = r.string("min_tier", "")
         max_tier = r.string("max_tier", "")
-        for k, t in (("min_tier", min_tier), ("max_tier", max_tier)):
-            if t and t not in tiers:
-                raise ConfigError(
-                    f"unknown tier {t!r}; expected one of: {', '.join(tiers)}",
-                    path=p,
-                    key=f"{key}.{k}",
-                )
-        if min_tier and max_tier and tiers.index(min_tier) > tiers.index(max_tier):
-            raise ConfigError(
-                f"min_tier {min_tier!r} is above max_tier {max_tier!r}", path=p, key=key
+        if min_tier and min_tier not in tiers:
+            problems.add(
+                f"unknown tier {min_tier!r}; expected one of: {', '.join(tiers)}", f"{key}.min_tier"
             )
-        pin = r.strings("pin")
-        exclude = r.strings("exclude")
-        for field_name, lst in (("pin", pin), ("exclude", exclude)):
-            for i, a in enumerate(lst):
-                _check_arm(a, arms, p, f"{key}.{field_name}[{i}]")
+            min_tier = ""
+        if max_tier and max_tier not in tiers:
+            problems.add(
+                f"unknown tier {max_tier!r}; expected one of: {', '.join(tiers)}", f"{key}.max_tier"
+            )
+            max_tier = ""
+        if min_tier and max_tier and tiers.index(min_tier) > tiers.index(max_tier):
+            problems.add(f"min_tier {min_tier!r} is above max_tier {max_tier!r}", key)
+        pin = _known_arms(r.strings("pin"), arms, problems, f"{key}.pin")
+        exclude = _known_arms(r.strings("exclude"), arms, problems, f"{key}.exclude")
         prefer_cheapest = r.boolean("prefer_cheapest", False)
         r.finish()
         rules[cat] = Rule(

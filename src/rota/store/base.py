@@ -233,9 +233,17 @@ class Store(ABC):
 
     @abstractmethod
     def recent_sessions(
-        self, limit: int = 20, *, status: str | None = None, workspace: str | None = None
+        self,
+        limit: int = 20,
+        *,
+        status: str | None = None,
+        workspace: str | None = None,
+        arm: str | None = None,
+        category: str | None = None,
+        since: float | None = None,
     ) -> list[SessionRecord]:
-        """Newest first."""
+        """Newest first. `arm`: the arm chosen or the one that ran; a name without ':' is a
+        harness (all its arms). `since`: started at or after (epoch seconds)."""
 
     @abstractmethod
     def recent_uses(self, since: float, limit: int, levels: int = 0) -> list[Use]:

@@ -275,15 +275,36 @@ class SQLStore(Store):
             return self._session(cur, session_id)
 
     def recent_sessions(
-        self, limit: int = 20, *, status: str | None = None, workspace: str | None = None
+        self,
+        limit: int = 20,
+        *,
+        status: str | None = None,
+        workspace: str | None = None,
+        arm: str | None = None,
+        category: str | None = None,
+        since: float | None = None,
     ) -> list[SessionRecord]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if status is not None:
             where.append("status = ?")
             params.append(status)
         if workspace is not None:
             where.append("workspace = ?")
             params.append(workspace)
+        if arm is not None and ":" in arm:
+            where.append("(arm = ? OR arm_ran = ?)")
+            params += [arm, arm]
+        elif arm is not None:  # a harness: every arm of it
+            prefix = arm + ":"
+            where.append("(substr(arm, 1, ?) = ? OR substr(COALESCE(arm_ran, ''), 1, ?) = ?)")
+            params += [len(prefix), prefix, len(prefix), prefix]
+        if category is not None:
+            where.append("category = ?")
+            params.append(category)
+        if since is not None:
+            where.append("started_at >= ?")
+            params.append(float(since))
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         params.append(int(limit))
         with self._read() as cur:

@@ -1,0 +1,295 @@
+"""Shell completion for bash, zsh and fish, generated from the argparse parser.
+
+The parser is walked once into a tree of commands (`CommandNode`); each shell's script is that
+tree written in the shell's own terms, so a new command or option completes without editing this
+file. Each script finds where the words typed so far lead in the tree (`rota systemd install`),
+then offers that command's options, subcommands, or the values an option takes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SHELLS = ("bash", "zsh", "fish")
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSpec:
+    flags: tuple[str, ...]
+    help: str
+    takes_value: bool
+    choices: tuple[str, ...] = ()
+    kind: str = ""  # "file" or "dir" when the value is a path
+
+
+@dataclass(slots=True)
+class CommandNode:
+    path: tuple[str, ...]  # ("rota", "systemd", "install")
+    help: str = ""
+    options: list[OptionSpec] = field(default_factory=list)
+    commands: list[tuple[str, str]] = field(default_factory=list)  # (name, one-line help)
+    values: tuple[str, ...] = ()  # choices of a positional argument
+    files: bool = False  # a positional argument is a file
+
+
+def _path_kind(action: argparse.Action) -> str:
+    label = f"{action.metavar or ''} {action.dest}".upper()
+    if "DIR" in label:
+        return "dir"
+    if any(k in label for k in ("PATH", "FILE", ".TOML", ".PNG", "CONFIG")):
+        return "file"
+    return ""
+
+
+def _help(action: argparse.Action | argparse.ArgumentParser) -> str:
+    text = getattr(action, "help", None) or getattr(action, "description", None) or ""
+    text = " ".join(str(text).split())
+    if "%(" in text:
+        text = text.split("%(")[0].rstrip(" (")
+    return text.replace("%%", "%")
+
+
+def command_tree(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ("rota",)
+) -> list[CommandNode]:
+    """Every command of the parser, depth first, the root first."""
+    node = CommandNode(path=path, help=_help(parser))
+    nodes = [node]
+    for action in parser._actions:
+        if action.help == argparse.SUPPRESS:
+            continue
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                node.commands.append((choice.dest, _help(choice)))
+                nodes += command_tree(action.choices[choice.dest], (*path, choice.dest))
+            continue
+        if action.option_strings:
+            node.options.append(
+                OptionSpec(
+                    flags=tuple(action.option_strings),
+                    help=_help(action),
+                    takes_value=action.nargs != 0,
+                    choices=tuple(str(c) for c in action.choices or ()),
+                    kind=_path_kind(action) if action.nargs != 0 else "",
+                )
+            )
+        elif action.choices:
+            node.values += tuple(str(c) for c in action.choices)
+        else:
+            node.files = node.files or bool(_path_kind(action)) or action.nargs in ("+", "*")
+    return nodes
+
+
+def script(shell: str, parser: argparse.ArgumentParser) -> str:
+    nodes = command_tree(parser)
+    if shell == "bash":
+        return _bash(nodes)
+    if shell == "zsh":
+        return _zsh(nodes)
+    if shell == "fish":
+        return _fish(nodes)
+    raise ValueError(f"unknown shell {shell!r}; expected one of: {', '.join(SHELLS)}")
+
+
+def _q(text: str) -> str:
+    return shlex.quote(text)
+
+
+def _flags(node: CommandNode) -> list[str]:
+    return [f for o in node.options for f in o.flags]
+
+
+def _path_case(nodes: list[CommandNode]) -> str:
+    """`case "$path $w" in 'rota systemd'|…) path="$path $w";; esac`: shared by bash and zsh."""
+    inner = "|".join(_q(" ".join(n.path)) for n in nodes[1:])
+    return f'        case "$path $w" in\n            {inner}) path="$path $w";;\n        esac'
+
+
+def _bash(nodes: list[CommandNode]) -> str:
+    values, words = [], []
+    for n in nodes:
+        key = " ".join(n.path)
+        for o in n.options:
+            if not o.takes_value:
+                continue
+            pat = "|".join(_q(f"{key}|{f}") for f in o.flags)
+            if o.choices:
+                act = f'COMPREPLY=($(compgen -W {_q(" ".join(o.choices))} -- "$cur"))'
+            elif o.kind == "dir":
+                act = 'COMPREPLY=($(compgen -d -- "$cur"))'
+            elif o.kind == "file":
+                act = 'COMPREPLY=($(compgen -f -- "$cur"))'
+            else:
+                act = "COMPREPLY=()"
+            values.append(f"        {pat}) {act}; return;;")
+        subs = " ".join([c for c, _ in n.commands] + list(n.values))
+        words.append(
+            f"        {_q(key)}) opts={_q(' '.join(_flags(n)))}; subs={_q(subs)};"
+            + (" files=1;" if n.files else "")
+            + ";"
+        )
+    return "\n".join(
+        [
+            "# bash completion for rota (generated by `rota completion bash` from its parser)",
+            "_rota() {",
+            '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"',
+            "    local path=rota w i opts='' subs='' files=0",
+            "    for ((i = 1; i < COMP_CWORD; i++)); do",
+            '        w="${COMP_WORDS[i]}"',
+            _path_case(nodes),
+            "    done",
+            '    case "$path|$prev" in',
+            *values,
+            "    esac",
+            '    case "$path" in',
+            *words,
+            "    esac",
+            '    if [[ "$cur" == -* ]]; then',
+            '        COMPREPLY=($(compgen -W "$opts" -- "$cur"))',
+            "    else",
+            '        COMPREPLY=($(compgen -W "$subs" -- "$cur"))',
+            "        if [[ $files == 1 && ${#COMPREPLY[@]} == 0 ]]; then",
+            '            COMPREPLY=($(compgen -f -- "$cur"))',
+            "        fi",
+            "    fi",
+            "}",
+            "complete -o filenames -F _rota rota",
+            "",
+        ]
+    )
+
+
+def _zsh_item(name: str, help_text: str) -> str:
+    return _q(name.replace(":", "\\:") + (":" + help_text if help_text else ""))
+
+
+def _zsh(nodes: list[CommandNode]) -> str:
+    values, words = [], []
+    for n in nodes:
+        key = " ".join(n.path)
+        for o in n.options:
+            if not o.takes_value:
+                continue
+            pat = "|".join(_q(f"{key}|{f}") for f in o.flags)
+            if o.choices:
+                act = f"compadd -- {' '.join(_q(c) for c in o.choices)}"
+            elif o.kind == "dir":
+                act = "_files -/"
+            elif o.kind == "file":
+                act = "_files"
+            else:
+                act = "_message 'value'"
+            values.append(f"        {pat}) {act}; return;;")
+        opts = " ".join(_zsh_item(f, o.help) for o in n.options for f in o.flags)
+        subs = " ".join(
+            [_zsh_item(c, h) for c, h in n.commands] + [_zsh_item(v, "") for v in n.values]
+        )
+        words.append(
+            f"        {_q(key)}) opts=({opts}); subs=({subs});"
+            + (" files=1;" if n.files else "")
+            + ";"
+        )
+    return "\n".join(
+        [
+            "#compdef rota",
+            "# zsh completion for rota (generated by `rota completion zsh` from its parser)",
+            "_rota() {",
+            "    local path=rota w i prev=${words[CURRENT-1]} files=0",
+            "    local -a opts subs",
+            "    for ((i = 2; i < CURRENT; i++)); do",
+            "        w=${words[i]}",
+            _path_case(nodes),
+            "    done",
+            '    case "$path|$prev" in',
+            *values,
+            "    esac",
+            '    case "$path" in',
+            *words,
+            "    esac",
+            "    if [[ ${words[CURRENT]} == -* ]]; then",
+            "        _describe -t options option opts",
+            "    else",
+            "        _describe -t commands command subs",
+            "        (( files )) && _files",
+            "    fi",
+            "}",
+            '_rota "$@"',
+            "",
+        ]
+    )
+
+
+def _fish(nodes: list[CommandNode]) -> str:
+    inner = " ".join(_q(" ".join(n.path)) for n in nodes[1:])
+    lines = [
+        "# fish completion for rota (generated by `rota completion fish` from its parser)",
+        "function __rota_path",
+        "    set -l path rota",
+        "    for w in (commandline -opc)[2..-1]",
+        '        if contains -- "$path $w" ' + inner,
+        '            set path "$path $w"',
+        "        end",
+        "    end",
+        "    echo $path",
+        "end",
+        "complete -c rota -f",
+    ]
+    for n in nodes:
+        cond = f"-n {_q('test (__rota_path) = ' + _q(' '.join(n.path)))}"
+        for name, help_text in n.commands:
+            lines.append(f"complete -c rota {cond} -a {_q(name)} -d {_q(help_text)}")
+        for v in n.values:
+            lines.append(f"complete -c rota {cond} -a {_q(v)}")
+        if n.files:
+            lines.append(f"complete -c rota {cond} -F")
+        for o in n.options:
+            parts = []
+            for f in o.flags:
+                if f.startswith("--"):
+                    parts.append(f"-l {_q(f[2:])}")
+                elif len(f) == 2:
+                    parts.append(f"-s {_q(f[1:])}")
+                else:
+                    parts.append(f"-o {_q(f[1:])}")
+            if o.takes_value:
+                if o.choices:
+                    parts.append(f"-x -a {_q(' '.join(o.choices))}")
+                elif o.kind in ("file", "dir"):
+                    parts.append("-r -F")
+                else:
+                    parts.append("-x")
+            if o.help:
+                parts.append(f"-d {_q(o.help)}")
+            lines.append(f"complete -c rota {cond} {' '.join(parts)}")
+    return "\n".join(lines) + "\n"
+
+
+def install_path(shell: str, env: dict[str, str] | None = None) -> Path:
+    """Where each shell loads a user's completions from without further setup (zsh: see hint)."""
+    env = dict(os.environ if env is None else env)
+    home = Path(env.get("HOME") or Path.home())
+    data = Path(env.get("XDG_DATA_HOME") or home / ".local" / "share")
+    if shell == "bash":
+        base = env.get("BASH_COMPLETION_USER_DIR")
+        return (Path(base) if base else data / "bash-completion") / "completions" / "rota"
+    if shell == "zsh":
+        return data / "zsh" / "site-functions" / "_rota"
+    if shell == "fish":
+        conf = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
+        return conf / "fish" / "completions" / "rota.fish"
+    raise ValueError(f"unknown shell {shell!r}")
+
+
+def activation_hint(shell: str, path: Path) -> str:
+    if shell == "bash":
+        return "new bash shells load it (bash-completion); now: source " + _q(str(path))
+    if shell == "zsh":
+        return (
+            f"add to ~/.zshrc, before compinit: fpath=({_q(str(path.parent))} $fpath); "
+            "then start a new shell"
+        )
+    return "new fish shells load it"
