@@ -118,7 +118,7 @@ def test_quota_table_and_blocks(world, capfd: pytest.CaptureFixture[str]) -> Non
     # A usage bar per window, with its reset in the one format for people.
     five = next(line for line in lines if line.strip().startswith("five_hour") and "37%" in line)
     bars = ("[" + "#" * 7 + "-" * 13 + "]", "[" + "\u2588" * 7 + "\u2591" * 13 + "]")
-    assert any(b in five for b in bars) and "resets 23:59 UTC (in 5h)" in five
+    assert any(b in five for b in bars) and "resets 2026-11-27 23:59 UTC (in 5h)" in five
     # A scope with one window exhausted is exhausted, whatever its other windows say.
     code, out, err = run(capfd, "quota", "--json")
     data = json.loads(out)
@@ -134,7 +134,7 @@ def test_quota_one_state_per_scope(world, capfd: pytest.CaptureFixture[str], mon
     assert code == 0, err
     heads = [line for line in out.splitlines() if line.startswith("claude-code ")]
     assert len(heads) == 1 and heads[0].split()[1] == "exhausted", out
-    assert "until 23:00 UTC (in 4h)" in heads[0]
+    assert "until 2026-11-27 23:00 UTC (in 4h)" in heads[0]
     windows = out.split(heads[0])[1].split("\n")[1:3]
     assert any("ok" not in w and "[" in w for w in windows)
 
@@ -155,7 +155,7 @@ def test_select_excludes_exactly_the_exhausted_arms(
         assert "exhausted" in cands[a]["reason"] and "2026-11-27T23:00:00Z" in cands[a]["reason"]
     assert d["arm"] in ("codex:gpt-5.4", "gptme:openai/gpt-5.4")
     code, out, _ = run(capfd, "select", "--explain", "--seed", "1")
-    assert code == 0 and "until 23:00 UTC (in 4h)" in out  # the one format for people
+    assert code == 0 and "until 2026-11-27 23:00 UTC (in 4h)" in out  # the one format for people
 
     # Codex's 5-hour window runs out: codex and, through the chatgpt pool, gptme's openai model.
     day = world["home"] / ".codex" / "sessions" / "2026" / "11" / "27"

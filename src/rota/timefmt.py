@@ -270,18 +270,6 @@ def local(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(ts))
 
 
-def when(ts: float | None, now: float | None = None) -> str:
-    """The one way a time is shown to people: local time with its zone, then how far off.
-    '23:21 UTC (in 1h 56m)' today, '2026-12-03 09:00 UTC (in 1d 10h)' on another day."""
-    if ts is None:
-        return "-"
-    now = time.time() if now is None else now
-    at, today = time.localtime(ts), time.localtime(now)
-    same_day = at[:3] == today[:3]
-    clock = time.strftime("%H:%M %Z" if same_day else "%Y-%m-%d %H:%M %Z", at)
-    return f"{clock} ({relative(ts, now)})"
-
-
 def relative(ts: float | None, now: float | None = None) -> str:
     """'in 2h 5m' / '3d 4h ago'."""
     if ts is None:

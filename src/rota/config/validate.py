@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from rota.config.monitoring import parse_metrics, parse_notify
+from rota.config.monitoring import MetricsSettings, NotifySettings, parse_metrics, parse_notify
+from rota.config.reader import Problems, Reader, type_name
 from rota.config.schema import (
     DAY_S,
     DEFAULT_CATEGORIES,
@@ -29,7 +30,7 @@ from rota.config.schema import (
     ScheduleSettings,
     WorkspaceConfig,
 )
-from rota.config.reader import Problems, Reader, type_name
+from rota.errors import ConfigError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 
@@ -189,8 +190,16 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
         file=q.string("file", ""), cache_minutes=q.number("cache_minutes", 5.0, minimum=0)
     )
     q.finish()
-    metrics = parse_metrics(_section(data, top, "metrics", p))
-    notify = parse_notify(_section(data, top, "notify", p), p)
+    try:  # rota.config.monitoring stops at its first problem: one more for the list
+        metrics = parse_metrics(_section(top, "metrics"))
+    except ConfigError as exc:
+        problems.items.append(exc)
+        metrics = MetricsSettings()
+    try:
+        notify = parse_notify(_section(top, "notify"), p)
+    except ConfigError as exc:
+        problems.items.append(exc)
+        notify = NotifySettings()
     top.finish()
     problems.raise_if_any()
 
