@@ -66,9 +66,10 @@ def terminal_width() -> int:
     except (KeyError, ValueError):
         pass
     try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
     except (AttributeError, ValueError, OSError):
         return 80
+    return columns if columns > 0 else 80  # a terminal that does not say its size
 
 
 class Formatter(argparse.RawDescriptionHelpFormatter):

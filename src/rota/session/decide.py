@@ -77,7 +77,10 @@ def decide(
     seed: int | None = None,
     states: Sequence[QuotaState] | None = None,
     pool_busy: Mapping[str, int] | None = None,
+    arms: Sequence[str] | None = None,
 ) -> Decision:
+    """The decision for the next session of `category`. `arms`: only these are candidates (a
+    person's `rota run --arm/--harness`)."""
     if states is None:
         states = quota_states(config, store, now)
     if pool_busy is None and any(p.concurrency > 0 for p in config.pools.values()):
@@ -92,6 +95,7 @@ def decide(
         quota_states=states,
         blocks=store.active_blocks(now),
         pool_busy=pool_busy or {},
+        arms=arms,
         history=history,
     )
     decision = select(inputs, random.Random(seed))

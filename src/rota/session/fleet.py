@@ -141,6 +141,7 @@ class FleetSession:
         now: float,
         seed: int | None = None,
         states: Sequence[QuotaState] | None = None,
+        arms: Sequence[str] | None = None,
     ) -> Decision:
         """Select an arm and hold its pool slots. A pool found full is excluded and the arm is
         selected again; the Decision returned is the one whose slots are held (or has no arm)."""
@@ -159,6 +160,7 @@ class FleetSession:
                 seed=seed,
                 states=states,
                 pool_busy=busy,
+                arms=arms,
             )
             if decision.arm is None:
                 return decision

@@ -28,6 +28,9 @@ class Watcher(Protocol):
     def line(self, origin: str, text: bytes) -> None:
         """One line (without its newline) from `origin`: stdout, stderr or rota."""
 
+    def close(self) -> None:
+        """The session's harness is done: leave the terminal as it was."""
+
 
 def watching_allowed(stream: Any = None, environ: dict[str, str] | None = None) -> bool:
     """A person at a terminal: `stream` is a TTY and this is not a systemd unit's output."""
@@ -43,7 +46,7 @@ def watching_allowed(stream: Any = None, environ: dict[str, str] | None = None) 
 class WatchedLog:
     """A session log (rota.session.execute.LogFile) that also shows each line to watchers."""
 
-    def __init__(self, log: Any, watchers: Sequence[Watcher]) -> None:
+    def __init__(self, log: Any, watchers: Sequence[Watcher] = ()) -> None:
         self._log = log
         self._watchers = list(watchers)
         self._lock = threading.Lock()
@@ -75,8 +78,19 @@ class WatchedLog:
         lines = "".join(f"[rota] {line}\n" for line in text.splitlines() or [""])
         self.write(lines.encode("utf-8", "replace"))
 
+    def watch(self, *watchers: Watcher) -> None:
+        with self._lock:
+            self._watchers.extend(watchers)
+
     def close(self) -> None:
         self._log.close()
+        with self._lock:
+            watchers, self._watchers = self._watchers, []
+        for w in watchers:
+            try:
+                w.close()
+            except Exception:
+                pass
 
     def __enter__(self) -> WatchedLog:
         return self
@@ -162,7 +176,12 @@ class LiveLine:
             self.stream.write("\r\033[K" + self.render())
             self.stream.flush()
 
+    def close(self) -> None:
+        self.stop()
+
     def stop(self) -> None:
+        if self._done.is_set():
+            return
         self._done.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
@@ -177,6 +196,9 @@ class Follow:
     def __init__(self, out: IO[str], err: IO[str]) -> None:
         self.out = out
         self.err = err
+
+    def close(self) -> None:
+        pass
 
     def line(self, origin: str, text: bytes) -> None:
         if origin == "rota":

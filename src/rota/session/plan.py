@@ -52,6 +52,26 @@ class Choice:
     decision: Decision
     states: tuple[QuotaState, ...]
     now: float
+    forced: str = ""  # "--arm ARM" / "--harness H": a person chose; else rota did
+
+
+@dataclass(frozen=True, slots=True)
+class Forced:
+    """`rota run --arm ARM` or `--harness H`: the candidates a person allows for this session.
+    The category's rules do not apply (the person's choice is the rule); quota, blocks and a
+    disabled config still do."""
+
+    arm: str | None = None
+    harness: str | None = None
+
+    @property
+    def flag(self) -> str:
+        return f"--arm {self.arm}" if self.arm else f"--harness {self.harness}"
+
+    def arms(self, config: Config) -> list[str]:
+        if self.arm:
+            return [self.arm]
+        return [a.arm for a in config.arms.values() if a.harness == self.harness]
 
 
 def choose(
@@ -62,15 +82,33 @@ def choose(
     category: str,
     now: float,
     seed: int | None,
+    forced: Forced | None = None,
 ) -> Choice:
     """Read the quota states once and decide with them; in fleet mode, also hold the chosen arm's
-    pool slots (re-selecting if a pool is full)."""
+    pool slots (re-selecting if a pool is full). A forced choice is marked as such."""
     states = tuple(quota_states(config, store, now))
+    arms = forced.arms(config) if forced is not None else None
+    if forced is not None:
+        config = config._replace(
+            rules={k: r for k, r in config.rules.items() if k not in (category, "default")}
+        )
     if fleet is not None:
-        decision = fleet.choose(config, category=category, now=now, seed=seed, states=states)
+        decision = fleet.choose(
+            config, category=category, now=now, seed=seed, states=states, arms=arms
+        )
     else:
-        decision = decide(config, store, category=category, now=now, seed=seed, states=states)
-    return Choice(decision, states, now)
+        decision = decide(
+            config, store, category=category, now=now, seed=seed, states=states, arms=arms
+        )
+    if forced is None:
+        return Choice(decision, states, now)
+    if decision.arm is None:
+        decision.why = f"forced by {forced.flag}: {decision.why}"
+    elif forced.harness:
+        decision.why = f"forced by {forced.flag}; {decision.why}"
+    else:
+        decision.why = f"forced by {forced.flag}"
+    return Choice(decision, states, now, forced=forced.flag)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,4 +179,4 @@ def make_plan(
     return Plan(config, site, category, choice, arm, hc, profile, prompt, paths, argv, timeout_s)
 
 
-__all__ = ["Choice", "Plan", "Site", "choose", "make_plan"]
+__all__ = ["Choice", "Forced", "Plan", "Site", "choose", "make_plan"]

@@ -44,8 +44,10 @@ def open_log(plan: Plan) -> LogFile:
 def start(store: Store, plan: Plan, clock: Callable[[], float]) -> Started:
     """Record the decision and a `running` session with what it is about to run."""
     site = plan.site
+    decided = plan.decision.to_dict()
+    forced = {"forced": plan.choice.forced} if plan.choice.forced else {}
     decision_id = store.record_decision(
-        plan.decision.to_dict(), workspace=site.workspace_id, machine=site.machine
+        {**decided, **forced}, workspace=site.workspace_id, machine=site.machine
     )
     started_at = clock()
     sid = store.start_session(
@@ -67,6 +69,7 @@ def start(store: Store, plan: Plan, clock: Callable[[], float]) -> Started:
             "timeout_s": plan.timeout_s,
             "workspace_path": str(site.workspace),
             **probed_levels(plan.config, plan.choice.states, plan.arm),
+            **forced,
         },
     )
     return Started(plan, sid, started_at)
@@ -85,7 +88,9 @@ def announce_start(started: Started, lock: WorkspaceLock | None) -> None:
 
 def finish(store: Store, started: Started, outcome: SessionOutcome) -> SessionRecord:
     """The outcome, the posterior update and the blocks, in one transaction."""
-    return store.finish_session(started.id, outcome, half_life_s=started.plan.config.bandit.half_life_s)
+    return store.finish_session(
+        started.id, outcome, half_life_s=started.plan.config.bandit.half_life_s
+    )
 
 
 def finish_after_error(store: Store, started: Started, exc: BaseException, now: float) -> None:

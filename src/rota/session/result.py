@@ -3,10 +3,12 @@ and plan behind it) and the one-line human summary of a finished session."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from rota.learning.policy import Decision
+from rota.quota.state import Block
 from rota.session.plan import Plan
 from rota.store.base import SessionRecord
 
@@ -51,7 +53,7 @@ class RunResult:
         return d
 
 
-def summary(rec: SessionRecord) -> str:
+def summary(rec: SessionRecord, blocks: Sequence[Block] = (), now: float | None = None) -> str:
     """One human line: 'session 12: claude-code:opus (code) completed in 7m12s, grade 0.82'."""
     from rota.timefmt import human_duration
 
@@ -69,9 +71,7 @@ def summary(rec: SessionRecord) -> str:
         parts.append("; errors: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
     limit = rec.detail.get("limit") if isinstance(rec.detail, dict) else None
     if limit:
-        parts.append(
-            f"; limit: {limit.get('message')} (blocked {', '.join(limit.get('scopes', []))})"
-        )
+        parts.append("; " + limit_line(limit, blocks, now))
     if rec.detail.get("error"):
         parts.append(f"; {rec.detail['error']}")
     if rec.log_path:
@@ -79,4 +79,19 @@ def summary(rec: SessionRecord) -> str:
     return " ".join(parts)
 
 
-__all__ = ["RunResult", "summary"]
+def limit_line(limit: Mapping[str, Any], blocks: Sequence[Block], now: float | None) -> str:
+    """'rate limited: harness claude-code blocked until 2026-12-01 23:21 UTC (in 1h 56m)': what
+    the limit means for rota, in the one format for people (the vendor's words stay in the log
+    and in --json)."""
+    from rota.timefmt import when
+
+    scopes = ", ".join(str(s).replace(":", " ", 1) for s in limit.get("scopes") or []) or "it"
+    ends = [b.until for b in blocks]
+    until = max(ends) if ends else limit.get("resets_at")
+    if not isinstance(until, int | float):
+        return f"rate limited: {scopes} blocked (no reset time given)"
+    backoff = "" if limit.get("resets_at") else " (no reset time given: a backoff)"
+    return f"rate limited: {scopes} blocked until {when(float(until), now)}{backoff}"
+
+
+__all__ = ["RunResult", "limit_line", "summary"]

@@ -16,7 +16,7 @@ Busy workspace: 75. Nothing usable: 76. Config error (also a failing category/pr
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rota import journal
@@ -26,9 +26,11 @@ from rota.session import prompting, record
 from rota.session.fleet import FleetBusy, FleetSession, fleet_for
 from rota.session.interpret import interpret
 from rota.session.launch import run_harness
+from rota.session.live import WatchedLog, Watcher
 from rota.session.lock import LockBusy, WorkspaceLock, acquire, describe_holder
 from rota.session.outcome import CRASH_STATES, GRADED_STATES
-from rota.session.plan import Choice, Plan, Site, choose, make_plan
+from rota.session.plan import Choice, Forced, Plan, Site, choose, make_plan
+from rota.session.record import Started
 from rota.session.recover import recover
 from rota.session.result import RunResult, summary
 from rota.session.stop import Interrupted, StopFlag
@@ -45,6 +47,12 @@ class RunOptions:
     prompt_file: str | None = None
     seed: int | None = None
     dry_run: bool = False
+    forced: Forced | None = (
+        None  # `--arm` / `--harness`: a person's choice (validated by the caller)
+    )
+    # Who watches the session from a terminal (rota.session.live): called once the session has
+    # started, it returns the watchers that see the harness's output; each is closed at the end.
+    watch: Callable[[Started], Sequence[Watcher]] | None = None
 
 
 def run_once(
@@ -92,7 +100,15 @@ def run_once(
             stop.check()
             category = prompting.choose_category(config, opts.category, stop)
             stop.check()
-            choice = choose(config, store, fleet, category=category, now=clock(), seed=opts.seed)
+            choice = choose(
+                config,
+                store,
+                fleet,
+                category=category,
+                now=clock(),
+                seed=opts.seed,
+                forced=opts.forced,
+            )
             if choice.decision.arm is None:
                 d = choice.decision
                 hooks.exhausted(category=category, earliest_reset=d.earliest_reset, why=d.why)
@@ -102,7 +118,7 @@ def run_once(
             if opts.dry_run:
                 return dry_run(plan, recovered)
             stop.check()
-            return run_session(store, plan, lock, stop, clock, recovered, hooks)
+            return run_session(store, plan, lock, stop, clock, recovered, hooks, opts.watch)
     finally:
         if lock is not None:
             lock.release()
@@ -137,20 +153,23 @@ def lock_fleet(fleet: FleetSession | None, site: Site) -> RunResult | None:
 
 def exhausted(category: str, choice: Choice, recovered: list[int]) -> RunResult:
     """Nothing usable: exit 76, naming the earliest reset."""
-    from rota.timefmt import local, relative
+    from rota.timefmt import when
 
     decision = choice.decision
     journal.decision(None, arm=None, category=category, reason=decision.why)
-    when = (
-        f"earliest reset {local(decision.earliest_reset)} "
-        f"({relative(decision.earliest_reset, choice.now)})"
+    reset = (
+        f"earliest reset {when(decision.earliest_reset, choice.now)}"
         if decision.earliest_reset
         else "no reset time is known"
     )
+    message = f"every arm is exhausted or blocked for {category}; {reset}"
+    if choice.forced:
+        why = "; ".join(f"{c.arm}: {c.reason}" for c in decision.candidates) or "no such arm"
+        message = f"{choice.forced} cannot run now: {why}"
     return RunResult(
         EXIT_EXHAUSTED,
         "exhausted",
-        f"every arm is exhausted or blocked for {category}; {when}",
+        message,
         decision=decision,
         earliest_reset=decision.earliest_reset,
         recovered=recovered,
@@ -186,9 +205,11 @@ def run_session(
     clock: Callable[[], float],
     recovered: list[int],
     hooks: RunHooks,
+    watch: Callable[[Started], Sequence[Watcher]] | None = None,
 ) -> RunResult:
-    """Start the record, run the harness, interpret what it did, finish the record."""
-    log = record.open_log(plan)
+    """Start the record, run the harness, interpret what it did, finish the record. Watchers (a
+    terminal's live line, --follow) see the harness's output as the log gets it."""
+    log = WatchedLog(record.open_log(plan))
     try:
         started = record.start(store, plan, clock)
     except BaseException:
@@ -197,21 +218,23 @@ def run_session(
     record.announce_start(started, lock)
     hooks.session_started(session_id=started.id, category=plan.category, arm=plan.arm)
     try:
-        ran = run_harness(started, lock, stop, log)
-        outcome = interpret(store, started, ran, stop, log)
+        if watch is not None:
+            log.watch(*watch(started))
+        ran = run_harness(started, lock, stop, log)  # type: ignore[arg-type]
+        outcome = interpret(store, started, ran, stop, log)  # type: ignore[arg-type]
         rec = record.finish(store, started, outcome)
     except BaseException as exc:
         record.finish_after_error(store, started, exc, clock())
         raise
     finally:
-        log.close()
+        log.close()  # and the watchers: the live line is cleared before the summary
     record.announce_end(rec, outcome, ran.result)
     hooks.session_ended(rec, blocks=outcome.blocks, profile=plan.profile, result=ran.result)
     hooks.write_metrics(store)
     return RunResult(
         exit_code(outcome, stop),
         rec.status,
-        summary(rec),
+        summary(rec, outcome.blocks, clock()),
         session=rec,
         decision=plan.decision,
         plan=plan,
@@ -232,4 +255,4 @@ def exit_code(outcome: SessionOutcome, stop: StopFlag) -> int:
     return EXIT_OK
 
 
-__all__ = ["RunOptions", "RunResult", "run_once", "summary"]
+__all__ = ["Forced", "RunOptions", "RunResult", "run_once", "summary"]
