@@ -119,6 +119,7 @@ def test_follow_streams_the_harness_output(run_env: RunEnv, slow: Path) -> None:
     lines = proc.stdout.splitlines()
     assert lines[0].startswith('{"type": "assistant"') and lines[1] == "all done"
     assert lines[-1].startswith("session 1: slow:m (code) completed")
+    assert "; log " in lines[-1] and " ; " not in lines[-1]
     assert "a warning on stderr" in proc.stderr
     assert f"rota: running slow:m; log {run_env.sessions()[0]['log_path']}" in proc.stderr
     assert "\x1b[K" not in proc.stderr  # no live line on a pipe
@@ -212,3 +213,52 @@ def test_forced_names_are_checked(run_env: RunEnv) -> None:
     assert json.loads(run_env.run("run", "--harness", "agent", "--dry-run", "--json").stdout)[
         "decision"
     ]["arm"] in ("agent:m1", "agent:m2")
+
+
+# -- the README's transcript --------------------------------------------------------------------
+
+TRANSCRIPT_SHAPES = [
+    r"^wrote \S+rota\.toml$",
+    r"^workspace: \S+$",
+    r"^harnesses enabled: ",
+    r"^rota: start session=1 category=code workspace=\S+ arm=\S+$",
+    r"^rota: running (\S+); log \S+\.log$",
+    r"^\S+ \u00b7 \d+(m \d\d)?s \u00b7 Bash: ",
+    r"^rota: outcome session=1 status=completed arm_ran=\S+ duration_s=[\d.]+ harness_exit=0$",
+    r"^session 1: \S+ \(code\) completed in [\dms ]+, grade \d\.\d\d \(.*\); log \S+\.log$",
+    r"^rota: exit code=0 reason=completed$",
+    r"^session 1  completed  grade \d\.\d\d$",
+]
+
+
+def test_the_readme_transcript_is_what_a_terminal_shows(run_env: RunEnv) -> None:
+    """Each kind of line the README's first-session transcript shows is what rota prints."""
+    import re
+
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("### A first session at a terminal")[1].split("\n## ")[0]
+    shown = [
+        ln for block in section.split("```text")[1:] for ln in block.split("```")[0].splitlines()
+    ]
+    release = run_env.root / "release"
+    script = run_env.root / "slow.py"
+    script.write_text(
+        SLOW.replace(
+            'print("all done", flush=True)',
+            "import subprocess\n"
+            "open('done.txt', 'w').write('x')\n"
+            "subprocess.run(['git', 'add', 'done.txt'], check=True)\n"
+            "subprocess.run(['git', 'commit', '-qm', 'done'], check=True)\n",
+        )
+    )
+    run_env.env["SLOW_RELEASE"] = str(release)
+    out = run_env.run("init", "--workspace", str(run_env.workspace), check=True).stdout
+    run_env.write_config(SLOW_CONFIG, script=str(script))
+    out += _at_terminal(run_env.env, run_env.root, ["run"], b"Bash: pytest -q", release)
+    out += run_env.run("sessions", "1", check=True).stdout
+    actual = [part for ln in out.replace("\r\n", "\n").split("\n") for part in ln.split("\r\x1b[K")]
+    for shape in TRANSCRIPT_SHAPES:
+        assert any(re.search(shape, ln) for ln in shown), f"README lacks {shape}"
+        assert any(re.search(shape, ln) for ln in actual), f"rota did not print {shape}\n{out}"

@@ -76,7 +76,8 @@ def summary(rec: SessionRecord, blocks: Sequence[Block] = (), now: float | None 
         parts.append(f"; {rec.detail['error']}")
     if rec.log_path:
         parts.append(f"; log {rec.log_path}")
-    return " ".join(parts)
+    # "(signals)" follows after a space; each "; part" directly.
+    return "".join(p if p.startswith(";") or i == 0 else " " + p for i, p in enumerate(parts))
 
 
 def limit_line(limit: Mapping[str, Any], blocks: Sequence[Block], now: float | None) -> str:
