@@ -217,6 +217,12 @@ def test_when_is_local_time_with_zone_and_relative(monkeypatch: pytest.MonkeyPat
         ("config", "check"),
         ("completion", "bash"),
         ("man",),
+        ("init", "--force", "--workspace", "."),
+        ("run", "--dry-run"),
+        ("health",),
+        ("store", "info"),
+        ("block", "codex", "--for", "1h"),
+        ("grade", "1", "0.5"),
     ],
 )
 def test_every_json_is_an_object_with_a_schema_version(rota_env: RotaEnv, args) -> None:
@@ -224,7 +230,7 @@ def test_every_json_is_an_object_with_a_schema_version(rota_env: RotaEnv, args) 
     rota_env.git_init()
     _session(rota_env, arm="codex:gpt-5.4", ago_h=1)
     rota_env.run("block", "gptme", "--for", "1h", check=True)
-    proc = rota_env.run(*args, "--json")
+    proc = rota_env.run(*args, "--json", cwd=rota_env.workspace)
     d = json.loads(proc.stdout)
     assert isinstance(d, dict) and d["schema_version"] == 1, (args, proc.stdout[:200])
     assert list(d)[0] == "schema_version"

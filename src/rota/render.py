@@ -64,12 +64,12 @@ def print_document(body: Mapping[str, Any], stream: TextIO | None = None) -> Non
     print_json(with_iso({"schema_version": SCHEMA_VERSION, **body}), stream)
 
 
-_EPOCH_KEYS = ("now", "until", "since", "earliest_reset")
+_EPOCH_KEYS = ("at", "now", "until", "since", "earliest_reset")
 
 
 def with_iso(obj: Any) -> Any:
     """The same data with `KEY_iso` (ISO-8601, UTC) after every epoch-seconds `KEY`: keys ending
-    in `_at`, and now/until/since/earliest_reset. Existing twins are kept."""
+    in `_at`, and at/now/until/since/earliest_reset. Existing twins are kept."""
     if isinstance(obj, list):
         return [with_iso(x) for x in obj]
     if not isinstance(obj, Mapping):

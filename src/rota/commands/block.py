@@ -8,7 +8,7 @@ from rota.commands.common import Formatter, add_config_args, add_json_arg, load,
 from rota.config import Config
 from rota.errors import EXIT_OK, UsageError
 from rota.quota.state import Block
-from rota.render import print_json
+from rota.render import print_document
 from rota.timefmt import iso, parse_duration, parse_time, when
 
 TARGET_HELP = "an arm (harness:model), a harness name, or pool:NAME"
@@ -93,7 +93,7 @@ def run_block(args: argparse.Namespace) -> int:
     with store_for(config) as store:
         store.add_block(block)
     if args.json:
-        print_json({"scope_kind": kind, "scope": scope, "until": iso(until), "reason": args.reason})
+        print_document({"scope_kind": kind, "scope": scope, "until": iso(until), "reason": args.reason})
     else:
         print(f"blocked {kind} {scope} until {when(until, t)}")
     return EXIT_OK
@@ -105,7 +105,7 @@ def run_unblock(args: argparse.Namespace) -> int:
     with store_for(config) as store:
         n = store.remove_blocks(kind, scope)
     if args.json:
-        print_json({"scope_kind": kind, "scope": scope, "removed": n})
+        print_document({"scope_kind": kind, "scope": scope, "removed": n})
     else:
         print(f"removed {n} block(s) on {kind} {scope}")
     return EXIT_OK

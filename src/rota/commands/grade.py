@@ -7,7 +7,7 @@ import math
 
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now, store_for
 from rota.errors import EXIT_OK, UsageError
-from rota.render import print_json
+from rota.render import print_document
 
 
 def _reward(text: str) -> float:
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     if args.json:
-        print_json(rec.to_dict())
+        print_document(rec.to_dict())
     else:
         hist = rec.signals.get("grade_history", [])
         prev = hist[-1]["previous"] if hist else None

@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rota import health
-    from rota.render import paint, print_json, use_colour
+    from rota.render import paint, print_document, use_colour
     from rota.report.hooks import health_changed
 
     config = load(args)
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         config, healthy=report.healthy, problems=[f"{c.name}: {c.detail}" for c in report.problems]
     )
     if args.json:
-        print_json(report.to_dict(), sys.stdout)
+        print_document(report.to_dict(), sys.stdout)
     else:
         colour = use_colour(sys.stdout)
         if report.healthy:

@@ -8,7 +8,7 @@ import sys
 
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now
 from rota.errors import UsageError
-from rota.render import print_json
+from rota.render import print_document
 from rota.session.stop import StopFlag
 
 TYPE_CHECKING = False
@@ -177,7 +177,7 @@ def report(result: object, *, as_json: bool, explain: bool = False) -> None:
 
     assert isinstance(result, RunResult)
     if as_json:
-        print_json(result.to_dict())
+        print_document(result.to_dict())
         return
     plan = result.plan
     if result.status == "dry_run" and plan is not None:

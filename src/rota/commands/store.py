@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rota.commands.common import Formatter, add_json_arg, now
 from rota.errors import EXIT_OK, ConfigError, UsageError
-from rota.render import print_json, table
+from rota.render import print_document, table
 
 HELP = """\
 State store maintenance.
@@ -109,16 +109,16 @@ def run_info(args: argparse.Namespace) -> int:
         data = {
             "url": store.url,
             "kind": "postgresql" if store.url.startswith("postgres") else "sqlite",
-            "schema_version": _schema_version(store),
+            "store_schema": _schema_version(store),
             "counts": store.counts(),
             "locks": [lease.to_dict() for lease in store.leases(t)],
             "machines": [m.to_dict() for m in store.machine_summary(0.0)],
         }
     if args.json:
-        print_json(data)
+        print_document(data)
         return EXIT_OK
     print(f"store    {data['url']}")
-    print(f"kind     {data['kind']}, schema version {data['schema_version']}")
+    print(f"kind     {data['kind']}, schema version {data['store_schema']}")
     print("rows     " + ", ".join(f"{k} {v}" for k, v in data["counts"].items()))
     if data["machines"]:
         print(
@@ -167,7 +167,7 @@ def run_migrate(args: argparse.Namespace) -> int:
             allow_running=args.allow_running,
         )
     if args.json:
-        print_json(report.to_dict())
+        print_document(report.to_dict())
         return EXIT_OK
     print(f"copied {report.source} -> {report.target}")
     rows = [
