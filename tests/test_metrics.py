@@ -52,7 +52,9 @@ def test_metrics_match_status_and_sessions(rota_env, sim_month):
     rota_env.run("metrics", check=True)
     text = prom.read_text()
     status = json.loads(rota_env.run("status", "--json", "--all", check=True).stdout)
-    sessions = json.loads(rota_env.run("sessions", "--json", "-n", "100000", check=True).stdout)
+    sessions = json.loads(rota_env.run("sessions", "--json", "-n", "100000", check=True).stdout)[
+        "sessions"
+    ]
     found = samples(text)
 
     for p in status["posteriors"]:
