@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 
 from rota import __version__
 from rota.errors import EXIT_USAGE, RotaError
+from rota.render import terminal_width
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 if TYPE_CHECKING:
@@ -58,18 +58,6 @@ exit codes:
 config: --config PATH, else $ROTA_CONFIG, else $XDG_CONFIG_HOME/rota/rota.toml
 state:  $ROTA_STATE_DIR/rota.db, else $XDG_STATE_HOME/rota/rota.db
 """
-
-
-def terminal_width() -> int:
-    try:
-        return int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        pass
-    try:
-        columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-    except (AttributeError, ValueError, OSError):
-        return 80
-    return columns if columns > 0 else 80  # a terminal that does not say its size
 
 
 class Formatter(argparse.RawDescriptionHelpFormatter):

@@ -14,6 +14,19 @@ if TYPE_CHECKING:
 _CODES = {"red": "31", "green": "32", "yellow": "33", "dim": "2", "bold": "1", "cyan": "36"}
 
 
+def terminal_width() -> int:
+    """$COLUMNS, else the terminal's width, else 80 (without argparse's `import shutil`)."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+    return columns if columns > 0 else 80  # a terminal that does not say its size
+
+
 def use_colour(stream: TextIO | None = None) -> bool:
     stream = sys.stdout if stream is None else stream  # looked up now: tests swap sys.stdout
     return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"

@@ -6,12 +6,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rota.cli import terminal_width
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now, store_for
 from rota.config import Config
 from rota.errors import EXIT_OK, StoreUnavailable
 from rota.quota.state import Block, QuotaState
-from rota.render import paint, print_document, use_colour
+from rota.render import paint, print_document, terminal_width, use_colour
 from rota.timefmt import iso, local, relative, when
 
 HELP = """\

@@ -145,7 +145,7 @@ def explain(decision: Decision, t: float, weight_auto: bool = True) -> str:
         + f"  (observation weight {decision.weight:.2f})"
     )
     how = AUTO_WEIGHT if weight_auto else "set in [bandit] observation_weight"
-    from rota.cli import terminal_width
+    from rota.render import terminal_width
 
     return (
         head

@@ -209,6 +209,6 @@ class Follow:
 
 
 def _width() -> int:
-    from rota.cli import terminal_width
+    from rota.render import terminal_width
 
     return terminal_width()
