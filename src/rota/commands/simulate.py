@@ -7,7 +7,7 @@ import sys
 import time
 
 from rota.commands.common import Formatter, add_json_arg
-from rota.errors import RotaError, UsageError
+from rota.errors import UsageError
 from rota.render import print_document
 
 HELP = """\
@@ -50,19 +50,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.set_defaults(func=run)
 
 
-class Stopped(RotaError):
-    """SIGTERM or SIGINT: the run stops, its workers leave quietly."""
-
-    def __init__(self, signum: int) -> None:
-        import signal
-
-        self.exit_code = 128 + signum
-        super().__init__(f"simulate stopped by {signal.Signals(signum).name}; nothing was written")
-
-
 def _stop_on_signals() -> None:
-    """The parent raises Stopped (the worker pool is then terminated); a forked worker that gets
-    the signal exits at once, without a traceback."""
+    """SIGTERM or SIGINT stop the run at once: a forked worker exits where it is, without a
+    traceback; the parent kills the workers that are left and exits 128 + the signal, naming it.
+    Nothing waits for the pool to wind down: a worker stopped while it held one of the pool's
+    queue locks would make that wait hang."""
     import os
     import signal
 
@@ -73,10 +65,41 @@ def _stop_on_signals() -> None:
             os._exit(128 + signum)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once is enough
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        raise Stopped(signum)
+        import multiprocessing
+
+        for child in multiprocessing.active_children():
+            child.kill()
+        name = signal.Signals(signum).name
+        sys.stdout.flush()
+        print(f"rota: simulate stopped by {name}; nothing was written", file=sys.stderr, flush=True)
+        os._exit(128 + signum)
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
+    _workers_die_with_parent(parent)
+
+
+def _workers_die_with_parent(parent: int) -> None:
+    """Every process forked from here on (the pool's workers, and those it forks again to replace
+    one that exited) gets SIGKILL when rota exits: none is left behind to print a traceback when it
+    finds its results pipe closed. Linux only; elsewhere nothing changes."""
+    import os
+    import signal
+
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return
+    pr_set_pdeathsig = 1
+
+    def in_child() -> None:
+        prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+        if os.getppid() != parent:  # rota exited between the fork and the prctl
+            os._exit(1)
+
+    os.register_at_fork(after_in_child=in_child)
 
 
 def _policies(raw: str | None) -> list[str]:
