@@ -147,6 +147,20 @@ class Trajectory:
 
     # -- reading --------------------------------------------------------------------------------
 
+    def cost_summary(self) -> dict[str, Any] | None:
+        """The session's measured cost as recorded with it: tokens, and dollars where the
+        harness reported them. None when it reported neither."""
+        if self.usage is None and self.cost_usd is None:
+            return None
+        d: dict[str, Any] = {"source": self.source}
+        if self.usage is not None:
+            d["tokens"] = self.usage.total
+            d["input_tokens"] = self.usage.input_tokens
+            d["output_tokens"] = self.usage.output_tokens
+        if self.cost_usd is not None:
+            d["usd"] = round(self.cost_usd, 6)
+        return d
+
     @property
     def error_rate(self) -> float | None:
         if not self.tool_calls or self.tool_errors is None:

@@ -164,4 +164,14 @@ def default_branch(workspace: Path) -> str | None:
     return None
 
 
-__all__ = ["Baseline", "baseline", "default_branch", "summarize"]
+
+
+def diffstat(workspace: Path, head_before: str | None, limit: int = 40) -> str:
+    """`git diff --stat` of the working tree against the commit the session started from
+    (committed and uncommitted tracked changes), at most `limit` file lines."""
+    ws = Path(workspace)
+    text = _out(ws, "diff", "--stat=100", f"--stat-count={limit}", head_before or EMPTY_TREE)
+    return (text or "").rstrip()
+
+
+__all__ = ["Baseline", "baseline", "default_branch", "diffstat", "summarize"]
