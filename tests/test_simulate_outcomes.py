@@ -49,3 +49,59 @@ def test_parse():
         with pytest.raises(ConfigError) as e:
             parse(table, "arms.outcomes.code", "s.toml")
         assert e.value.key.startswith("arms.outcomes.code.")
+
+
+SCENARIO = """
+sessions = 300
+seed = 5
+[categories]
+code = 1
+[[arms]]
+arm = "claude-code:opus"
+tier = "high"
+[arms.outcomes.default]
+commit = 0.9
+commits = 3
+lines = 150
+fix = 0.7
+pr = 0.6
+judge_noise = 0.1
+[[arms]]
+arm = "gptme:glm-5"
+tier = "low"
+[arms.reward]
+code = 0.2
+[arms.outcomes.default]
+commit = 0.3
+storm = 0.4
+"""
+
+
+def test_a_scenario_with_outcomes_is_graded_by_the_product():
+    import tomllib
+
+    from rota.reward.score import grade as product_grade  # noqa: F401  (the function used)
+    from rota.simulate.runner import run_policy
+    from rota.simulate.scenario import parse_scenario
+    from rota.simulate.world import Replicate
+
+    sc = parse_scenario(tomllib.loads(SCENARIO), path="s.toml")
+    opus, glm = sc.arms
+    assert glm.mean("code") == 0.2  # a named mean beats the outcomes' default
+    assert opus.mean("code") == mean_reward(opus.outcomes["default"])
+    rep = Replicate.build(sc, 0, 1)
+    drawn = [r["claude-code:opus"] for r in rep.rewards]
+    assert len({round(x, 3) for x in drawn}) > 20  # grades with magnitude
+    assert abs(statistics.mean(drawn) - opus.mean("code")) < 0.05
+    assert run_policy(sc, rep, "rota", 1).total > run_policy(sc, rep, "random", 1).total
+
+
+def test_scenario_outcome_errors_name_the_key():
+    import tomllib
+
+    from rota.simulate.scenario import parse_scenario
+
+    bad = SCENARIO.replace("commit = 0.9", "commit = 9")
+    with pytest.raises(ConfigError) as e:
+        parse_scenario(tomllib.loads(bad), path="s.toml")
+    assert e.value.key == "arms[0].outcomes.default.commit"

@@ -14,8 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from rota.errors import ConfigError
+from rota.simulate.outcomes import OutcomeSpec, mean_reward
+from rota.simulate.outcomes import parse as parse_outcomes
 
 DEFAULT_KEY = "default"
+# What one category of an arm's sessions earns: a mean reward (drawn from a Beta around it), or
+# what its sessions do (graded by the product's grading code: rota.simulate.outcomes).
+Work = float | OutcomeSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +34,16 @@ class ArmSpec:
     spread: float = 6.0
     start: int = 0  # `from`: the slot at which the arm first exists
     reward: Mapping[str, float] = field(default_factory=dict)  # category or "default" -> mean
+    outcomes: Mapping[str, OutcomeSpec] = field(default_factory=dict)  # category -> sessions
 
     def mean(self, category: str) -> float:
-        return mean_of(self.reward, category)
+        return mean_of(self.work, category)
+
+    @property
+    def work(self) -> dict[str, Work]:
+        """category or "default" -> what its sessions earn. A named category beats "default";
+        where both a mean and outcomes name the same key, the outcomes win."""
+        return {**self.reward, **self.outcomes}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +67,7 @@ class EventSpec:
     harness: str = ""
     reward: Mapping[str, float] = field(default_factory=dict)
     unavailable_for_minutes: float = 0.0
+    outcomes: Mapping[str, OutcomeSpec] = field(default_factory=dict)
 
     @property
     def target(self) -> str:
@@ -64,6 +77,8 @@ class EventSpec:
         what = []
         if self.reward:
             what.append("reward " + ", ".join(f"{k}={v:g}" for k, v in self.reward.items()))
+        if self.outcomes:
+            what.append("outcomes " + ", ".join(self.outcomes))
         if self.unavailable_for_minutes:
             what.append(f"unavailable {self.unavailable_for_minutes:g} min")
         return f"@{self.at} {self.target}: {'; '.join(what)}"
@@ -108,9 +123,22 @@ class Scenario:
         return sorted((at, label) for at, label in out if at < self.sessions)
 
 
-def mean_of(table: Mapping[str, float], category: str) -> float:
+def mean_of(table: Mapping[str, Work], category: str) -> float:
+    """The true mean reward of a category (of "default" when it is not named)."""
     v = table.get(category)
-    return table[DEFAULT_KEY] if v is None else v
+    return mean_value(table[DEFAULT_KEY] if v is None else v)
+
+
+_MEANS: dict[OutcomeSpec, float] = {}
+
+
+def mean_value(work: Work) -> float:
+    """A mean as given, or the mean grade of described sessions (by Monte Carlo, cached)."""
+    if isinstance(work, OutcomeSpec):
+        if work not in _MEANS:
+            _MEANS[work] = mean_reward(work)
+        return _MEANS[work]
+    return float(work)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,6 +259,17 @@ def _means(t: _Table, name: str, *, need_default: bool) -> dict[str, float]:
     return out
 
 
+def _outcomes(t: _Table, name: str) -> dict[str, OutcomeSpec]:
+    raw = t.subtable(name)
+    out: dict[str, OutcomeSpec] = {}
+    for cat, body in raw.items():
+        key = f"{t.key}.{name}.{cat}" if t.key else f"{name}.{cat}"
+        if not isinstance(body, dict):
+            raise t.err(f"{name}.{cat}", f"expected a table of session outcomes, got {_tname(body)}")
+        out[cat] = parse_outcomes(body, key, t.path)
+    return out
+
+
 def load_scenario(path: str | Path) -> Scenario:
     p = str(path)
     try:
@@ -290,10 +329,14 @@ def parse_scenario(data: Mapping[str, Any], *, path: str = "<scenario>") -> Scen
             spread=t.number("spread", 6.0, above=0),
             start=t.integer("from", 0, minimum=0),
             reward=_means(t, "reward", need_default=False),
+            outcomes=_outcomes(t, "outcomes"),
         )
-        missing = [c for c in categories if c not in spec.reward]
-        if missing and DEFAULT_KEY not in spec.reward:
-            raise t.err("reward", f"missing `default` (no mean for {', '.join(missing)})")
+        missing = [c for c in categories if c not in spec.work]
+        if missing and DEFAULT_KEY not in spec.work:
+            raise t.err(
+                "reward",
+                f"missing `default` (no mean or outcomes for {', '.join(missing)})",
+            )
         t.finish()
         arms.append(spec)
     if not arms:
@@ -346,9 +389,12 @@ def parse_scenario(data: Mapping[str, Any], *, path: str = "<scenario>") -> Scen
             harness=harness,
             reward=_means(t, "reward", need_default=False),
             unavailable_for_minutes=t.number("unavailable_for_minutes", 0.0, minimum=0),
+            outcomes=_outcomes(t, "outcomes"),
         )
-        if not ev.reward and not ev.unavailable_for_minutes:
-            raise t.err(None, "an event needs [events.reward] or unavailable_for_minutes")
+        if not ev.reward and not ev.outcomes and not ev.unavailable_for_minutes:
+            raise t.err(
+                None, "an event needs [events.reward], [events.outcomes] or unavailable_for_minutes"
+            )
         t.finish()
         events.append(ev)
     events.sort(key=lambda e: e.at)  # stable: same-slot events apply in file order

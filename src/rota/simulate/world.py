@@ -14,7 +14,8 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from rota.simulate.scenario import ArmSpec, QuotaSpec, Scenario, mean_of
+from rota.simulate.outcomes import OutcomeSpec, draw_reward
+from rota.simulate.scenario import ArmSpec, QuotaSpec, Scenario, Work, mean_of
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z: simulated clocks start here
 EPS = 1e-9
@@ -104,7 +105,7 @@ class Replicate:
         weights = list(scenario.categories.values())
         categories = rng.choices(cats, weights=weights, k=scenario.sessions)
 
-        tables: dict[str, dict[str, float]] = {a.arm: dict(a.reward) for a in scenario.arms}
+        tables: dict[str, dict[str, Work]] = {a.arm: a.work for a in scenario.arms}
         events = list(scenario.events)
         outages: list[tuple[float, float, set[str]]] = []
         means: list[dict[str, float]] = []
@@ -117,9 +118,9 @@ class Replicate:
                 ev = events[ei]
                 ei += 1
                 hit = [a for a in scenario.arms if a.arm == ev.arm or a.harness == ev.harness]
-                if ev.reward:
-                    for a in hit:
-                        tables[a.arm].update(ev.reward)  # missing categories keep theirs
+                for a in hit:  # missing categories keep theirs
+                    tables[a.arm].update(ev.reward)
+                    tables[a.arm].update(ev.outcomes)
                 if ev.unavailable_for_minutes:
                     start = slot_time(scenario, ev.at)
                     end = start + ev.unavailable_for_minutes * 60.0
@@ -130,7 +131,7 @@ class Replicate:
             m = {a: mean_of(tables[a], cat) for a in here}
             means.append(m)
             rewards.append(
-                {a.arm: beta_draw(rng, m[a.arm], a.spread) for a in _arms(scenario, here)}
+                {a.arm: _draw(rng, tables[a.arm], cat, m[a.arm], a) for a in _arms(scenario, here)}
             )
             down: set[str] = set()
             for start, end, arms in outages:
@@ -139,6 +140,15 @@ class Replicate:
             unavailable.append(frozenset(down & set(here)))
             existing.append(here)
         return cls(index, categories, means, rewards, unavailable, existing)
+
+
+def _draw(rng: random.Random, table: dict[str, Work], cat: str, mean: float, arm: ArmSpec) -> float:
+    """One session's reward: graded by the product's code from drawn outcomes, or a Beta draw
+    around the mean."""
+    work = table.get(cat, table.get("default"))
+    if isinstance(work, OutcomeSpec):
+        return draw_reward(work, rng)
+    return beta_draw(rng, mean, arm.spread)
 
 
 def _arms(scenario: Scenario, names: tuple[str, ...]) -> list[ArmSpec]:
