@@ -236,3 +236,16 @@ def kill_quietly(*pids: int) -> None:
 def new_run_env(tmp_path: Path) -> RunEnv:
     """For each test module's `run_env` fixture."""
     return RunEnv(tmp_path)
+
+
+# The grade of the fake `agent`'s "ok" session (one commit of one line in one file; no test
+# command, no pull request): finished 1 × 0.10 + commits ½ × 0.25 + size 11/111 × 0.20, over the
+# weights of the gains measured (finished, commits, size, pr: 0.70).
+AGENT_OK_GAINS = 0.10 + 0.25 * 0.5 + 0.20 * 11 / 111
+AGENT_OK_REWARD = AGENT_OK_GAINS / 0.70
+
+
+def gain(session: dict[str, Any], name: str) -> float | None:
+    """The value of one gain of a recorded session's grade (None when it was not measured)."""
+    g = session["signals"].get("grade", {}).get("gains", {}).get(name)
+    return None if g is None else g["value"]

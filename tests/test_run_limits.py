@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rota.quota.state import Block
-from run_support import AGENT_CONFIG, RunEnv, new_run_env
+from run_support import AGENT_CONFIG, RunEnv, gain, new_run_env
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def test_an_answer_that_mentions_limits_is_not_a_limit(run_env: RunEnv) -> None:
     run_env.queue("claude", "mention")
     code, out, err = run_env.run_json("run")
     assert code == 0, err
-    assert out["session"]["status"] == "completed" and out["session"]["reward"] == 1.0
+    assert out["session"]["status"] == "completed" and out["session"]["reward"] > 0.3
     assert run_env.blocks() == []
 
 
@@ -135,7 +135,8 @@ def test_claude_error_result_is_a_graded_crash(run_env: RunEnv) -> None:
     code, out, err = run_env.run_json("run")
     assert code == 70, err
     s = out["session"]
-    assert s["status"] == "crashed" and s["signals"]["harness"] == 0.0 and s["reward"] == 0.0
+    assert s["status"] == "crashed" and gain(s, "finished") == 0.0 and s["reward"] == 0.0
+    assert "the harness failed" in "\n".join(s["signals"]["reasons"])
     assert run_env.n("claude-code:opus") == 1
 
 

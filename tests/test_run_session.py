@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from run_support import AGENT_CONFIG, RunEnv, new_run_env
+from run_support import AGENT_CONFIG, AGENT_OK_REWARD, RunEnv, gain, new_run_env
 
 
 @pytest.fixture
@@ -28,11 +28,12 @@ def test_completed_session_is_committed_graded_logged_and_learnt(run_env: RunEnv
     assert code == 0, err
     s = out["session"]
     assert s["status"] == "completed" and s["arm"] == "agent:m1" and s["exit_code"] == 0
-    assert s["signals"]["exit"] == 1.0
-    assert s["signals"]["commits"] == 1.0 and s["signals"]["facts"]["commits"] == 1
-    assert s["signals"]["files"] == 1.0
-    assert s["signals"]["facts"]["head_before"] == head != run_env.head()
-    assert s["reward"] == 1.0
+    assert gain(s, "finished") == 1.0
+    assert gain(s, "commits") == 0.5 and s["detail"]["workspace"]["commits"] == 1
+    assert gain(s, "size") > 0 and s["detail"]["workspace"]["files_touched"] == 1
+    assert s["detail"]["workspace"]["head_before"] == head != run_env.head()
+    assert s["reward"] == pytest.approx(AGENT_OK_REWARD, abs=1e-5)
+    assert "1 commit kept" in "\n".join(s["signals"]["reasons"])
     # The log: owner-only, in an owner-only directory, with the harness output and rota's notes.
     log = run_env.state / "logs"
     assert stat.S_IMODE(log.stat().st_mode) == 0o700
@@ -47,7 +48,7 @@ def test_completed_session_is_committed_graded_logged_and_learnt(run_env: RunEnv
     # Learnt: the posterior of (code, agent:m1) has one observation; journal lines on stderr.
     assert run_env.n("agent:m1") == 1
     assert "rota: outcome session=1 status=completed" in err
-    assert "rota: grade session=1 reward=1" in err
+    assert "rota: grade session=1 reward=0.35 finished=1 commits=0.5 size=0.099 pr=0" in err
 
 
 def test_argv_is_built_per_element_never_through_a_shell(run_env: RunEnv) -> None:
@@ -138,7 +139,7 @@ def test_crash_exits_70_and_a_crash_loop_blocks_the_arm(run_env: RunEnv) -> None
         assert code == 70, err
         s = out["session"]
         assert s["status"] == "crashed" and s["exit_code"] == 2
-        assert s["signals"]["exit"] == 0.0 and s["reward"] == 0.0  # graded: it ran and failed
+        assert gain(s, "finished") == 0.0 and s["reward"] == 0.0  # graded: it ran and failed
     assert out["session"]["detail"]["crash_loop"] == 3
     (block,) = run_env.blocks()
     assert block["scope"] == "arm:agent:m1" and block["source"] == "backoff"

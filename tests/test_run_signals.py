@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from rota.session.groups import group_members
-from run_support import AGENT_CONFIG, RunEnv, kill_quietly, live, new_run_env, wait_until
+from run_support import (
+    AGENT_CONFIG,
+    RunEnv,
+    gain,
+    kill_quietly,
+    live,
+    new_run_env,
+    wait_until,
+)
 
 
 @pytest.fixture
@@ -67,7 +75,7 @@ def test_timeout_stops_the_group_and_records_timed_out(run_env: RunEnv) -> None:
         s = out["session"]
         assert s["status"] == "timed_out"
         assert s["detail"]["process"]["timed_out"] is True
-        assert s["signals"]["exit"] == 0.0 and s["reward"] is not None  # graded: it ran
+        assert gain(s, "finished") == 0.0 and s["reward"] is not None  # graded: it ran
         assert wait_until(lambda: not group_members(pids["pgid"]))
         assert "timeout after" in Path(s["log_path"]).read_text()
     finally:

@@ -68,11 +68,48 @@ class RunSettings:
     retry_interval_minutes: float = 10.0
 
 
+# [grading]: the gains of the graded reward with their weights, and its penalties (the grade is
+# their weighted mean less the penalties; rota.reward.score says what each one measures).
+GAINS: Mapping[str, float] = MappingProxyType(
+    {
+        "finished": 0.10,
+        "commits": 0.25,
+        "size": 0.20,
+        "tests": 0.30,
+        "pr": 0.15,
+        "judge": 0.30,
+        "grader": 0.30,
+    }
+)
+PENALTIES: Mapping[str, float] = MappingProxyType(
+    {
+        "broke_tests": 0.25,
+        "error_storm": 0.20,
+        "turn_limit": 0.15,
+        "reverted": 0.10,
+        "unmerged": 0.10,
+    }
+)
+
+
 @record
 class GradingSettings:
-    weights: Mapping[str, float] = MappingProxyType(
-        {"exit": 0.25, "harness": 0.15, "commits": 0.3, "files": 0.1, "tests": 0.2, "grader": 0.5}
-    )
+    weights: Mapping[str, float] = GAINS
+    penalties: Mapping[str, float] = PENALTIES
+    size_half: float = 100.0  # work units (lines + file_lines x files) that earn half the size gain
+    file_lines: float = 10.0  # a touched file counts as this many lines
+    uncommitted_share: float = 0.4  # work left uncommitted counts at this share of committed work
+    storm_free: int = 5  # failing tool calls that cost nothing
+    storm_full: int = 20  # failing tool calls that cost the whole error_storm penalty
+    test_before: bool = False  # run [run] test_command before the session too
+    judge: str = ""  # "harness:model": the arm that judges sessions ("" = no judge)
+    judge_exclude_same_family: bool = True  # do not judge arms of the judge's own model family
+    judge_timeout_seconds: float = 120.0
+    followup_command: tuple[str, ...] = ()  # argv reporting merged PRs etc. (rota.reward.followup)
+    followup_days: float = 7.0  # commits not on the default branch after this lower the grade
+
+    def with_(self, **changes: Any) -> GradingSettings:
+        return self._replace(**changes)  # type: ignore[attr-defined,no-any-return]
 
 
 @record
@@ -115,8 +152,9 @@ class ArmConfig:
     harness: str
     model: str
     tier: str
-    cost: float = 1.0
+    cost: float = 1.0  # relative cost of a session (ignored when measured)
     enabled: bool = True
+    measured_cost: bool = False  # cost = "measured": the cost term uses what sessions reported
 
 
 @record

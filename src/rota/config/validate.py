@@ -19,7 +19,6 @@ from rota.config.schema import (
     ArmConfig,
     BanditSettings,
     Config,
-    GradingSettings,
     HarnessConfig,
     HealthSettings,
     PacingSettings,
@@ -140,20 +139,11 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
     )
     r.finish()
 
-    g = _section(top, "grading")
-    weights = dict(GradingSettings().weights)
-    for k, v in g.table_("weights").items():
-        if k not in weights:
-            problems.add(
-                f"unknown signal {k!r}; expected one of: {', '.join(sorted(weights))}",
-                f"grading.weights.{k}",
-            )
-        elif isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-            problems.add(f"expected a number >= 0, got {v!r}", f"grading.weights.{k}")
-        else:
-            weights[k] = float(v)
-    g.finish()
-    grading = GradingSettings(weights=weights)
+    from rota.reward.settings import from_table
+
+    grading = from_table(top.table_("grading"), p, problems)
+    if grading.judge:
+        _check_judge(grading.judge, harnesses, arms, problems)
 
     sc = _section(top, "schedule")
     ds = ScheduleSettings()
@@ -226,6 +216,32 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
     )
 
 
+def _check_judge(
+    judge: str,
+    harnesses: Mapping[str, HarnessConfig],
+    arms: Mapping[str, ArmConfig],
+    problems: Problems,
+) -> None:
+    """[grading] judge names one of the configured arms, of a harness that can run without tools."""
+    from rota.reward.settings import JUDGE_HARNESSES
+
+    if judge not in arms:
+        known = ", ".join(sorted(arms)) or "none configured"
+        problems.add(
+            f"unknown arm {judge!r}; the judge is one of your arms (known: {known})",
+            "grading.judge",
+        )
+        return
+    hc = harnesses[arms[judge].harness]
+    kind = hc.quota.get("profile") if isinstance(hc.quota.get("profile"), str) else hc.name
+    if kind not in JUDGE_HARNESSES:
+        problems.add(
+            f"{judge} cannot judge: only {', '.join(JUDGE_HARNESSES)} can run without tools; "
+            "choose an arm of one of them, or use [run] grader_command for another judge",
+            "grading.judge",
+        )
+
+
 def _parse_harnesses(
     table: Mapping[str, Any], problems: Problems, tiers: tuple[str, ...]
 ) -> tuple[dict[str, HarnessConfig], dict[str, ArmConfig]]:
@@ -278,7 +294,19 @@ def _parse_harnesses(
                     f"unknown tier {tier!r}; expected one of: {', '.join(tiers)}", f"{mkey}.tier"
                 )
                 tier = default_tier
-            cost = m.number("cost", 1.0, minimum=0)
+            measured = m.table.get("cost") == "measured"
+            if measured:
+                m.used.add("cost")
+                cost = 1.0
+            elif isinstance(m.table.get("cost"), str):
+                m.used.add("cost")
+                problems.add(
+                    f'expected a number >= 0 or "measured", got {m.table["cost"]!r}',
+                    f"{mkey}.cost",
+                )
+                cost = 1.0
+            else:
+                cost = m.number("cost", 1.0, minimum=0)
             m_enabled = m.boolean("enabled", True)
             m.finish()
             arm = ArmConfig(
@@ -288,6 +316,7 @@ def _parse_harnesses(
                 tier=tier,
                 cost=cost,
                 enabled=m_enabled,
+                measured_cost=measured,
             )
             models[model] = arm
             arms[arm.arm] = arm

@@ -27,7 +27,8 @@ from typing import Any
 
 from rota.reward.score import FollowUp
 from rota.session.execute import run_process
-from rota.session.grading import _git
+from rota.trajectory.git import git as _git
+from rota.trajectory.git import git_text
 from rota.trajectory.record import clip
 from rota.trajectory.workspace import default_branch
 
@@ -36,11 +37,7 @@ _REVERTS = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
 MAX_LOG = 2000  # commits read for revert messages
 
 
-def _out(ws: Path, *args: str) -> str | None:
-    r = _git(ws, *args)
-    if r is None or r.returncode != 0:
-        return None
-    return r.stdout.decode("utf-8", "replace")
+_out = git_text
 
 
 def _on_branch(ws: Path, sha: str, ref: str) -> bool:

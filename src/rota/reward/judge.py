@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from rota.harnesses.base import HarnessProfile, LimitHit, SessionOutput
-from rota.session.execute import LogFile, StopFlag, run_process
+from rota.session.execute import LogFile, run_process
+from rota.session.stop import StopFlag
 from rota.trajectory import HarnessOutput, read
 from rota.trajectory.record import Trajectory, clip
 

@@ -142,7 +142,13 @@ def _finished(f: Facts) -> Part:
 
 def _work(f: Facts, s: RewardSettings) -> list[Part]:
     w = f.workspace
-    if not w.git or w.commits is None:
+    if not w.git:  # no commits to count: the files changed are the work
+        if w.files_touched is None:
+            return []
+        units = s.file_lines * w.files_touched
+        reason = f"{_plural(w.files_touched, 'file')} changed (not a git repository)"
+        return [Part("size", saturate(units, s.size_half), 0, reason)]
+    if w.commits is None:
         return []
     fu = f.followup
     reverted = min(w.commits, (fu.reverted if fu else 0) + w.reverted)

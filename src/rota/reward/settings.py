@@ -1,6 +1,6 @@
-"""[grading]: the weights, scales and penalties of the graded reward, the LLM judge, the test run
-before the session, and the delayed signals. Every key is optional; `from_table` checks types
-and ranges and names the file and key of any mistake (ConfigError, exit 78).
+"""[grading] in the config file -> GradingSettings (rota.config.schema), checked: every gain,
+penalty and scale of the graded reward, the LLM judge, the test run before the session, and the
+delayed signals. Every key is optional; a mistake names the file and the key (ConfigError, 78).
 
     [grading]
     test_before = false            # run [run] test_command before the session too
@@ -9,72 +9,37 @@ and ranges and names the file and key of any mistake (ConfigError, exit 78).
     judge_timeout_seconds = 120
     followup_command = []          # argv; see rota.reward.followup
     followup_days = 7              # commits not on the default branch after this lower the grade
-    size_half = 100                # work units for half the size credit
+    size_half = 100                # work units for half the size gain
     file_lines = 10                # a touched file counts as this many lines
     uncommitted_share = 0.4        # uncommitted work counts at this share of committed work
-    storm_free = 5                 # tool errors that cost nothing
-    storm_full = 20                # tool errors that cost the whole error_storm penalty
-    [grading.weights]              # gains: their weighted mean is the grade before penalties
-    finished = 0.10, commits = 0.25, size = 0.20, tests = 0.30, pr = 0.15, judge = 0.30,
-    grader = 0.30
-    [grading.penalties]            # subtracted after
-    broke_tests = 0.25, error_storm = 0.20, turn_limit = 0.15, reverted = 0.10, unmerged = 0.10
+    storm_free = 5                 # failing tool calls that cost nothing
+    storm_full = 20                # failing tool calls that cost the whole error_storm penalty
+    [grading.weights]              # gains: finished 0.1, commits 0.25, size 0.2, tests 0.3,
+                                   # pr 0.15, judge 0.3, grader 0.3
+    [grading.penalties]            # broke_tests 0.25, error_storm 0.2, turn_limit 0.15,
+                                   # reverted 0.1, unmerged 0.1
+
+Read on every `rota select` (the config is validated each time): no heavy imports here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from types import MappingProxyType
-from typing import Any
-
+from rota.config.schema import GAINS, PENALTIES, GradingSettings
 from rota.errors import ConfigError
 
-GAINS: Mapping[str, float] = MappingProxyType(
-    {
-        "finished": 0.10,
-        "commits": 0.25,
-        "size": 0.20,
-        "tests": 0.30,
-        "pr": 0.15,
-        "judge": 0.30,
-        "grader": 0.30,
-    }
-)
-PENALTIES: Mapping[str, float] = MappingProxyType(
-    {
-        "broke_tests": 0.25,
-        "error_storm": 0.20,
-        "turn_limit": 0.15,
-        "reverted": 0.10,
-        "unmerged": 0.10,
-    }
-)
-# The weights of the grade before trajectory grading, still accepted: each maps to its new gain.
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from rota.config.reader import Problems
+
+RewardSettings = GradingSettings
+DEFAULT = GradingSettings()
+# Harness profiles that can run without tools, so that they can judge (rota.reward.judge).
+JUDGE_HARNESSES = ("claude-code", "codex", "gemini")
+# The weights of the grade before trajectory grading, still accepted: each maps to a gain.
 LEGACY_WEIGHTS = {"exit": "finished", "harness": "finished", "files": "size"}
-
-
-@dataclass(frozen=True, slots=True)
-class RewardSettings:
-    weights: Mapping[str, float] = field(default_factory=lambda: dict(GAINS))
-    penalties: Mapping[str, float] = field(default_factory=lambda: dict(PENALTIES))
-    size_half: float = 100.0
-    file_lines: float = 10.0
-    uncommitted_share: float = 0.4
-    storm_free: int = 5
-    storm_full: int = 20
-    test_before: bool = False
-    judge: str = ""
-    judge_exclude_same_family: bool = True
-    judge_timeout_seconds: float = 120.0
-    followup_command: tuple[str, ...] = ()
-    followup_days: float = 7.0
-
-    def with_(self, **changes: Any) -> RewardSettings:
-        return replace(self, **changes)
-
-
-DEFAULT = RewardSettings()
 
 _NUMBERS = {  # key: (minimum, maximum or None)
     "size_half": (1.0, None),
@@ -85,68 +50,122 @@ _NUMBERS = {  # key: (minimum, maximum or None)
 }
 _INTEGERS = {"storm_free": 0, "storm_full": 1}
 _BOOLS = ("test_before", "judge_exclude_same_family")
+_KEYS = sorted(
+    [*_NUMBERS, *_INTEGERS, *_BOOLS, "judge", "followup_command", "weights", "penalties"]
+)
 
 
-def _number(v: Any) -> bool:
+def _number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def from_table(table: Mapping[str, Any], path: str | None = None) -> RewardSettings:
-    """[grading] as read from TOML -> RewardSettings. Unknown keys are errors."""
+class _Found(Exception):
+    """One problem in [grading]: (key under grading, message)."""
 
-    def err(key: str, msg: str) -> ConfigError:
-        return ConfigError(msg, path=path, key=f"grading.{key}")
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key, self.message = key, message
 
-    d = DEFAULT
+
+def _table(v: object, known: dict[str, float], key: str, legacy: bool, found: list[_Found]) -> None:
+    what = "gain" if legacy else "penalty"
+    if not isinstance(v, dict):
+        found.append(_Found(key, f"expected a table, got {type(v).__name__}"))
+        return
+    for name, w in v.items():
+        target = LEGACY_WEIGHTS.get(name, name) if legacy else name
+        if target not in known:
+            found.append(
+                _Found(
+                    f"{key}.{name}",
+                    f"unknown {what} {name!r}; expected one of: {', '.join(sorted(known))}",
+                )
+            )
+        elif not _number(w) or w < 0 or (not legacy and w > 1):
+            rng = ">= 0" if legacy else "from 0 to 1"
+            found.append(_Found(f"{key}.{name}", f"expected a number {rng}, got {w!r}"))
+        else:
+            known[target] = float(w)
+
+
+def from_table(
+    table: Mapping[str, Any], path: str | None = None, problems: Problems | None = None
+) -> GradingSettings:
+    """[grading] as read from TOML -> GradingSettings. Unknown keys are errors: with `problems`
+    (rota.config.reader) each is collected there and the default kept; without, the first one is
+    raised as a ConfigError naming the file and the key."""
+    found: list[_Found] = []
+    try:
+        s = _parse(table, found)
+    except _Found as exc:
+        found.append(exc)
+        s = DEFAULT
+    if problems is not None:
+        for f in found:
+            problems.add(f.message, f"grading.{f.key}")
+    elif found:
+        raise ConfigError(found[0].message, path=path, key=f"grading.{found[0].key}")
+    return s
+
+
+def _parse(table: Mapping[str, Any], found: list[_Found]) -> GradingSettings:
+    def err(key: str, msg: str) -> _Found:
+        return _Found(key, msg)
+
     out: dict[str, Any] = {}
-    weights = dict(d.weights)
-    penalties = dict(d.penalties)
+    weights = dict(DEFAULT.weights)
+    penalties = dict(DEFAULT.penalties)
     for key, v in table.items():
-        if key == "weights" or key == "penalties":
-            if not isinstance(v, Mapping):
-                raise err(key, f"expected a table, got {type(v).__name__}")
-            known = weights if key == "weights" else penalties
-            for name, w in v.items():
-                target = LEGACY_WEIGHTS.get(name, name) if key == "weights" else name
-                if target not in known:
-                    raise err(
-                        f"{key}.{name}",
-                        f"unknown {'gain' if key == 'weights' else 'penalty'} {name!r}; "
-                        f"expected one of: {', '.join(sorted(known))}",
-                    )
-                if not _number(w) or w < 0 or (key == "penalties" and w > 1):
-                    rng = "from 0 to 1" if key == "penalties" else ">= 0"
-                    raise err(f"{key}.{name}", f"expected a number {rng}, got {w!r}")
-                known[target] = float(w)
+        if key == "weights":
+            _table(v, weights, key, True, found)
+        elif key == "penalties":
+            _table(v, penalties, key, False, found)
         elif key in _NUMBERS:
             lo, hi = _NUMBERS[key]
             if not _number(v) or v < lo or (hi is not None and v > hi):
                 rng = f"from {lo:g} to {hi:g}" if hi is not None else f">= {lo:g}"
-                raise err(key, f"expected a number {rng}, got {v!r}")
+                found.append(err(key, f"expected a number {rng}, got {v!r}"))
+                continue
             out[key] = float(v)
         elif key in _INTEGERS:
             if not isinstance(v, int) or isinstance(v, bool) or v < _INTEGERS[key]:
-                raise err(key, f"expected an integer >= {_INTEGERS[key]}, got {v!r}")
+                found.append(err(key, f"expected an integer >= {_INTEGERS[key]}, got {v!r}"))
+                continue
             out[key] = v
         elif key in _BOOLS:
             if not isinstance(v, bool):
-                raise err(key, f"expected true or false, got {v!r}")
+                found.append(err(key, f"expected true or false, got {v!r}"))
+                continue
             out[key] = v
         elif key == "judge":
             if not isinstance(v, str) or (v and ":" not in v):
-                raise err(key, f'expected "harness:model" (e.g. "claude-code:haiku") or "", got {v!r}')
+                found.append(
+                    err(key, f'expected "harness:model" (e.g. "claude-code:haiku") or "", got {v!r}')
+                )
+                continue
             out[key] = v
         elif key == "followup_command":
-            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-                raise err(key, f"expected a list of strings (an argv), got {v!r}")
+            if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
+                found.append(err(key, f"expected a list of strings (an argv), got {v!r}"))
+                continue
             out[key] = tuple(v)
         else:
-            known = sorted([*_NUMBERS, *_INTEGERS, *_BOOLS, "judge", "followup_command", "weights", "penalties"])
-            raise err(key, f"unknown key {key!r}; expected one of: {', '.join(known)}")
-    s = replace(d, weights=weights, penalties=penalties, **out)
+            found.append(err(key, f"unknown key {key!r}; expected one of: {', '.join(_KEYS)}"))
+    s = GradingSettings(weights=weights, penalties=penalties, **out)
     if s.storm_full <= s.storm_free:
-        raise err("storm_full", f"expected more than storm_free ({s.storm_free}), got {s.storm_full}")
+        found.append(
+            err("storm_full", f"expected more than storm_free ({s.storm_free}), got {s.storm_full}")
+        )
+        s = s._replace(storm_free=DEFAULT.storm_free, storm_full=DEFAULT.storm_full)
     return s
 
 
-__all__ = ["DEFAULT", "GAINS", "LEGACY_WEIGHTS", "PENALTIES", "RewardSettings", "from_table"]
+__all__ = [
+    "DEFAULT",
+    "GAINS",
+    "JUDGE_HARNESSES",
+    "LEGACY_WEIGHTS",
+    "PENALTIES",
+    "RewardSettings",
+    "from_table",
+]

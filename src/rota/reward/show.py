@@ -42,7 +42,24 @@ def _suite(d: Mapping[str, Any]) -> str:
         return f"not measured ({d['error']})"
     state = "timed out" if d.get("timed_out") else ("passing" if d.get("passed") else "failing")
     p, f = d.get("tests_passed"), d.get("tests_failed")
-    return state + (f" ({p or 0} passed, {f or 0} failed)" if p is not None or f is not None else "")
+    return state + (
+        f" ({p or 0} passed, {f or 0} failed)" if p is not None or f is not None else ""
+    )
+
+
+def gain_values(signals: Mapping[str, Any]) -> dict[str, float]:
+    """Each measured gain's value (in [0, 1]) and, negated, each penalty: for one-line summaries."""
+    g = _m(signals, "grade")
+    out: dict[str, float] = {}
+    for name, p in _m(g, "gains").items():
+        v = _num(p.get("value")) if isinstance(p, Mapping) else None
+        if v is not None:
+            out[name] = v
+    for name, p in _m(g, "penalties").items():
+        v = _num(p.get("value")) if isinstance(p, Mapping) else None
+        if v is not None:
+            out[name] = -v
+    return out
 
 
 def grade_lines(signals: Mapping[str, Any], reward: float | None) -> list[str]:
@@ -181,4 +198,12 @@ def describe(session: Mapping[str, Any]) -> list[str]:
     return out
 
 
-__all__ = ["describe", "followup_lines", "grade_lines", "judge_lines", "trajectory_lines", "workspace_lines"]
+__all__ = [
+    "describe",
+    "gain_values",
+    "followup_lines",
+    "grade_lines",
+    "judge_lines",
+    "trajectory_lines",
+    "workspace_lines",
+]

@@ -1,17 +1,19 @@
 """What a session that ran amounts to: classify how it ended, credit the arm that actually ran,
 turn a limit hit, a harness that cannot start or a crash loop into blocks, and grade it. The rules
 are rota.session.outcome (pure); this step reads what they need from the store (earlier blocks,
-the probe cache, recent sessions) and runs the grader. Nothing is written here: the result is
-the SessionOutcome that rota.session.record.finish stores."""
+the probe cache, recent sessions, blocks on the judge) and grades (rota.session.grading). Nothing
+is written here: the result is the SessionOutcome that rota.session.record.finish stores."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rota import journal
 from rota.config import Config
 from rota.harnesses.base import LimitHit
 from rota.quota.state import Block
+from rota.reward.judge import Verdict
 from rota.session import grading
 from rota.session.execute import LogFile
 from rota.session.launch import Ran
@@ -31,7 +33,17 @@ from rota.session.outcome import (
 )
 from rota.session.record import Started
 from rota.session.stop import StopFlag
-from rota.store.base import RATE_LIMITED, SessionOutcome, Store
+from rota.store.base import (
+    COMPLETED,
+    CRASHED,
+    INTERRUPTED,
+    RATE_LIMITED,
+    TIMED_OUT,
+    SessionOutcome,
+    Store,
+)
+from rota.timefmt import iso
+from rota.trajectory import reader_kind
 
 
 def blocks_after_limit(
@@ -62,11 +74,27 @@ def crash_loop(
     return crash_loop_block(arm, streak, now, store.latest_block("arm", arm)), streak
 
 
+@dataclass(frozen=True, slots=True)
+class JudgeUse:
+    """The judge's own run, recorded as a session of the judge arm (category "judge", never
+    graded) so that its quota use and its limits count like any session's."""
+
+    arm: str
+    started_at: float
+    outcome: SessionOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class Interpreted:
+    outcome: SessionOutcome
+    judge: JudgeUse | None = None
+
+
 def interpret(
     store: Store, started: Started, ran: Ran, stop: StopFlag, log: LogFile
-) -> SessionOutcome:
+) -> Interpreted:
     """The SessionOutcome of a session whose harness has ended: its state, the arm it credits,
-    the blocks it creates, its grade and signals."""
+    the blocks it creates, its grade and signals; and the judge's run, when one was asked."""
     plan, res = started.plan, ran.result
     status, hit, error = classify(res, plan.profile)
     if error:
@@ -81,7 +109,9 @@ def interpret(
         detail["model_switch"] = f"selected {plan.arm}, ran {arm_ran}"
         log.note(f"model switch: selected {plan.arm}, the harness ran {model_seen} ({arm_ran})")
     blocks: list[Block] = []
-    grade = grading.Grade(None, {})
+    reward: float | None = None
+    signals: dict[str, Any] = {}
+    judged: JudgeUse | None = None
     if status == RATE_LIMITED and hit is not None:
         blocks, scopes = blocks_after_limit(store, plan.config, hit, credited, ended)
         detail["limit"] = {
@@ -96,24 +126,69 @@ def interpret(
         previous = store.latest_block("harness", plan.harness)
         blocks.append(start_failure_block(plan.harness, res.error, ended, previous))
     elif status in GRADED_STATES:
-        grade = grade_session(started, ran, status, credited, model_seen, stop, log)
+        g = grade_session(store, started, ran, status, credited, model_seen, stop, log)
+        reward, signals = g.reward, g.signals
+        detail.update(g.detail)
+        if g.verdict is not None and g.verdict.ran:
+            judged = judge_use(store, plan.config, g.verdict, started.id)
         loop = crash_loop(store, plan.config, credited, status, ended)
         if loop is not None:
             blocks.append(loop[0])
             detail["crash_loop"] = loop[1]
-    return SessionOutcome(
+    outcome = SessionOutcome(
         status=status,
         ended_at=ended,
         exit_code=res.exit_code,
         arm_ran=arm_ran,
-        reward=grade.reward,
-        signals=grade.signals,
+        reward=reward,
+        signals=signals,
         detail=detail,
         blocks=blocks,
     )
+    return Interpreted(outcome, judged)
+
+
+JUDGE_STATES = {  # a Verdict's status -> the state of the judge's own session record
+    "ok": COMPLETED,
+    "garbage": COMPLETED,
+    "failed": CRASHED,
+    "timed_out": TIMED_OUT,
+    "rate_limited": RATE_LIMITED,
+    "interrupted": INTERRUPTED,
+}
+
+
+def judge_use(store: Store, config: Config, v: Verdict, session_id: int) -> JudgeUse:
+    """The judge's run as a session record: its state, its cost, and the blocks its limit made."""
+    assert v.started_at is not None and v.ended_at is not None
+    ended = v.ended_at
+    detail: dict[str, Any] = {"judge_of": session_id, "verdict": v.status}
+    if v.error:
+        detail["error"] = v.error
+    cost = v.trajectory.cost_summary() if v.trajectory is not None else None
+    if cost is not None:
+        detail["cost"] = cost
+    blocks: list[Block] = []
+    if v.limit is not None:
+        blocks, scopes = blocks_after_limit(store, config, v.limit, v.arm, ended)
+        detail["limit"] = {
+            "message": v.limit.message,
+            "resets_at": v.limit.resets_at,
+            "window": v.limit.window,
+            "scopes": [f"{k}:{s}" for k, s in scopes],
+        }
+    outcome = SessionOutcome(
+        status=JUDGE_STATES.get(v.status, COMPLETED),
+        ended_at=ended,
+        exit_code=v.exit_code,
+        detail=detail,
+        blocks=blocks,
+    )
+    return JudgeUse(v.arm, v.started_at, outcome)
 
 
 def grade_session(
+    store: Store,
     started: Started,
     ran: Ran,
     status: str,
@@ -121,48 +196,79 @@ def grade_session(
     model_seen: str | None,
     stop: StopFlag,
     log: LogFile,
-) -> grading.Grade:
-    """Grade what the session did (rota.session.grading); a grader's errors go to the journal."""
+) -> grading.Graded:
+    """Grade what the session did (rota.session.grading); what could not be measured goes to the
+    journal."""
     plan, res = started.plan, ran.result
-    try:
-        harness_signals = plan.profile.result_signals(res.stdout)
-    except Exception:
-        harness_signals = {}
-    g = grading.grade_session(
-        workspace=plan.site.workspace,
-        before=ran.before,
+    ws = plan.site.workspace
+    meta = {
+        "session_id": started.id,
+        "category": plan.category,
+        "arm": plan.arm,
+        "arm_ran": credited,
+        "harness": plan.harness,
+        "model": plan.model,
+        "model_seen": model_seen,
+        "status": status,
+        "exit_code": res.exit_code,
+        "started_at": res.started_at,
+        "ended_at": res.ended_at,
+        "duration_s": round(res.duration_s, 3),
+        "workspace": str(ws),
+        "log_path": str(plan.paths.log),
+        "prompt_file": str(plan.paths.prompt),
+    }
+    cfg = plan.config
+    g = grading.grade_run(
+        workspace=ws,
+        base=ran.before,
         result=res,
-        harness_signals=harness_signals,
-        weights=plan.config.grading.weights,
-        meta={
-            "session_id": started.id,
-            "category": plan.category,
-            "arm": plan.arm,
-            "arm_ran": credited,
-            "harness": plan.harness,
-            "model": plan.model,
-            "model_seen": model_seen,
-            "status": status,
-            "exit_code": res.exit_code,
-            "started_at": res.started_at,
-            "ended_at": res.ended_at,
-            "duration_s": round(res.duration_s, 3),
-            "workspace": str(plan.site.workspace),
-            "log_path": str(plan.paths.log),
-            "prompt_file": str(plan.paths.prompt),
-        },
-        test_command=plan.config.run.test_command,
-        grader_command=plan.config.run.grader_command,
-        timeout_s=plan.timeout_s,
-        kill_grace_s=plan.config.run.kill_grace_seconds,
-        stop=stop,
-        log=log,
+        reader=reader_kind(plan.harness, dict(plan.hc.quota)),
+        harness_env=ran.env,
+        log_path=plan.paths.log,
+        task=plan.prompt.text,
+        arm=credited,
+        meta=meta,
+        settings=cfg.grading,
+        test_command=cfg.run.test_command,
+        grader_command=cfg.run.grader_command,
+        run=grading.Commands(
+            env=grading.grading_env(meta, ws),
+            timeout_s=plan.timeout_s,
+            kill_grace_s=cfg.run.kill_grace_seconds,
+            stop=stop,
+            log=log,
+        ),
+        judge=grading.judge_setup(cfg, judge_blocks(store, cfg, res.ended_at)),
     )
-    for name, err in (g.signals.get("errors") or {}).items():
+    for name, err in g.errors.items():
         journal.log_event(
             "grader_error", level="warning", session=started.id, signal=name, reason=err
         )
     return g
 
 
-__all__ = ["blocks_after_limit", "crash_loop", "grade_session", "interpret"]
+def judge_blocks(store: Store, config: Config, now: float) -> dict[str, str]:
+    """The judge arm -> why, when a block covers it now (it is then not asked)."""
+    from rota.quota.state import blocking
+
+    arm = config.grading.judge
+    if not arm or arm not in config.arms:
+        return {}
+    try:
+        b = blocking(config.arm_scopes(arm), store.active_blocks(now), now)
+    except Exception:
+        return {}
+    return {arm: f"{b.scope_kind} {b.scope} until {iso(b.until)}"} if b is not None else {}
+
+
+__all__ = [
+    "Interpreted",
+    "JudgeUse",
+    "blocks_after_limit",
+    "crash_loop",
+    "grade_session",
+    "interpret",
+    "judge_blocks",
+    "judge_use",
+]

@@ -1,7 +1,7 @@
 """Running a planned session's harness: the log header, the harness's environment (the config's
-env and rota's ROTA_* variables), the workspace snapshot grading compares against, and the process
-itself in its own group (its pgid written to the lock file, so that a later run can stop what a
-dead one left behind)."""
+env and rota's ROTA_* variables), the workspace baseline grading compares against (with the tests
+before the session when [grading] test_before = true), and the process itself in its own group
+(its pgid written to the lock file, so that a later run can stop what a dead one left behind)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from rota.session.execute import LogFile, ProcessResult, run_process
 from rota.session.lock import WorkspaceLock
 from rota.session.record import Started
 from rota.session.stop import StopFlag
+from rota.trajectory.workspace import Baseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,8 @@ class Ran:
     """How the harness ended, and the workspace as it was before it started."""
 
     result: ProcessResult
-    before: grading.Snapshot
+    before: Baseline
+    env: Mapping[str, str]  # the harness's environment (where its own files are: HOME, …)
 
 
 def harness_env(hc: HarnessConfig, extra: Mapping[str, str]) -> dict[str, str]:
@@ -56,7 +58,23 @@ def run_harness(started: Started, lock: WorkspaceLock | None, stop: StopFlag, lo
             "ROTA_PROMPT_FILE": str(plan.paths.prompt),
         },
     )
-    before = grading.snapshot(ws)
+    cfg = plan.config
+    checks = grading.Commands(
+        env=grading.grading_env(
+            {
+                "session_id": started.id,
+                "category": plan.category,
+                "arm": plan.arm,
+                "log_path": str(plan.paths.log),
+            },
+            ws,
+        ),
+        timeout_s=plan.timeout_s,
+        kill_grace_s=cfg.run.kill_grace_seconds,
+        stop=stop,
+        log=log,
+    )
+    before = grading.prepare(ws, cfg.run.test_command, cfg.grading, checks)
     res = run_process(
         plan.argv,
         cwd=ws,
@@ -68,7 +86,7 @@ def run_harness(started: Started, lock: WorkspaceLock | None, stop: StopFlag, lo
         on_spawn=(lambda pgid: lock.update(child_pgid=pgid)) if lock is not None else None,
     )
     log.note(f"harness: {res.describe()} after {res.duration_s:.1f}s")
-    return Ran(res, before)
+    return Ran(res, before, env)
 
 
 __all__ = ["Ran", "harness_env", "run_harness"]

@@ -19,6 +19,10 @@ from rota.session.paths import write_private
 from rota.session.plan import Plan
 from rota.store.base import CRASHED, RUNNING, SessionOutcome, SessionRecord, Store
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from rota.session.interpret import JudgeUse
+
 
 @dataclass(frozen=True, slots=True)
 class Started:
@@ -93,6 +97,44 @@ def finish(store: Store, started: Started, outcome: SessionOutcome) -> SessionRe
     )
 
 
+JUDGE_CATEGORY = "judge"  # the category of a judge's own run (never graded)
+
+
+def finish_judge(store: Store, started: Started, use: JudgeUse) -> SessionRecord | None:
+    """Record the judge's run as a session of the judge arm: its quota use and its limit hits
+    count like any session's; it is never graded. A failure here never fails the session."""
+    site = started.plan.site
+    try:
+        sid = store.start_session(
+            category=JUDGE_CATEGORY,
+            arm=use.arm,
+            started_at=use.started_at,
+            decision_id=None,
+            pid=os.getpid(),
+            machine=site.machine,
+            workspace=site.workspace_id,
+            log_path=str(started.plan.paths.log),
+            detail={"judge_of": started.id},
+        )
+        rec = store.finish_session(
+            sid, use.outcome, half_life_s=started.plan.config.bandit.half_life_s
+        )
+    except Exception as exc:
+        journal.log_event("warning", level="warning", reason=f"judge run not recorded: {exc}")
+        return None
+    for b in use.outcome.blocks:
+        journal.log_event(
+            "block",
+            level="notice",
+            session=rec.id,
+            scope=f"{b.scope_kind}:{b.scope}",
+            until=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(b.until)),
+            source=b.source,
+            reason=b.reason,
+        )
+    return rec
+
+
 def finish_after_error(store: Store, started: Started, exc: BaseException, now: float) -> None:
     """Never leave a `running` record behind for a bug or an unexpected error: it becomes
     `crashed`, ungraded, with the error in its detail. Never raises."""
@@ -114,8 +156,6 @@ def finish_after_error(store: Store, started: Started, exc: BaseException, now: 
 
 def announce_end(rec: SessionRecord, outcome: SessionOutcome, res: ProcessResult) -> None:
     """The journal lines for a finished session: its outcome, the blocks it made, its grade."""
-    from rota.session.grading import SIGNALS
-
     journal.outcome(
         rec.id,
         status=rec.status,
@@ -133,15 +173,18 @@ def announce_end(rec: SessionRecord, outcome: SessionOutcome, res: ProcessResult
             source=b.source,
             reason=b.reason,
         )
+    gains = (outcome.signals.get("grade") or {}).get("gains") or {}
     journal.grade(
         rec.id,
         reward=rec.reward,
-        **{k: v for k, v in outcome.signals.items() if k in SIGNALS},
+        **{k: round(float(p["value"]), 3) for k, p in gains.items() if isinstance(p, dict)},
     )
 
 
 __all__ = [
+    "JUDGE_CATEGORY",
     "Started",
+    "finish_judge",
     "announce_end",
     "announce_start",
     "finish",

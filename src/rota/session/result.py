@@ -63,7 +63,9 @@ def summary(rec: SessionRecord, blocks: Sequence[Block] = (), now: float | None 
         dur = f" in {human_duration(max(0.0, rec.ended_at - rec.started_at))}"
     grade = "not graded" if rec.reward is None else f"grade {rec.reward:.2f}"
     parts = [f"session {rec.id}: {rec.arm}{ran} ({rec.category}) {rec.status}{dur}, {grade}"]
-    sig = {k: v for k, v in rec.signals.items() if isinstance(v, (int, float))}
+    from rota.reward.show import gain_values
+
+    sig = gain_values(rec.signals)
     if sig:
         parts.append("(" + ", ".join(f"{k} {v:.2f}" for k, v in sig.items()) + ")")
     errors = rec.signals.get("errors") if isinstance(rec.signals, dict) else None

@@ -221,8 +221,11 @@ def run_session(
         if watch is not None:
             log.watch(*watch(started))
         ran = run_harness(started, lock, stop, log)  # type: ignore[arg-type]
-        outcome = interpret(store, started, ran, stop, log)  # type: ignore[arg-type]
+        interpreted = interpret(store, started, ran, stop, log)  # type: ignore[arg-type]
+        outcome = interpreted.outcome
         rec = record.finish(store, started, outcome)
+        if interpreted.judge is not None:
+            record.finish_judge(store, started, interpreted.judge)
     except BaseException as exc:
         record.finish_after_error(store, started, exc, clock())
         raise

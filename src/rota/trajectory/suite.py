@@ -9,10 +9,12 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from rota.session.execute import LogFile, StopFlag, run_process
+from rota.session.execute import LogFile, run_process
+from rota.session.stop import StopFlag
 from rota.trajectory.record import SuiteRun
 
 TAIL_LINES = 40  # closing lines searched for counts
+TAIL_LOGGED = 5  # closing lines noted in the session log
 _COUNT = re.compile(
     r"(\d+)\s+(passed|passing|failed|failing|failures?|errors?|error)\b", re.I
 )
@@ -67,6 +69,7 @@ def run_suite(
     """Run the test command once; never raises (a failure to start is a SuiteRun with error)."""
     if log is not None:
         log.note(f"{label}: {list(command)}")
+    # Not streamed into the session log: there, unprefixed lines are the harness's own output.
     res = run_process(
         list(command),
         cwd=workspace,
@@ -74,13 +77,13 @@ def run_suite(
         timeout_s=timeout_s,
         kill_grace_s=kill_grace_s,
         stop=stop,
-        log=log,
         stdout_head=0,
         stdout_tail=64 * 1024,
         stderr_tail=16 * 1024,
     )
     if log is not None:
-        log.note(f"{label}: {res.describe()}")
+        tail = (res.stdout + res.stderr).strip().splitlines()[-TAIL_LOGGED:]
+        log.note(f"{label}: {res.describe()}" + "".join(f"\n  {x}" for x in tail))
     if res.interrupted:
         return SuiteRun(passed=False, error="interrupted")
     if res.error:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rota.session.grading import EMPTY_TREE, Snapshot, _git, snapshot
+from rota.trajectory.git import EMPTY_TREE, Snapshot, git_text, scan, snapshot
 from rota.trajectory.record import SuiteRun, WorkspaceSummary, clip
 
 MAX_MESSAGES = 50  # commit messages kept
@@ -33,11 +33,7 @@ def baseline(workspace: Path) -> Baseline:
     return Baseline(snap, _remote_refs(Path(workspace)) if snap.git else {})
 
 
-def _out(ws: Path, *args: str) -> str | None:
-    r = _git(ws, *args)
-    if r is None or r.returncode != 0:
-        return None
-    return r.stdout.decode("utf-8", "surrogateescape")
+_out = git_text
 
 
 def _remote_refs(ws: Path) -> dict[str, str]:
@@ -103,7 +99,14 @@ def summarize(
     s = WorkspaceSummary(tests_before=base.tests, tests_after=tests_after)
     if not before.git:
         s.git = False
-        s.notes.append("not a git repository: commits and lines are not measured")
+        after_files = scan(ws)
+        if before.files is None or after_files is None:
+            s.notes.append("not a git repository, and too many files to compare")
+            return s
+        changed = {p for p, st in after_files.items() if before.files.get(p) != st}
+        changed |= set(before.files) - set(after_files)
+        s.files_touched = s.uncommitted_files = len(changed)
+        s.notes.append("not a git repository: files changed are counted, lines and commits not")
         return s
     after = snapshot(ws)
     if not after.git:

@@ -1,4 +1,4 @@
-"""The grading step (rota.reward.step) on a real workspace: a recorded real CLI session replayed,
+"""The grading step (rota.session.grading) on a real workspace: a recorded real CLI session replayed,
 the test command before and after, a grader command and a stand-in judge."""
 
 from __future__ import annotations
@@ -7,9 +7,10 @@ import dataclasses
 import sys
 import time
 
+from rota.session.grading import Commands, JudgeSetup, grade_run, grading_env, prepare
+
 from rota.harnesses.registry import profile_for
 from rota.reward.settings import DEFAULT
-from rota.reward.step import Commands, JudgeSetup, grade_run, grading_env, prepare
 from rota.session.execute import ProcessResult
 from trajectory_replay import git, harness_output, load, make_workspace
 
