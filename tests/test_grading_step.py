@@ -7,11 +7,10 @@ import dataclasses
 import sys
 import time
 
-from rota.session.grading import Commands, JudgeSetup, grade_run, grading_env, prepare
-
 from rota.harnesses.registry import profile_for
 from rota.reward.settings import DEFAULT
 from rota.session.execute import ProcessResult
+from rota.session.grading import Commands, JudgeSetup, grade_run, grading_env, prepare
 from trajectory_replay import git, harness_output, load, make_workspace
 
 MODELS = {"claude-code": "sonnet", "codex": "gpt-5.5"}

@@ -29,6 +29,8 @@ CHECK_TIMER = "timer_active"
 # Outcomes that count toward a crash streak: the harness died or hung.
 CRASH_STATES = ("crashed", "timed_out")
 SUCCESS_STATE = "completed"
+JUDGE_CATEGORY = "judge"  # rota.session.record.JUDGE_CATEGORY (not imported: health stays light)
+JUDGE_SLACK = 20  # extra rows read so that judge runs do not crowd out sessions
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,8 +323,17 @@ def gather(
 
             store = open_store(config)
         try:
-            recent = [SessionFacts.of(r) for r in store.recent_sessions(max(recent_limit, crash_n))]
-            succ = store.recent_sessions(1, status=SUCCESS_STATE)
+            # A judge's own run (category "judge", rota.session.record) is no session of work.
+            recent = [
+                SessionFacts.of(r)
+                for r in store.recent_sessions(max(recent_limit, crash_n) + JUDGE_SLACK)
+                if r.category != JUDGE_CATEGORY
+            ][: max(recent_limit, crash_n)]
+            succ = [
+                r
+                for r in store.recent_sessions(JUDGE_SLACK, status=SUCCESS_STATE)
+                if r.category != JUDGE_CATEGORY
+            ]
             last_success = SessionFacts.of(succ[0]) if succ else None
             total = int(store.counts().get("sessions", len(recent)))
             blocks = list(store.active_blocks(now))

@@ -165,7 +165,25 @@ def describe(d: dict[str, Any], t: float, colour: bool) -> str:
     rows += _signals(d, t)
     rows.append(("log", d["log_path"] or "-"))
     width = max(len(k) for k, _ in rows)
-    return "\n".join([head, *(f"  {k:<{width}}  {v}" for k, v in rows)])
+    return "\n".join([head, *(f"  {k:<{width}}  {v}" for k, v in rows), *_graded(d)])
+
+
+def _graded(d: dict[str, Any]) -> list[str]:
+    """The grade with every gain, penalty and reason, the judge, the delayed signals, what the
+    harness reported and what the session left in the workspace (rota.reward.show)."""
+    from rota.reward import show
+
+    signals, detail = d.get("signals") or {}, d.get("detail") or {}
+    lines: list[str] = []
+    for section in (
+        show.grade_lines(signals, d.get("reward")),
+        show.judge_lines(signals.get("judge") or {}),
+        show.followup_lines(signals.get("followup") or {}),
+        show.trajectory_lines(detail.get("trajectory") or {}),
+        show.workspace_lines(detail.get("workspace") or {}),
+    ):
+        lines += section
+    return [""] + lines if lines else []
 
 
 def _forced(d: dict[str, Any]) -> str:

@@ -19,7 +19,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from rota.config.schema import GAINS, PENALTIES
+
 INDENT = "  "
+
+
+def _ordered(parts: Mapping[str, Any], order: Any) -> list[tuple[str, Any]]:
+    """Gains and penalties in their documented order (stored JSON sorts its keys)."""
+    known = list(order)
+    return sorted(
+        parts.items(), key=lambda kv: (known.index(kv[0]) if kv[0] in known else len(known), kv[0])
+    )
 
 
 def _m(d: Any, key: str) -> Mapping[str, Any]:
@@ -68,7 +78,7 @@ def grade_lines(signals: Mapping[str, Any], reward: float | None) -> list[str]:
         return []
     head = "Grade " + ("none" if reward is None else f"{reward:.2f}")
     out = [head]
-    for name, p in _m(g, "gains").items():
+    for name, p in _ordered(_m(g, "gains"), GAINS):
         if not isinstance(p, Mapping):
             continue
         v, w = _num(p.get("value")), _num(p.get("weight"))
@@ -76,7 +86,7 @@ def grade_lines(signals: Mapping[str, Any], reward: float | None) -> list[str]:
             continue
         weight = f"× {w:g}" if w else "(weight 0: not counted)"
         out.append(f"{INDENT}+ {name:<9} {v:.2f} {weight:<7} {p.get('reason', '')}")
-    for name, p in _m(g, "penalties").items():
+    for name, p in _ordered(_m(g, "penalties"), PENALTIES):
         if not isinstance(p, Mapping):
             continue
         v = _num(p.get("value"))

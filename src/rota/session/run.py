@@ -1,5 +1,6 @@
-"""`rota run`, one session end to end, as steps: lock → recover → category → choose → plan → start
-the record → run the harness → interpret → finish. Each step is a module of this package; this
+"""`rota run`, one session end to end, as steps: lock → recover → follow-ups (regrade earlier
+sessions whose work was reverted or merged since) → category → choose → plan → start the record →
+run the harness → interpret → finish. Each step is a module of this package; this
 one only orders them, carrying one value forward (rota.session.plan.Plan, then
 rota.session.record.Started). DESIGN.md "What rota run does, step by step" is the contract.
 
@@ -24,6 +25,7 @@ from rota.config import Config
 from rota.errors import EXIT_BUSY, EXIT_EXHAUSTED, EXIT_OK, EXIT_SESSION_FAILED, StoreUnavailable
 from rota.session import prompting, record
 from rota.session.fleet import FleetBusy, FleetSession, fleet_for
+from rota.session.followups import refresh
 from rota.session.interpret import interpret
 from rota.session.launch import run_harness
 from rota.session.live import WatchedLog, Watcher
@@ -97,6 +99,7 @@ def run_once(
                     lock=lock,
                     grace_s=config.run.kill_grace_seconds,
                 )
+                refresh(store, config, site.workspace, site.workspace_id, clock())
             stop.check()
             category = prompting.choose_category(config, opts.category, stop)
             stop.check()

@@ -225,8 +225,16 @@ class Store(ABC):
         now: float,
         half_life_s: float,
         source: str = "manual",
+        signals: Mapping[str, Any] | None = None,
     ) -> SessionRecord:
-        """Set or correct a grade. A correction replaces the old grade's effect on the posterior."""
+        """Set or correct a grade. A correction replaces the old grade's effect on the posterior
+        (the learning step's retract, then observe). `signals`: keys that replace the stored
+        ones (the grade behind the new reward); `grade_history` records every change and its
+        source ("manual", "followup")."""
+
+    @abstractmethod
+    def update_signals(self, session_id: int, signals: Mapping[str, Any]) -> None:
+        """Replace some keys of a finished session's signals; its grade stays as it is."""
 
     @abstractmethod
     def get_session(self, session_id: int) -> SessionRecord | None: ...

@@ -229,6 +229,7 @@ class SQLStore(Store):
         now: float,
         half_life_s: float,
         source: str = "manual",
+        signals: Mapping[str, Any] | None = None,
     ) -> SessionRecord:
         reward = bandit.clip01(reward)
         with self._write() as cur:
@@ -248,18 +249,30 @@ class SQLStore(Store):
             # The corrected grade counts as observed when the session was, so it decays the same.
             rows.update(bandit.observe(rows, cat, arm, reward, observed_at, half_life_s))
             self._save_rows(cur, rows)
-            signals = dict(rec.signals)
-            history = list(signals.get("grade_history", []))
+            merged = dict(rec.signals)
+            merged.update(signals or {})
+            history = list(merged.get("grade_history", []))
             history.append({"reward": reward, "previous": rec.reward, "at": now, "source": source})
-            signals["grade_history"] = history
+            merged["grade_history"] = history
             self._exec(
                 cur,
                 "UPDATE sessions SET reward = ?, graded_at = ?, signals = ? WHERE id = ?",
-                (reward, observed_at, dumps(signals), session_id),
+                (reward, observed_at, dumps(merged), session_id),
             )
             out = self._session(cur, session_id)
             assert out is not None
             return out
+
+    def update_signals(self, session_id: int, signals: Mapping[str, Any]) -> None:
+        with self._write() as cur:
+            rec = self._session(cur, session_id, lock=True)
+            if rec is None:
+                raise KeyError(f"no session {session_id}")
+            merged = dict(rec.signals)
+            merged.update(signals)
+            self._exec(
+                cur, "UPDATE sessions SET signals = ? WHERE id = ?", (dumps(merged), session_id)
+            )
 
     def _session(self, cur: Any, session_id: int, lock: bool = False) -> SessionRecord | None:
         r = self._one(
