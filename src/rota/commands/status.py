@@ -14,6 +14,10 @@ from rota.session.decide import quota_states, workspace_id
 from rota.store.base import Store
 from rota.timefmt import iso, when
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from rota.config import Config
+
 HELP = """\
 Show, per category and arm, the posterior mean with a 90% interval and the number of graded
 observations; the active blocks; the quota states; running sessions (fleet-wide when the store is
@@ -84,6 +88,7 @@ def gather(args: argparse.Namespace) -> dict:
         states = [s.to_dict() for s in probed]
         quota_rows = [state_row(s, t) for s in probed]
         running = [s.to_dict() for s in store.running_sessions()]
+        costs = cost_view(config, store, t)
         recent = [s.to_dict() for s in store.recent_sessions(args.limit)]
         fleet = fleet_view(store, t)  # fleet mode: see the section at the end of this file
         store_url = store.url
@@ -100,6 +105,7 @@ def gather(args: argparse.Namespace) -> dict:
         "quota": states,
         "quota_rows": quota_rows,
         "running": running,
+        "costs": costs,
         "recent_sessions": recent,
         "fleet": fleet,
     }
@@ -163,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
         print(render(summarise(data["quota_rows"]), t, colour=colour, width=98, indent="  "))
     else:
         print("  no quota states (no probe answered and no [quota] file)")
+    print_costs(data["costs"], colour)
     if data["running"]:
         print(paint("running", "bold", colour))
         print(
@@ -197,6 +204,61 @@ def is_fleet(fleet: dict, store_url: str) -> bool:
     """A fleet section only where there is a fleet: a shared store, or several machines."""
     machines = {m["machine"] for m in fleet["machines"]} | {lk["machine"] for lk in fleet["locks"]}
     return store_url.startswith(("postgresql:", "postgres:")) or len(machines) > 1
+
+
+def cost_view(config: Config, store: Store, t: float) -> list[dict]:
+    """Per arm: what its recent sessions cost as their harness reported it (dollars where it
+    says, tokens), and the relative cost the bandit's cost term uses."""
+    from rota.learning.costs import measure, relative_costs
+    from rota.session.decide import COST_LOOKBACK_S, COST_SESSIONS
+
+    measured = measure(store.measured_costs(t - COST_LOOKBACK_S, COST_SESSIONS))
+    fixed = {a.arm: a.cost for a in config.arms.values() if not a.measured_cost}
+    rel = relative_costs(fixed, [a.arm for a in config.arms.values() if a.measured_cost], measured)
+    out = []
+    for arm in config.arms.values():
+        m = measured.get(arm.arm)
+        out.append(
+            {
+                "arm": arm.arm,
+                "cost": "measured" if arm.measured_cost else arm.cost,
+                "sessions": m.sessions if m else 0,
+                "usd_per_session": None if m is None or m.usd is None else round(m.usd, 6),
+                "usd_sessions": m.usd_sessions if m else 0,
+                "tokens_per_session": None if m is None or m.tokens is None else round(m.tokens),
+                "relative": round(rel[arm.arm][0], 4),
+                "basis": rel[arm.arm][1],
+            }
+        )
+    return out
+
+
+def print_costs(costs: list[dict], colour: bool) -> None:
+    print(
+        paint("cost", "bold", colour)
+        + " (measured over the last 14 days; relative: the bandit's cost term)"
+    )
+    if not any(c["sessions"] for c in costs) and not any(c["cost"] == "measured" for c in costs):
+        print("  no session reported a cost yet")
+        return
+    rows = [
+        [
+            c["arm"],
+            c["sessions"],
+            "-" if c["usd_per_session"] is None else f"${c['usd_per_session']:.4f}",
+            "-" if c["tokens_per_session"] is None else f"{c['tokens_per_session']:,}",
+            "measured" if c["cost"] == "measured" else f"{c['cost']:g} (set)",
+            fmt(c["relative"]),
+        ]
+        for c in costs
+    ]
+    print(
+        table(
+            ["arm", "sessions", "$/session", "tokens/session", "cost", "relative"],
+            rows,
+            indent="  ",
+        )
+    )
 
 
 def session_table(sessions: list[dict], t: float, colour: bool) -> str:

@@ -130,6 +130,9 @@ class SelectionInput:
     arms: Sequence[str] | None = None  # restrict to these arms (the simulator's existing arms)
     # Recent sessions (rota.quota.uses.Use): limits that no probe reports are learnt from own hits.
     history: Sequence[Use] = ()
+    # arm -> (relative cost in [0, 1], how it was found), when some arm's cost is measured
+    # (rota.learning.costs.relative_costs); None: each arm's cost over the dearest arm's.
+    costs: Mapping[str, tuple[float, str]] | None = None
 
 
 def learned_from_history(
@@ -230,11 +233,18 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
             continue
 
         score = c.sample
-        max_cost = max((a.cost for a in cfg.arms.values()), default=1.0) or 1.0
-        if settings.cost_weight and arm.cost:
-            penalty = settings.cost_weight * arm.cost / max_cost
+        if inputs.costs is not None and arm.arm in inputs.costs:
+            relative, how = inputs.costs[arm.arm]
+            c.cost = round(relative, 4)  # comparable across arms (prefer_cheapest)
+        else:
+            max_cost = max((a.cost for a in cfg.arms.values()), default=1.0) or 1.0
+            relative, how = arm.cost / max_cost, ""
+        if settings.cost_weight and relative:
+            penalty = settings.cost_weight * relative
             score -= penalty
-            c.notes.append(f"cost -{penalty:.3f}")
+            c.notes.append(
+                f"cost -{penalty:.3f}" + (f" ({how})" if how.startswith("measured") else "")
+            )
         if cfg.pacing.enabled:
             delta, note = pacing_adjustment(states_for(scopes, states), cfg.pacing, now)
             if delta:

@@ -68,6 +68,23 @@ def recent_history(store: Store, states: Sequence[QuotaState], now: float) -> li
     return store.recent_uses(now - LEARN_LOOKBACK_S, HISTORY_LIMIT, levels)
 
 
+COST_LOOKBACK_S = 14 * 86400.0  # sessions whose measured cost counts
+COST_SESSIONS = 300  # at most this many (the newest)
+
+
+def measured_costs(config: Config, store: Store, now: float) -> dict[str, tuple[float, str]] | None:
+    """Every arm's relative cost when some arm has cost = "measured" (rota.learning.costs), else
+    None (the plain constants, with no store read)."""
+    measured = [a.arm for a in config.arms.values() if a.measured_cost]
+    if not measured:
+        return None
+    from rota.learning.costs import measure, relative_costs
+
+    rows = store.measured_costs(now - COST_LOOKBACK_S, COST_SESSIONS)
+    fixed = {a.arm: a.cost for a in config.arms.values() if not a.measured_cost}
+    return relative_costs(fixed, measured, measure(rows))
+
+
 def decide(
     config: Config,
     store: Store,
@@ -88,6 +105,7 @@ def decide(
         pool_busy = store.pool_busy(now)
     history = recent_history(store, states, now)
     inputs = SelectionInput(
+        costs=measured_costs(config, store, now),
         config=config,
         category=category,
         now=now,

@@ -260,6 +260,13 @@ class Store(ABC):
         newest `levels` of them carry their recorded quota levels (they cost a JSON parse each)."""
 
     @abstractmethod
+    def measured_costs(
+        self, since: float, limit: int, *, exclude_category: str = "judge"
+    ) -> list[tuple[str, float | None, float | None]]:
+        """(arm that ran, dollars or None, tokens or None) of the newest graded sessions started
+        since `since` (judge runs left out), as their harness reported them (detail.cost)."""
+
+    @abstractmethod
     def running_sessions(self) -> list[SessionRecord]: ...
 
     @abstractmethod

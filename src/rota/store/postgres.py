@@ -95,6 +95,8 @@ def _secrets(url: str) -> list[str]:
 
 class PostgresStore(PgFleet, SQLStore):  # PgFleet: fleet locks as advisory locks
     for_update = " FOR UPDATE"
+    cost_usd_sql = "CAST(CAST(detail AS jsonb) #>> '{cost,usd}' AS DOUBLE PRECISION)"
+    cost_tokens_sql = "CAST(CAST(detail AS jsonb) #>> '{cost,tokens}' AS DOUBLE PRECISION)"
 
     def __init__(self, url: str, *, connect_timeout: float = CONNECT_TIMEOUT_S) -> None:
         try:

@@ -16,9 +16,12 @@ from rota.quota.state import Block, QuotaState
 from rota.quota.uses import Use, uses_from_rows
 from rota.store.base import (
     ABANDONED,
+    COMPLETED,
+    CRASHED,
     INTERRUPTED,
     RATE_LIMITED,
     RUNNING,
+    TIMED_OUT,
     MachineSummary,
     SessionOutcome,
     SessionRecord,
@@ -54,6 +57,10 @@ _RECENT_DETAILS = "SELECT started_at, detail " + _RECENT  # the same rows, in th
 
 class SQLStore(Store):
     for_update = ""  # PostgreSQL: " FOR UPDATE" (SQLite serialises writers with BEGIN IMMEDIATE)
+    # The measured cost recorded in a session's detail (rota.trajectory.record.cost_summary),
+    # read by the database so that no detail is parsed in Python (PostgreSQL: its own syntax).
+    cost_usd_sql = "json_extract(detail, '$.cost.usd')"
+    cost_tokens_sql = "json_extract(detail, '$.cost.tokens')"
 
     # -- provided by the dialect ------------------------------------------------------------------
     def _write(self) -> contextlib.AbstractContextManager[Any]:  # pragma: no cover - abstract
@@ -213,7 +220,9 @@ class SQLStore(Store):
             if outcome.reward is not None:
                 at = outcome.ended_at
                 rows = self._locked_rows(cur, rec.category, credited, at)
-                learnt = bandit.observe(rows, rec.category, credited, outcome.reward, at, half_life_s)
+                learnt = bandit.observe(
+                    rows, rec.category, credited, outcome.reward, at, half_life_s
+                )
                 self._save_rows(cur, learnt)
             for b in outcome.blocks:
                 self._insert_block(cur, b)
@@ -243,7 +252,9 @@ class SQLStore(Store):
             cat = rec.category
             if rec.reward is not None and rec.graded_at is not None:
                 rows = self._locked_rows(cur, cat, arm, rec.graded_at)
-                rows.update(bandit.unobserve(rows, cat, arm, rec.reward, rec.graded_at, half_life_s))
+                rows.update(
+                    bandit.unobserve(rows, cat, arm, rec.reward, rec.graded_at, half_life_s)
+                )
             else:
                 rows = self._locked_rows(cur, cat, arm, observed_at)
             # The corrected grade counts as observed when the session was, so it decays the same.
@@ -344,6 +355,28 @@ class SQLStore(Store):
                 for row, extra in zip(rows, recent, strict=False)
             ] + rows[len(recent) :]
         return uses_from_rows(rows)
+
+    def measured_costs(
+        self, since: float, limit: int, *, exclude_category: str = "judge"
+    ) -> list[tuple[str, float | None, float | None]]:
+        with self._read() as cur:
+            rows = self._all(
+                cur,
+                f"SELECT COALESCE(arm_ran, arm), {self.cost_usd_sql}, {self.cost_tokens_sql} "  # noqa: S608 - class constants
+                "FROM sessions WHERE started_at >= ? AND status IN (?, ?, ?) AND category <> ? "
+                "ORDER BY started_at DESC, id DESC LIMIT ?",
+                (since, COMPLETED, CRASHED, TIMED_OUT, exclude_category, int(limit)),
+            )
+        out = []
+        for arm, usd, tokens in rows:
+            u = float(usd) if isinstance(usd, (int, float)) and not isinstance(usd, bool) else None
+            t = (
+                float(tokens)
+                if isinstance(tokens, (int, float)) and not isinstance(tokens, bool)
+                else None
+            )
+            out.append((str(arm), u, t))
+        return out
 
     def running_sessions(self) -> list[SessionRecord]:
         with self._read() as cur:
