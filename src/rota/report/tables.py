@@ -30,8 +30,11 @@ def _num(x: Any, fmt: str) -> str:
 def _signals(signals: Any) -> str:
     if not isinstance(signals, Mapping):
         return ""
-    parts = [
-        f"{k} {v:.2f}"
+    from rota.reward.show import gain_values
+
+    graded = gain_values(signals)  # the graded reward's gains and (negative) penalties
+    parts = [f"{k} {v:.2f}" for k, v in graded.items()] or [
+        f"{k} {v:.2f}"  # a session graded before trajectory grading: its plain signals
         for k, v in signals.items()
         if isinstance(v, (int, float)) and not isinstance(v, bool)
     ]
