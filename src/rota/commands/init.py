@@ -247,6 +247,14 @@ def starter_config(
         '# test_command = ["pytest", "-q"]                      # run after each session, graded',
         '# grader_command = ["./judge.py"]                      # session JSON on stdin, prints 0..1',
         "",
+        "[grading]   # the grade: weighted gains less penalties (README, Grading)",
+        "# test_before = false        # also run test_command before each session (failing -> passing counts)",
+        '# judge = "claude-code:haiku" # an LLM judge: one of your arms, run without tools',
+        "# judge_exclude_same_family = true   # do not judge arms of the judge's own model family",
+        "# followup_days = 7          # reverted or never-merged work lowers the grade later",
+        "# [grading.weights]          # finished 0.1, commits 0.25, size 0.2, tests 0.3, pr 0.15, judge 0.3, grader 0.3",
+        "# [grading.penalties]        # broke_tests 0.25, error_storm 0.2, turn_limit 0.15, reverted 0.1, unmerged 0.1",
+        "",
         "[bandit]",
         "# half_life_days = 14        # old evidence counts half after this long (per arm)",
         "# pooling_strength = 1       # observations a category borrows from the arm overall",
@@ -275,6 +283,10 @@ def starter_config(
         harness_lines.append(f"# command = [{', '.join(_toml_str(a) for a in prof.argv)}]")
         if prof.default_models:
             harness_lines.append(f"[harnesses.{name}.models]")
+            if name == KNOWN_HARNESSES[0]:
+                harness_lines.append(
+                    '# cost: relative cost of a session, or "measured" (what its sessions reported)'
+                )
             for model, spec in prof.default_models.items():
                 tier = str(spec.get("tier", "medium"))
                 cost = float(spec.get("cost", 1.0))  # type: ignore[arg-type]
