@@ -169,7 +169,7 @@ def _work(f: Facts, s: RewardSettings) -> list[Part]:
             "size",
             saturate(units, s.size_half),
             0,
-            f"{c_lines:.0f} lines in {c_files:.0f} files committed "
+            f"{_plural(round(c_lines), 'line')} in {_plural(round(c_files), 'file')} committed "
             f"({units:.0f} units; {s.size_half:g} give half)",
         )
     elif w.uncommitted_files:
@@ -179,7 +179,7 @@ def _work(f: Facts, s: RewardSettings) -> list[Part]:
             "size",
             value,
             0,
-            f"{w.uncommitted_lines or 0} lines in {_plural(w.uncommitted_files, 'file')} "
+            f"{_plural(w.uncommitted_lines or 0, 'line')} in {_plural(w.uncommitted_files, 'file')} "
             f"changed but not committed (counted at {s.uncommitted_share:g})",
         )
     else:

@@ -148,7 +148,8 @@ def workspace_lines(w: Mapping[str, Any]) -> list[str]:
     n = w.get("commits") or 0
     out = [
         f"Workspace: {n} commit{'s' if n != 1 else ''}, +{w.get('lines_added') or 0} "
-        f"−{w.get('lines_removed') or 0} lines in {w.get('files_touched') or 0} files"
+        f"−{w.get('lines_removed') or 0} lines in {w.get('files_touched') or 0} "
+        + ("file" if w.get("files_touched") == 1 else "files")
         + (f", {w['uncommitted_files']} uncommitted" if w.get("uncommitted_files") else "")
     ]
     for m in (w.get("commit_messages") or [])[:8]:
