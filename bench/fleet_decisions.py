@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Decisions per second with 8 concurrent selector processes: PostgreSQL on loopback vs SQLite.
+"""Decisions per second with 1, 2, 4 and 8 concurrent selector processes: PostgreSQL on
+loopback vs SQLite, with each decision's latency (p50 and p99).
 
 Each process opens its own store and loops what `rota run` does to decide: read the evidence,
-blocks, cached quota and pool occupancy, run the policy (Thompson draws), and record the decision
-with its explanation (a write). Both stores start from the same history. The figure is total
-decisions over the wall time of the measured window, all processes released together.
+blocks, cached quota, pool occupancy and the recent sessions, run the policy (Thompson draws),
+and record the decision with its explanation (a write). Both stores start from the same history.
+The figure is total decisions over the wall time of the measured window, all processes released
+together; the latencies are over every decision of every process.
 
-    python bench/fleet_decisions.py [--procs 8] [--seconds 5] [--pg-url URL] [--no-record]
+    python bench/fleet_decisions.py [--procs 1,2,4,8] [--seconds 5] [--pg-url URL] [--no-record]
 
 The PostgreSQL URL comes from --pg-url, else $ROTA_TEST_PG_URL, else a throwaway server is
 started with .ci/postgres.sh (and stopped afterwards). A fresh database is created for the run.
@@ -25,6 +27,8 @@ import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+import benchstats
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
@@ -135,8 +139,11 @@ def measure(url: str, cfg_path: str, procs: int, seconds: float, record: bool) -
         p.join(30)
     total = sum(n for n, _ in results)
     lat = sorted(x for _, ls in results for x in ls)
-    pick = lambda f: lat[min(len(lat) - 1, int(f * len(lat)))] * 1000 if lat else float("nan")  # noqa: E731
-    return {"decisions": total, "per_s": total / wall, "p50_ms": pick(0.5), "p95_ms": pick(0.95)}
+
+    def pick(q: float) -> float:
+        return benchstats.percentile(lat, q) * 1000
+
+    return {"decisions": total, "per_s": total / wall, "p50_ms": pick(0.5), "p99_ms": pick(0.99)}
 
 
 def start_pg() -> tuple[str, str]:
@@ -153,7 +160,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--procs", type=int, default=8)
+    ap.add_argument("--procs", default="1,2,4,8", help="selector counts, comma-separated")
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--pg-url", default=os.environ.get("ROTA_TEST_PG_URL", ""))
     ap.add_argument("--no-record", action="store_true", help="decide only, write nothing")
@@ -191,20 +198,24 @@ def main() -> int:
             os.environ["ROTA_STATE_DIR"] = tmp
             record = not args.no_record
             what = "decide + record the decision" if record else "decide only"
+            procs = [int(x) for x in str(args.procs).split(",") if x.strip()]
             print(
-                f"fleet decisions: {args.procs} concurrent selector processes, {what}, "
-                f"{args.seconds:g} s window, {os.cpu_count()} CPUs"
+                f"fleet decisions: concurrent selector processes, {what}, "
+                f"{args.seconds:g} s window each, {benchstats.load_note()}"
             )
+            print(f"  {'store':34s} {'selectors':>9s} {'decisions/s':>12s} {'p50 ms':>8s} "
+                  f"{'p99 ms':>8s}")  # fmt: skip
             for label, url in (
                 (f"PostgreSQL {version} on loopback", pg_url),
                 ("SQLite (WAL, one file)", sqlite_url),
             ):
-                r = measure(url, str(cfg), args.procs, args.seconds, record)
-                print(
-                    f"  {label:34s} {r['per_s']:8.1f} decisions/s  "
-                    f"({r['decisions']} in total; per decision p50 {r['p50_ms']:.1f} ms, "
-                    f"p95 {r['p95_ms']:.1f} ms)"
-                )
+                for n in procs:
+                    r = measure(url, str(cfg), n, args.seconds, record)
+                    print(
+                        f"  {label:34s} {n:9d} {r['per_s']:12.1f} {r['p50_ms']:8.1f} "
+                        f"{r['p99_ms']:8.1f}",
+                        flush=True,
+                    )
     finally:
         with psycopg.connect(base, autocommit=True) as admin:
             admin.execute(

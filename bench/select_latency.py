@@ -1,13 +1,21 @@
 #!/usr/bin/env python3
-"""Benchmark: `rota select` wall time on an empty store vs one holding 100,000 sessions.
+"""Benchmark: `rota select` against `python -c "import sqlite3, json"`, in paired rounds.
 
-Prints the median wall time of (the stores hold sessions 30 minutes apart, up to now)
-  1. python -c "import sqlite3, json"      (the reference: an interpreter that opens nothing)
-  2. rota select on an empty store
-  3. rota select on a store with 100,000 sessions over 10 arms and 8 categories
-and the ratios. The target: (3) within noise of (2), and (3) at most 2x (1).
+Each round runs, in a fresh random order,
+  - the reference: python -c "import sqlite3, json" (an interpreter that loads what rota must load
+    anyway and opens nothing),
+  - rota select --json --category code on an empty store, on a month of history (28 days of a
+    30-minute timer), and on stores of 100,000 and 1,000,000 sessions (30 minutes apart, up to now,
+    over 10 arms and 8 categories, each with the launch facts and probed levels that `rota run`
+    records; 2% of them stopped by a usage limit),
+and every rota command's time is divided by the reference's time *of the same round*. The figure
+is the median of those per-round ratios with a distribution-free 95% interval, for wall time and
+for CPU time (user + system of the process: less sensitive to other load on the machine). The
+target is a wall-time ratio of at most 1.7 at every size.
 
-Usage: python bench/select_latency.py [--runs 30] [--sessions 100000]
+Usage: python bench/select_latency.py [--rounds 40] [--sizes 0,month,100000,1000000]
+       [--store-dir DIR]   (keep the filled stores there and reuse them on the next run; their
+                            sessions end when they were filled, so refill after a day)
 """
 
 from __future__ import annotations
@@ -17,12 +25,13 @@ import json
 import os
 import random
 import shutil
-import statistics
-import subprocess
+import sqlite3
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import benchstats
 
 CATEGORIES = ["code", "infrastructure", "strategic", "triage", "content", "research", "docs", "ops"]
 ARMS = [
@@ -37,9 +46,9 @@ ARMS = [
     ("gemini", "gemini-3-pro", "high", 2.0),
     ("aider", "deepseek-v4", "low", 0.3),
 ]
-
-
-MONTH = 28 * 48  # a 30-minute timer for the 28-day lookback
+MONTH = 28 * 48  # a 30-minute timer over the 28-day lookback
+SPACING_S = 1800.0
+HALF_LIFE_S = 14 * 86400.0
 
 
 def write_config(path: Path, workspace: Path) -> None:
@@ -57,147 +66,170 @@ def write_config(path: Path, workspace: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def fill_store(db: Path, sessions: int) -> None:
-    from rota.store.base import SessionOutcome
-    from rota.store.sqlite import SQLiteStore
+LIMIT_SHARE = 0.02  # sessions that hit a usage limit (no grade; they teach quota learning)
 
-    rng = random.Random(1)
-    store = SQLiteStore(db)
-    now = time.time()
-    t0 = now - sessions * 1800
-    # Bulk-load through the real write path in large transactions would take minutes; insert the
-    # session rows directly, then feed a representative sample through finish_session so the
-    # evidence rows are real.
-    rows = []
+
+def session_rows(sessions: int, now: float, seed: int = 1):  # type: ignore[no-untyped-def]
+    """The sessions table of a store that has run `sessions` sessions up to now: what the runner
+    records with each (its launch facts and the probed levels), graded, with about 2% of them
+    stopped by a usage limit (as interpret records it: the message, the reset, what it blocked)."""
+    rng = random.Random(seed)
+    t0 = now - sessions * SPACING_S
     for i in range(sessions):
         h, m, _, _ = ARMS[rng.randrange(len(ARMS))]
         cat = CATEGORIES[rng.randrange(len(CATEGORIES))]
-        t = t0 + i * 1800
-        # What the runner records with every session: its launch facts and the probed levels.
-        detail = json.dumps(
-            {
-                "harness": h,
-                "model": m,
-                "executable": f"/usr/local/bin/{h}",
-                "prompt_source": "prompt_file",
-                "prompt_file": "/home/user/work/.rota/prompt.md",
-                "prompt_chars": 1800,
-                "timeout_s": 3600.0,
-                "workspace_path": "/home/user/work",
-                "utilization": {},
-                "levels": [
-                    ["harness", "claude-code", "five_hour", rng.random(), t + 3600],
-                    ["harness", "claude-code", "seven_day", rng.random(), t + 86400],
-                    ["harness", "codex", "primary", rng.random(), t + 7200],
-                    ["harness", "codex", "secondary", rng.random(), t + 86400],
-                ],
-            },
-            sort_keys=True,
-        )
-        rows.append(
-            (
-                cat,
-                f"{h}:{m}",
-                "completed",
-                t,
-                t + 900,
-                0,
-                rng.random(),
-                t + 900,
-                '{"commits": 1, "exit": 0, "files": 3}',
-                detail,
-                1,
-                "bench",
-                "ws",
-            )
-        )
-    store.conn.execute("BEGIN")
-    store.conn.executemany(
-        "INSERT INTO sessions (category, arm, status, started_at, ended_at, exit_code, reward, graded_at, signals, detail, pid, machine, workspace) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        rows,
+        t = t0 + i * SPACING_S
+        detail: dict[str, object] = {
+            "harness": h,
+            "model": m,
+            "executable": f"/usr/local/bin/{h}",
+            "prompt_source": "prompt_file",
+            "prompt_file": "/home/user/work/.rota/prompt.md",
+            "prompt_chars": 1800,
+            "timeout_s": 3600.0,
+            "workspace_path": "/home/user/work",
+            "utilization": {},
+            "levels": [
+                ["harness", "claude-code", "five_hour", rng.random(), t + 3600],
+                ["harness", "claude-code", "seven_day", rng.random(), t + 86400],
+                ["harness", "codex", "primary", rng.random(), t + 7200],
+                ["harness", "codex", "secondary", rng.random(), t + 86400],
+            ],
+        }
+        if rng.random() < LIMIT_SHARE:
+            reset = t + 5 * 3600 - (t % (5 * 3600))
+            detail["limit"] = {
+                "message": "You've hit your usage limit. Resets 11pm (UTC).",
+                "resets_at": reset,
+                "window": "",
+                "scopes": [f"harness:{h}"],
+            }
+            status, reward, graded, signals = "rate_limited", None, None, "{}"
+        else:
+            status, reward, graded = "completed", rng.random(), t + 900
+            signals = '{"commits": 1, "exit": 0, "files": 3}'
+        yield (
+            cat, f"{h}:{m}", status, t, t + 900, 0, reward, graded, signals,
+            json.dumps(detail, sort_keys=True), 1, "bench", "ws",
+        )  # fmt: skip
+
+
+def fill_store(db: Path, sessions: int, now: float) -> None:
+    """A store as `rota run` would have left it: the sessions, and the evidence rows learnt from
+    them through the same update the store makes (bandit.rebuild), written in bulk."""
+    from rota.learning import bandit
+    from rota.store.sqlite import SQLiteStore
+
+    SQLiteStore(db).close()  # the schema, at the current version
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("BEGIN")
+    observations: list[tuple[str, str, float, float]] = []
+    chunk: list[tuple[object, ...]] = []
+    insert = (
+        "INSERT INTO sessions (category, arm, status, started_at, ended_at, exit_code, reward, "
+        "graded_at, signals, detail, pid, machine, workspace) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
     )
-    store.conn.execute("COMMIT")
-    for cat in CATEGORIES:
-        for h, m, _, _ in ARMS:
-            sid = store.start_session(
-                category=cat,
-                arm=f"{h}:{m}",
-                started_at=now - 60,
-                decision_id=None,
-                pid=1,
-                machine="bench",
-                workspace="ws",
-            )
-            store.finish_session(
-                sid,
-                SessionOutcome(status="completed", ended_at=now - 30, reward=rng.random()),
-                half_life_s=14 * 86400,
-            )
-    store.close()
+    for row in session_rows(sessions, now):
+        chunk.append(row)
+        if row[6] is not None:
+            observations.append((row[0], row[1], row[6], row[7]))  # type: ignore[arg-type]
+        if len(chunk) >= 20_000:
+            conn.executemany(insert, chunk)
+            chunk.clear()
+    conn.executemany(insert, chunk)
+    rows = bandit.rebuild(observations, HALF_LIFE_S)
+    conn.executemany(
+        "INSERT INTO evidence (category, arm, s, f, t, n, sum_r, sum_r2) VALUES (?,?,?,?,?,?,?,?)",
+        [(c, a, e.s, e.f, e.t, e.n, e.sum_r, e.sum_r2) for (c, a), e in rows.items()],
+    )
+    conn.execute("COMMIT")
+    conn.close()
 
 
-def interleaved_medians(commands: list[tuple[list[str], dict[str, str]]], runs: int) -> list[float]:
-    """Median wall time of each command, run in turn on every round so load drift hits all alike."""
-    samples: list[list[float]] = [[] for _ in commands]
-    for _ in range(runs):
-        for i, (argv, env) in enumerate(commands):
-            t = time.perf_counter()
-            proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            samples[i].append(time.perf_counter() - t)
-            if proc.returncode not in (0, 76):
-                sys.exit(f"{argv} failed: {proc.stderr.decode()}")
-    return [statistics.median(s) for s in samples]
+def parse_sizes(text: str) -> list[int]:
+    out = []
+    for part in text.split(","):
+        part = part.strip().replace("_", "")
+        out.append(MONTH if part == "month" else int(part))
+    return out
+
+
+def label(n: int) -> str:
+    if n == 0:
+        return "empty store"
+    if n == MONTH:
+        return f"{n:,} sessions (a month)"
+    return f"{n:,} sessions"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--runs", type=int, default=30)
-    ap.add_argument("--sessions", type=int, default=100_000)
+    ap.add_argument("--rounds", type=int, default=40, help="paired rounds (default 40)")
+    ap.add_argument("--sizes", default="0,month,100000,1000000", help="store sizes in sessions")
+    ap.add_argument("--store-dir", help="keep the filled stores here and reuse them")
     args = ap.parse_args()
     rota = shutil.which("rota") or sys.exit("rota is not installed on PATH (pip install .)")
+    sizes = parse_sizes(args.sizes)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        stores = Path(args.store_dir) if args.store_dir else root
         cfg = root / "rota.toml"
         write_config(cfg, root)
         # As on a user's machine, bytecode is cached (pip compiles it at install time); some CI
         # images set PYTHONDONTWRITEBYTECODE, which would make every run recompile every module.
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["ROTA_CONFIG"] = str(cfg)
-        empty_env = {**env, "ROTA_STATE_DIR": str(root / "empty")}
-        month_env = {**env, "ROTA_STATE_DIR": str(root / "month")}
-        full_env = {**env, "ROTA_STATE_DIR": str(root / "full")}
-        print(f"filling a store with {args.sessions:,} sessions ...", file=sys.stderr)
-        (root / "full").mkdir()
-        fill_store(root / "full" / "rota.db", args.sessions)
-        (root / "month").mkdir()
-        fill_store(root / "month" / "rota.db", MONTH)
-        for warm_env in (
-            empty_env,
-            month_env,
-            full_env,
-        ):  # create the empty store, warm caches and bytecode
-            subprocess.run([rota, "select"], env=warm_env, stdout=subprocess.DEVNULL)
-        ref, empty, month, full = interleaved_medians(
-            [
-                ([sys.executable, "-c", "import sqlite3, json"], env),
-                ([rota, "select", "--category", "code"], empty_env),
-                ([rota, "select", "--category", "code"], month_env),
-                ([rota, "select", "--category", "code"], full_env),
-            ],
-            args.runs,
-        )
-    print(f"python -c 'import sqlite3, json'   median {ref * 1000:7.1f} ms")
-    print(f"rota select, empty store          median {empty * 1000:7.1f} ms")
-    print(f"rota select, {MONTH:,} sessions (a month)  median {month * 1000:7.1f} ms")
-    print(f"rota select, {args.sessions:,} sessions  median {full * 1000:7.1f} ms")
-    print(f"full / month = {full / month:.2f}   (history size does not matter past the lookback)")
+        now = time.time()
+        commands: list[tuple[list[str], dict[str, str]]] = [
+            ([sys.executable, "-c", "import sqlite3, json"], env)
+        ]
+        for n in sizes:
+            state = stores / f"store-{n}"
+            db = state / "rota.db"
+            if n and not db.exists():
+                print(f"filling a store with {n:,} sessions ...", file=sys.stderr, flush=True)
+                state.mkdir(parents=True, exist_ok=True)
+                fill_store(db, n, now)
+            else:
+                state.mkdir(parents=True, exist_ok=True)
+            commands.append(
+                (
+                    [rota, "select", "--json", "--category", "code"],
+                    {**env, "ROTA_STATE_DIR": str(state)},
+                )
+            )
+        for argv, e in commands:  # create the empty store, warm the page cache and bytecode
+            benchstats.timed_run(argv, e)
+        print(f"{args.rounds} paired rounds on {benchstats.load_note()} ...", file=sys.stderr)
+        samples = benchstats.paired_rounds(commands, args.rounds)
+
+    ref_wall = [w for w, _ in samples[0]]
+    ref_cpu = [c for _, c in samples[0]]
     print(
-        f"full / empty = {full / empty:.2f}   (the difference is the bounded read of the last "
-        "28 days, at most 1,000 sessions, that quota learning and change detection use)"
+        f"rota select --json vs python -c 'import sqlite3, json': {args.rounds} paired rounds, "
+        f"{benchstats.load_note()}"
     )
-    print(f"full / python reference = {full / ref:.2f}   (target: <= 2.0)")
+    print(
+        f"reference: median wall {benchstats.median(ref_wall) * 1000:.1f} ms, "
+        f"CPU {benchstats.median(ref_cpu) * 1000:.1f} ms"
+    )
+    print(f"{'store':32s} {'wall ms':>8s} {'wall ratio [95% interval]':>28s} "
+          f"{'CPU ms':>7s} {'CPU ratio [95% interval]':>27s}")  # fmt: skip
+    worst = 0.0
+    for n, s in zip(sizes, samples[1:], strict=True):
+        wall = [w for w, _ in s]
+        cpu = [c for _, c in s]
+        rw, (lw, hw) = benchstats.ratio_summary(wall, ref_wall)
+        rc, (lc, hc) = benchstats.ratio_summary(cpu, ref_cpu)
+        worst = max(worst, rw)
+        print(
+            f"{label(n):32s} {benchstats.median(wall) * 1000:8.1f} "
+            f"{rw:13.2f} [{lw:.2f}, {hw:.2f}]{'':5s} "
+            f"{benchstats.median(cpu) * 1000:7.1f} {rc:12.2f} [{lc:.2f}, {hc:.2f}]"
+        )
+    print(f"largest median wall ratio {worst:.2f} (target: at most 1.7 at every size)")
     return 0
 
 

@@ -5,13 +5,13 @@ Only the module of the command being run is imported, so `rota select` stays fas
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 from collections.abc import Sequence
 
 from rota import __version__
 from rota.errors import EXIT_USAGE, RotaError
+from rota.lean_argparse import argparse
 from rota.render import terminal_width
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import marshal
 import os
-import zlib
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 if TYPE_CHECKING:
@@ -19,10 +18,18 @@ if TYPE_CHECKING:
 FORMAT = 1
 
 
+def _name_hash(text: str) -> int:
+    """32-bit FNV-1a of the text's UTF-8 bytes. It only names the cache file (the key inside
+    decides); hashlib or zlib would cost a module load on every `rota select`."""
+    h = 0x811C9DC5
+    for b in text.encode():
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
 def _cache_file(path: str) -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    # crc32 only names the file (hashlib costs milliseconds to import); the key inside decides.
-    digest = zlib.crc32(os.path.abspath(path).encode())
+    digest = _name_hash(os.path.abspath(path))
     return os.path.join(base, "rota", f"config-{digest:08x}.marshal")
 
 
