@@ -6,6 +6,7 @@ around its sessions. Pure, no I/O.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Container, Iterable, Mapping, Sequence
 
 from rota.quota.limits import FIT_MIN_UTILIZATION
@@ -36,6 +37,18 @@ def window_length(resets: Iterable[float]) -> float | None:
             distinct.append(r)
     if len(distinct) < 2:
         return None
+    key = tuple(distinct)
+    if key not in _WINDOWS:
+        if len(_WINDOWS) >= 256:  # a long simulation sees many; a decision, a handful
+            _WINDOWS.clear()
+        _WINDOWS[key] = _window_of(distinct)
+    return _WINDOWS[key]
+
+
+_WINDOWS: dict[tuple[float, ...], float | None] = {}  # the same hits give the same window
+
+
+def _window_of(distinct: list[float]) -> float | None:
     gaps = {round(b - a) for i, a in enumerate(distinct) for b in distinct[i + 1 :]}
     scored: list[tuple[int, float]] = []
     for w in gaps:
@@ -58,6 +71,8 @@ def window_length(resets: Iterable[float]) -> float | None:
     if any(abs(x / w - round(x / w)) * w > RESET_TOLERANCE_S * round(x / w) for x in winners):
         return None
     return float(w)
+
+
 
 
 # Quota windows seen in the wild, for limits that never say when they reset (minutes).
@@ -286,14 +301,14 @@ def learned_states(
         if w is None:
             continue
         members = {a for a, sc in scopes.items() if sc.covers(kind, scope)}
-        ran = [u.at for u in recent if not u.limited and u.arm in members]
+        ran = [u.at for u in recent if not u.limited and u.arm in members]  # in time order
         # Per arm that was refused: how many sessions its window had already run. Arms differ in
         # size (opus uses more of a Claude window than sonnet), so one count for the pool would
         # either waste the window's end or keep hitting it.
         counts: dict[str, list[int]] = {}
         for h in hits:
             start = h.resets_at - w  # type: ignore[operator]
-            c = sum(1 for t in ran if start <= t < h.at)
+            c = bisect_left(ran, h.at) - bisect_left(ran, start)  # sessions in [start, h.at)
             if c >= 1:  # a hit on the window's first session says nothing about its size
                 counts.setdefault(h.arm, []).append(c)
         caps = {a: min(cs[-LEARN_FROM_HITS:]) for a, cs in counts.items() if a in members}
@@ -303,7 +318,7 @@ def learned_states(
         if now < anchor:
             continue  # still in the window that refused: its block covers it
         start = anchor + math.floor((now - anchor) / w) * w
-        used = sum(1 for t in ran if start <= t < now)
+        used = bisect_left(ran, now) - bisect_left(ran, start)
         biggest = max(caps.values())
         # How used the window is (so that pacing sees it as it sees a probed pool) ...
         out.append(
