@@ -3,9 +3,10 @@
 
 One arm's grades arrive an hour apart (Beta-distributed around a mean, concentration 6, as in
 `rota simulate`); after a stable stretch its mean shifts. For each stream:
-  - the rescan: rota.learning.policy.changed_evidence, called after every grade on the arm's
-    evidence and its last 28 days of sessions, as select() calls it before every decision;
-  - the sequential test: rota.learning.change.learn, one step per grade.
+  - the rescan (bench/rescan_reference.py: what select() ran before every decision until change
+    detection became state), called after every grade on the arm's evidence and its last 28 days
+    of sessions;
+  - the sequential test: rota.learning.step.observe, one step per grade.
 It prints how often each finds the shift within the grades that follow, the median number of
 grades it takes, false alarms per 1,000 grades before the shift, and what the arm's posterior mean
 is 30 days after its last grade (the arm no longer chosen): the rescan forgets a change once the
@@ -26,9 +27,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 import benchstats  # noqa: E402
+import rescan_reference  # noqa: E402
 
 from rota.config import parse_config  # noqa: E402
-from rota.learning import bandit, change, policy  # noqa: E402
+from rota.learning import bandit, change, posteriors, step  # noqa: E402
 from rota.quota.history import HISTORY_LIMIT, LEARN_LOOKBACK_S  # noqa: E402
 from rota.quota.uses import Use  # noqa: E402
 
@@ -82,7 +84,7 @@ def stream(case, rng: random.Random) -> list[tuple[str, float, float]]:  # type:
 
 def rescan(cfg, grades, before: int):  # type: ignore[no-untyped-def]
     """(first detection index or None, false alarms before the shift, posterior mean 30 days on)."""
-    hl = cfg.bandit.half_life_days * DAY
+    hl = cfg.bandit.half_life_s
     evidence: dict[tuple[str, str], bandit.Evidence] = {}
     history: list[Use] = []
     first = None
@@ -94,8 +96,8 @@ def rescan(cfg, grades, before: int):  # type: ignore[no-untyped-def]
             evidence[key] = bandit.update(evidence.get(key) or bandit.Evidence(t=at), r, at, hl)
         history.append(Use(ARM, at, False, None, (), None, cat, r, at))
         recent = [u for u in history[-HISTORY_LIMIT:] if u.at >= at - LEARN_LOOKBACK_S]
-        w = policy.observation_weight(cfg, evidence)
-        changed = policy.changed_evidence(cfg, evidence, recent, at, w)
+        w = posteriors.observation_weight(cfg, evidence)
+        changed = rescan_reference.changed_evidence(cfg, evidence, recent, at, w)
         if changed:
             if i < before and not before_found:
                 false += 1
@@ -104,29 +106,29 @@ def rescan(cfg, grades, before: int):  # type: ignore[no-untyped-def]
         before_found = bool(changed)
     later = grades[-1][2] + 30 * DAY
     recent = [u for u in history[-HISTORY_LIMIT:] if u.at >= later - LEARN_LOOKBACK_S]
-    w = policy.observation_weight(cfg, evidence)
-    ev = {**evidence, **policy.changed_evidence(cfg, evidence, recent, later, w)}
-    return first, false, policy.arm_posterior(cfg, ev, "code", arm, later, w).mean
+    w = posteriors.observation_weight(cfg, evidence)
+    ev = {**evidence, **rescan_reference.changed_evidence(cfg, evidence, recent, later, w)}
+    return first, false, posteriors.arm_posterior(cfg, ev, "code", arm, later, w).mean
 
 
 def sequential(cfg, grades, before: int):  # type: ignore[no-untyped-def]
-    hl = cfg.bandit.half_life_days * DAY
+    hl = cfg.bandit.half_life_s
     rows: dict[tuple[str, str], bandit.Evidence] = {}
     drifts: dict[tuple[str, str], change.Drift] = {}
     first = None
     false = 0
     for i, (cat, r, at) in enumerate(grades):
-        new_rows, new_drifts, found = change.learn(rows, drifts, cat, ARM, r, at, hl)
-        rows.update(new_rows)
-        drifts.update(new_drifts)
-        if found is not None:
+        learnt = step.observe(rows, drifts, cat, ARM, r, at, hl)
+        rows.update(learnt.rows)
+        drifts.update(learnt.drifts)
+        if learnt.change is not None:
             if i < before:
                 false += 1
             elif first is None:
                 first = i - before
     later = grades[-1][2] + 30 * DAY
-    w = policy.observation_weight(cfg, rows)
-    return first, false, policy.arm_posterior(cfg, rows, "code", cfg.arms[ARM], later, w).mean
+    w = posteriors.observation_weight(cfg, rows)
+    return first, false, posteriors.arm_posterior(cfg, rows, "code", cfg.arms[ARM], later, w).mean
 
 
 def main() -> int:

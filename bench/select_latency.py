@@ -115,9 +115,11 @@ def session_rows(sessions: int, now: float, seed: int = 1):  # type: ignore[no-u
 
 
 def fill_store(db: Path, sessions: int, now: float) -> None:
-    """A store as `rota run` would have left it: the sessions, and the evidence rows learnt from
-    them through the same update the store makes (bandit.rebuild), written in bulk."""
-    from rota.learning import bandit
+    """A store as `rota run` would have left it: the sessions, and the evidence rows and their
+    change tests learnt from them through the learning step the store takes (step.rebuild),
+    written in bulk."""
+    from rota.learning import step
+    from rota.learning.change import DRIFT_FIELDS
     from rota.store.sqlite import SQLiteStore
 
     SQLiteStore(db).close()  # the schema, at the current version
@@ -137,10 +139,15 @@ def fill_store(db: Path, sessions: int, now: float) -> None:
             conn.executemany(insert, chunk)
             chunk.clear()
     conn.executemany(insert, chunk)
-    rows = bandit.rebuild(observations, HALF_LIFE_S)
+    rows, drifts = step.rebuild(observations, HALF_LIFE_S)
+    cols = ", ".join(DRIFT_FIELDS)
+    marks = ",".join("?" * (8 + len(DRIFT_FIELDS)))
     conn.executemany(
-        "INSERT INTO evidence (category, arm, s, f, t, n, sum_r, sum_r2) VALUES (?,?,?,?,?,?,?,?)",
-        [(c, a, e.s, e.f, e.t, e.n, e.sum_r, e.sum_r2) for (c, a), e in rows.items()],
+        f"INSERT INTO evidence (category, arm, s, f, t, n, sum_r, sum_r2, {cols}) VALUES ({marks})",  # noqa: S608
+        [
+            (c, a, e.s, e.f, e.t, e.n, e.sum_r, e.sum_r2, *drifts[c, a])
+            for (c, a), e in rows.items()
+        ],
     )
     conn.execute("COMMIT")
     conn.close()

@@ -29,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from rota.simulate.baselines import make_policy  # noqa: E402
+from rota.simulate.runner import make_policy  # noqa: E402
 from rota.simulate.scenario import load_scenario  # noqa: E402
 from rota.simulate.world import Replicate, World  # noqa: E402
 

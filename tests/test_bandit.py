@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rota.learning import bandit
+from rota.learning import bandit, step
 from rota.learning.bandit import OVERALL, Evidence
 
 DAY = 86400.0
@@ -151,7 +151,7 @@ def test_sampling_is_reproducible_with_a_seed() -> None:
 
 def test_rebuild_matches_incremental_updates() -> None:
     obs = [("code", "a", 0.5, 0.0), ("triage", "a", 0.9, DAY), ("code", "b", 0.1, 2 * DAY)]
-    rows = bandit.rebuild(obs, HL)
+    rows = step.rebuild(obs, HL)[0]
     assert rows[(OVERALL, "a")].n == 2
     assert rows[("code", "a")].s == pytest.approx(0.5)
     assert rows[(OVERALL, "a")].s == pytest.approx(0.5 * bandit.decay_factor(DAY, HL) + 0.9)

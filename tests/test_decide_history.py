@@ -77,7 +77,7 @@ def test_session_history_is_bounded_and_lean(tmp_path: Path) -> None:
     assert all(u.at >= T + 10 * 600 for u in got)
     assert got[0].limited and got[0].resets_at == T + 5 * H
     assert got[0].blocked == ("pool:claude-5h",) and got[0].arm == "claude-code:opus"
-    assert not got[1].limited and got[1].reward == 0.7 and got[1].category == "code"
+    assert not got[1].limited and got[1].arm == "gptme:glm-5"
 
 
 def test_recorded_levels_are_read_for_the_newest_sessions_only(tmp_path: Path) -> None:

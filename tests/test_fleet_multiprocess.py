@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from rota.learning import bandit
+from rota.learning import bandit, step
 from rota.store.base import LEASE_SECONDS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -200,7 +200,7 @@ def test_eight_machines_two_hundred_sessions(pg_url: str, tmp_path: Path) -> Non
     # The posteriors equal those rebuilt from the session records.
     half_life_s = config.bandit.half_life_s
     live = store.evidence()
-    rebuilt = bandit.rebuild(store.graded_observations(), half_life_s)
+    rebuilt = step.rebuild(store.graded_observations(), half_life_s)[0]
     assert set(live) == set(rebuilt)
     assert sum(ev.n for (cat, _), ev in live.items() if cat == bandit.OVERALL) == SESSIONS
     for key, r in rebuilt.items():

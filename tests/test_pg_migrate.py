@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pg_support import posteriors_equal
-from rota.learning import bandit
+from rota.learning import step
 from rota.learning.bandit import merge as merge_evidence
 from rota.quota.state import Block, QuotaState
 from rota.store.base import SessionOutcome
@@ -112,7 +112,7 @@ def test_migrate_into_a_fleet_store_that_already_has_history_merges_exactly(
     for k, ev in src_ev.items():
         expected[k] = merge_evidence(expected[k], ev, HL) if k in expected else ev
     assert posteriors_equal(dst.evidence(), expected, time.time(), HL)
-    rebuilt = bandit.rebuild(dst.graded_observations(), HL)
+    rebuilt = step.rebuild(dst.graded_observations(), HL)[0]
     for k, ev in dst.evidence().items():
         assert ev.n == rebuilt[k].n
     # Sessions point at their own (renumbered) decisions.

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from rota.errors import StoreUnavailable
-from rota.learning import bandit
+from rota.learning import bandit, step
 from rota.quota.state import Block, QuotaState
 from rota.store.base import SessionOutcome
 from rota.store.postgres import PG_MIGRATIONS, SCHEMA_VERSION, PostgresStore, redact_url, to_pg
@@ -290,7 +290,7 @@ def test_concurrent_posterior_updates_from_many_processes_lose_nothing(pg_url: s
     assert ev[("code", "a:x")].n + ev[("triage", "a:x")].n == procs * per
     assert overall.sum_r == pytest.approx(sum(totals), abs=1e-9)
     # And the live rows equal the ones rebuilt from the session records.
-    rebuilt = bandit.rebuild(s.graded_observations(), HL)
+    rebuilt = step.rebuild(s.graded_observations(), HL)[0]
     assert set(rebuilt) == set(ev)
     for key, r in rebuilt.items():
         assert ev[key].n == r.n

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from rota.config import parse_config
-from rota.learning import bandit
+from rota.learning import step
 from rota.learning.policy import SelectionInput, select
 from rota.quota.state import Block, QuotaState
 
@@ -46,7 +46,7 @@ def trained(means: dict[str, float], n: int = 30, category: str = "code") -> dic
     obs = []
     for arm, m in means.items():
         obs += [(category, arm, m, NOW - 3600)] * n
-    rows = bandit.rebuild(obs, HL)
+    rows = step.rebuild(obs, HL)[0]
     return rows
 
 

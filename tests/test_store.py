@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rota.learning import bandit
+from rota.learning import bandit, step
 from rota.quota.state import Block, QuotaState
 from rota.store.base import SessionOutcome
 from rota.store.sqlite import SCHEMA_VERSION, SQLiteStore
@@ -178,6 +178,6 @@ def test_concurrent_processes_lose_no_update(tmp_path: Path) -> None:
     assert ev[("code", "a:x")].n == 160 and ev[(bandit.OVERALL, "a:x")].n == 160
     assert s.counts()["sessions"] == 160
     # And the posteriors equal a rebuild from the session records.
-    rebuilt = bandit.rebuild(s.graded_observations(), HL)
+    rebuilt = step.rebuild(s.graded_observations(), HL)[0]
     assert rebuilt[("code", "a:x")].n == 160
     assert rebuilt[("code", "a:x")].s == pytest.approx(ev[("code", "a:x")].s, rel=1e-6)

@@ -187,6 +187,9 @@ class Rule:
     prefer_cheapest: bool = False
 
 
+_SCOPES: dict[int, tuple[Config, Mapping[str, ArmScopes]]] = {}  # by id(config); see all_scopes
+
+
 @record
 class Config:
     source: str | None  # the config file, None for a config built in memory
@@ -220,11 +223,24 @@ class Config:
         return self.tiers.index(tier)
 
     def arm_scopes(self, arm: str) -> ArmScopes:
-        a = self.arms[arm]
-        pools = tuple(
-            p.name for p in self.pools.values() if a.harness in p.harnesses or arm in p.arms
-        )
-        return ArmScopes(arm=arm, harness=a.harness, pools=pools)
+        return self.all_scopes()[arm]
+
+    def all_scopes(self) -> Mapping[str, ArmScopes]:
+        """Every arm -> its ArmScopes (harness, pools), worked out once per config: a config is
+        immutable, and selection asks for them for every arm of every decision."""
+        got = _SCOPES.get(id(self))
+        if got is not None and got[0] is self:
+            return got[1]
+        scopes = {}
+        for arm, a in self.arms.items():
+            pools = tuple(
+                p.name for p in self.pools.values() if a.harness in p.harnesses or arm in p.arms
+            )
+            scopes[arm] = ArmScopes(arm=arm, harness=a.harness, pools=pools)
+        if len(_SCOPES) >= 8:  # a simulation builds a config per replicate
+            _SCOPES.clear()
+        _SCOPES[id(self)] = (self, MappingProxyType(scopes))
+        return _SCOPES[id(self)][1]
 
     def enabled_arms(self) -> list[ArmConfig]:
         return [a for a in self.arms.values() if a.enabled and self.harnesses[a.harness].enabled]

@@ -122,49 +122,6 @@ def retract(ev: Evidence, reward: float, observed_at: float, half_life_s: float)
     )
 
 
-def rows_of(category: str, arm: str) -> tuple[tuple[str, str], tuple[str, str]]:
-    """The evidence rows one observation of `arm` in `category` changes: its own, then the
-    arm's overall row (the order in which the stores lock them)."""
-    return (category, arm), (OVERALL, arm)
-
-
-def observe(
-    rows: Mapping[tuple[str, str], Evidence],
-    category: str,
-    arm: str,
-    reward: float,
-    at: float,
-    half_life_s: float,
-) -> dict[tuple[str, str], Evidence]:
-    """The learning step: the rows an observation changes, as they are after it.
-
-    Updates the (category, arm) row and the arm's overall (OVERALL, arm) row, each decayed by its
-    own clock (update()). A row missing from `rows` starts empty at `at`. The stores, the
-    simulator and rebuild() all learn through this function and nothing else.
-    """
-    out: dict[tuple[str, str], Evidence] = {}
-    for key in rows_of(category, arm):
-        ev = out.get(key) or rows.get(key) or Evidence(t=at)
-        out[key] = update(ev, reward, at, half_life_s)
-    return out
-
-
-def unobserve(
-    rows: Mapping[tuple[str, str], Evidence],
-    category: str,
-    arm: str,
-    reward: float,
-    observed_at: float,
-    half_life_s: float,
-) -> dict[tuple[str, str], Evidence]:
-    """observe() taken back (a grade corrected by `rota grade`): the changed rows after it."""
-    out: dict[tuple[str, str], Evidence] = {}
-    for key in rows_of(category, arm):
-        ev = out.get(key) or rows.get(key) or Evidence(t=observed_at)
-        out[key] = retract(ev, reward, observed_at, half_life_s)
-    return out
-
-
 def merge(a: Evidence, b: Evidence, half_life_s: float) -> Evidence:
     """Two records of one (category, arm), as if all their observations had been made in one
     store (`rota store migrate`): decay is multiplicative, so bringing both to the later time and
@@ -248,100 +205,11 @@ def posterior(
     )
 
 
-CHANGE_Z = 4.0  # how far (in standard errors) recent grades must sit from the rest to be a change
-CHANGE_MIN = 6.0  # effective observations needed on each side of a change
-CHANGE_KEEP = 0.0  # share of the evidence from before a detected change that still counts
-CHANGE_WINDOW = 60  # an arm's most recent graded observations scanned for a change
-
-
-def change_start(
-    points: list[tuple[float, float]],
-    pre_mass: float,
-    pre_residual: float,
-    noise_var: float,
-    *,
-    z: float = CHANGE_Z,
-    min_side: float = CHANGE_MIN,
-) -> int | None:
-    """Where an arm's latest shift in grades starts (an index into `points`), or None.
-
-    points: the arm's recent graded observations, oldest first, as (weight, residual): what the
-    observation still counts after decay, and its reward minus the arm's posterior mean in that
-    observation's category. pre_mass/pre_residual: the evidence from before `points`, as one block.
-    The split with the largest difference of weighted mean residuals wins, if that difference is at
-    least `z` standard errors. A regression then costs a handful of sessions, not weeks of decay;
-    and since the split only grows clearer as the new level goes on, there is no snapping back.
-    """
-    if noise_var <= 0 or len(points) < min_side:
-        return None
-    total_w = pre_mass + sum(w for w, _ in points)
-    total_wr = pre_mass * pre_residual + sum(w * r for w, r in points)
-    cw, cwr = pre_mass, pre_mass * pre_residual
-    best: int | None = None
-    best_z = z
-    for j in range(len(points)):
-        if j:
-            pw, pr = points[j - 1]
-            cw += pw
-            cwr += pw * pr
-        after_w = total_w - cw
-        if after_w < min_side:
-            break
-        if cw < min_side:
-            continue
-        diff = (total_wr - cwr) / after_w - cwr / cw
-        zz = abs(diff) / math.sqrt(noise_var * (1.0 / after_w + 1.0 / cw))
-        if zz > best_z:
-            best, best_z = j, zz
-    return best
-
-
-def since_change(
-    ev: Evidence,
-    after: list[tuple[float, float]],
-    now: float,
-    half_life_s: float,
-    keep: float = CHANGE_KEEP,
-) -> Evidence:
-    """The row as if only the observations after a change counted (plus `keep` of the rest).
-
-    after: (reward, observed_at) of the row's observations since the change. The rest is the row
-    minus those, exactly, as retract() would remove them.
-    """
-    s, f = ev.decayed(now, half_life_s)
-    ps = pf = 0.0
-    for r, at in after:
-        k = decay_factor(now - at, half_life_s)
-        ps += clip01(r) * k
-        pf += (1.0 - clip01(r)) * k
-    return Evidence(
-        s=ps + keep * max(0.0, s - ps),
-        f=pf + keep * max(0.0, f - pf),
-        t=now,
-        n=ev.n,
-        sum_r=ev.sum_r,
-        sum_r2=ev.sum_r2,
-    )
-
-
 def tier_prior_mean(rank: int, n_tiers: int, low: float = 0.45, high: float = 0.60) -> float:
     """The prior mean for a tier: stronger tiers start higher, so a fresh install follows tiers."""
     if n_tiers <= 1:
         return (low + high) / 2
     return low + (high - low) * rank / (n_tiers - 1)
-
-
-def rebuild(
-    observations: Iterable[tuple[str, str, float, float]], half_life_s: float
-) -> dict[tuple[str, str], Evidence]:
-    """Evidence rebuilt from (category, arm, reward, at) observations in time order.
-
-    The same learning step as the store and the simulator: used to check stores and migrations.
-    """
-    rows: dict[tuple[str, str], Evidence] = {}
-    for cat, arm, reward, at in observations:
-        rows.update(observe(rows, cat, arm, reward, at, half_life_s))
-    return rows
 
 
 def evidence_table(

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from rota.config import ArmConfig, Config, Rule
 from rota.learning import bandit
 from rota.learning.pacing import pacing_adjustment
-from rota.learning.posteriors import arm_posterior, changed_evidence, observation_weight
+from rota.learning.posteriors import arm_posterior, observation_weight
 from rota.quota.history import learned_states
 from rota.quota.state import Block, QuotaState, blocking, exhausting, states_for
 from rota.quota.uses import Use
@@ -133,13 +133,15 @@ class SelectionInput:
     # arm -> (relative cost in [0, 1], how it was found), when some arm's cost is measured
     # (rota.learning.costs.relative_costs); None: each arm's cost over the dearest arm's.
     costs: Mapping[str, tuple[float, str]] | None = None
+    # When a detected change last set aside an arm's older evidence, per row (rota.learning.step).
+    changed: Mapping[tuple[str, str], float] = MappingProxyType({})
 
 
 def learned_from_history(
     config: Config, history: Sequence[Use], states: Sequence[QuotaState], now: float
 ) -> list[QuotaState]:
     """What the recorded sessions add to the probes (rota.quota.history.learned_states), for every arm."""
-    return learned_states({a: config.arm_scopes(a) for a in config.arms}, history, states, now)
+    return learned_states(config.all_scopes(), history, states, now)
 
 
 def rule_for(config: Config, category: str) -> Rule | None:
@@ -172,13 +174,11 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
     allowed = set(inputs.arms) if inputs.arms is not None else None
     states: Sequence[QuotaState] = inputs.quota_states
     evidence = inputs.evidence
-    changed: dict[tuple[str, str], bandit.Evidence] = {}
     if inputs.history:
         states = [*states, *learned_from_history(cfg, inputs.history, states, now)]
-        changed = changed_evidence(cfg, evidence, inputs.history, now, weight)
-        if changed:
-            evidence = {**evidence, **changed}
 
+    all_scopes = cfg.all_scopes()
+    max_cost = max((a.cost for a in cfg.arms.values()), default=1.0) or 1.0
     candidates: list[Candidate] = []
     for arm in cfg.arms.values():
         if allowed is not None and arm.arm not in allowed:
@@ -186,8 +186,9 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
         c = Candidate(arm.arm, arm.harness, arm.model, arm.tier, arm.cost)
         candidates.append(c)
         post = arm_posterior(cfg, evidence, inputs.category, arm, now, weight)
-        if (bandit.OVERALL, arm.arm) in changed:
-            c.notes.append("recent grades shifted: evidence from before the shift set aside")
+        note = _change_note(inputs.changed, inputs.category, arm.arm, now, half_life_s)
+        if note:
+            c.notes.append(note)
         c.mean = post.mean
         c.low, c.high = post.interval(0.90)
         c.n = post.n
@@ -198,7 +199,7 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
         if not arm.enabled or not cfg.harnesses[arm.harness].enabled:
             c.eligible, c.reason = False, "disabled in config"
             continue
-        scopes = cfg.arm_scopes(arm.arm)
+        scopes = all_scopes[arm.arm]
         blk = blocking(scopes, inputs.blocks, now)
         if blk is not None:
             c.eligible, c.until = False, blk.until
@@ -237,7 +238,6 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
             relative, how = inputs.costs[arm.arm]
             c.cost = round(relative, 4)  # comparable across arms (prefer_cheapest)
         else:
-            max_cost = max((a.cost for a in cfg.arms.values()), default=1.0) or 1.0
             relative, how = arm.cost / max_cost, ""
         if settings.cost_weight and relative:
             penalty = settings.cost_weight * relative
@@ -286,6 +286,16 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
                 )
                 best = cheapest
     return Decision(inputs.category, best.arm, candidates, None, why, weight, decided_at=now)
+
+
+def _change_note(
+    changed: Mapping[tuple[str, str], float], category: str, arm: str, now: float, hl: float
+) -> str:
+    """A change detected in the arm's grades within a half-life, as --explain says it."""
+    at = max(changed.get((category, arm), 0.0), changed.get((bandit.OVERALL, arm), 0.0))
+    if not at or now - at > hl:
+        return ""
+    return f"its grades shifted (found {_iso(at)}): evidence from before set aside"
 
 
 def _iso(ts: float | None) -> str:

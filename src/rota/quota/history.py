@@ -6,8 +6,9 @@ around its sessions. Pure, no I/O.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Container, Iterable, Mapping, Sequence
+from operator import attrgetter
 
 from rota.quota.limits import FIT_MIN_UTILIZATION
 from rota.quota.state import ArmScopes, LevelKey, QuotaState
@@ -22,6 +23,7 @@ HISTORY_LIMIT = 1000  # sessions selection reads at most (newest first), whateve
 LEARN_LOOKBACK_S = 28 * 86400.0  # four weekly windows; older hits teach nothing: limits change
 RESET_TOLERANCE_S = 120.0  # reset times parsed from messages are rounded
 LEARN_FROM_HITS = 3  # the capacity is the smallest of the last few hits' counts
+WINDOW_FROM_RESETS = 12  # a window length is learnt from the newest distinct reset times
 
 
 def window_length(resets: Iterable[float]) -> float | None:
@@ -35,6 +37,7 @@ def window_length(resets: Iterable[float]) -> float | None:
     for r in sorted(resets):
         if not distinct or r - distinct[-1] > RESET_TOLERANCE_S:
             distinct.append(r)
+    distinct = distinct[-WINDOW_FROM_RESETS:]  # the newest: limits change, and the cost is ~n^4
     if len(distinct) < 2:
         return None
     key = tuple(distinct)
@@ -50,16 +53,20 @@ _WINDOWS: dict[tuple[float, ...], float | None] = {}  # the same hits give the s
 
 def _window_of(distinct: list[float]) -> float | None:
     gaps = {round(b - a) for i, a in enumerate(distinct) for b in distinct[i + 1 :]}
+    # Every reset's distance to every other (the anchor's own is 0), worked out once.
+    apart = [[abs(r - anchor) for r in distinct] for anchor in distinct]
+    tol = RESET_TOLERANCE_S
     scored: list[tuple[int, float]] = []
     for w in gaps:
         best = 0
-        for anchor in distinct:
+        for row in apart:
             n = 0
-            for r in distinct:
-                k = round(abs(r - anchor) / w)
-                if abs(abs(r - anchor) - k * w) <= RESET_TOLERANCE_S * max(1, k):
+            for d in row:
+                k = round(d / w)
+                if abs(d - k * w) <= tol * (k if k > 1 else 1):
                     n += 1
-            best = max(best, n)
+            if n > best:
+                best = n
         scored.append((best, w))
     top = max(n for n, _ in scored)
     winners = sorted(w for n, w in scored if n == top)
@@ -71,8 +78,6 @@ def _window_of(distinct: list[float]) -> float | None:
     if any(abs(x / w - round(x / w)) * w > RESET_TOLERANCE_S * round(x / w) for x in winners):
         return None
     return float(w)
-
-
 
 
 # Quota windows seen in the wild, for limits that never say when they reset (minutes).
@@ -228,6 +233,21 @@ def _arm_kept_out(arm: str, level: QuotaState, reason: str, now: float) -> Quota
     )
 
 
+_AT = attrgetter("at")
+_LIMITED = attrgetter("limited")
+
+
+def _in_time_order(uses: Sequence[Use], start: float, end: float) -> list[Use]:
+    """The uses from `start` to `end` (inclusive), oldest first. Runs before every decision: the
+    common cases (already in time order, or newest first as the store reads them) cost a
+    comparison of two lists and two bisections."""
+    ats = list(map(_AT, uses))
+    if ats != sorted(ats):
+        recent = sorted((u for u in uses if start <= u.at <= end), key=_AT)
+        return recent
+    return list(uses[bisect_left(ats, start) : bisect_right(ats, end)])
+
+
 def learned_states(
     scopes: Mapping[str, ArmScopes],
     uses: Sequence[Use],
@@ -246,11 +266,9 @@ def learned_states(
       left): that arm is exhausted whenever the pool is at least as used again.
     scopes: every configured arm -> its ArmScopes. uses: recent sessions, any order.
     """
-    recent = [u for u in uses if now - u.at <= lookback_s and u.at <= now]
-    if any(a.at > b.at for a, b in zip(recent, recent[1:], strict=False)):
-        recent.sort(key=lambda u: u.at)
+    recent = _in_time_order(uses, now - lookback_s, now)
     out = too_big_for_levels(scopes, recent, states, now)
-    if not any(u.limited for u in recent):
+    if not any(map(_LIMITED, recent)):
         return out
     probed = {
         (s.scope_kind, s.scope)

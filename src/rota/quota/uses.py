@@ -1,5 +1,5 @@
-"""The session history as quota learning and change detection read it: one `Use` per session, built
-from the store's rows. Pure, no I/O.
+"""The session history as quota learning reads it: one `Use` per session, built from the store's
+rows. Pure, no I/O.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 @record
 class Use:
-    """One session on the record, as quota learning (and change detection) sees it."""
+    """One session on the record, as quota learning sees it. category, reward and graded_at are
+    the simulator's (the store's history read leaves them out: nothing on it reads them)."""
 
     arm: str  # the arm that ran (or was refused)
     at: float  # when it started, epoch seconds
@@ -30,7 +31,6 @@ class Use:
     # Every probed quota level just before it ran: (scope_kind, scope, window, used fraction,
     # reset time or None). The next session's levels show what this one used (arm_sizes).
     levels: tuple[Level, ...] = ()
-_LIMITED = "rate_limited"
 
 
 def levels_from(raw: object) -> tuple[Level, ...]:
@@ -58,33 +58,22 @@ def _scopes(raw: object) -> tuple[str, ...]:
 
 
 def uses_from_rows(rows: Iterable[Sequence[Any]]) -> list[Use]:
-    """Use records from lean session rows (arm that ran, status, started_at, category, reward,
-    graded_at, detail JSON text or None), as Store.recent_uses reads them. Runs before every
-    decision: the store sends a detail only for limit hits and the newest few sessions."""
-    import json
-
+    """Use records from lean session rows (arm that ran, whether it stopped on a limit, started_at,
+    detail JSON text or None), as Store.recent_uses reads them. Runs before every decision: the
+    store sends a detail only for limit hits and the newest few sessions, and nothing that quota
+    learning does not read (grades are learnt, with their changes, in the evidence rows)."""
     out: list[Use] = []
     append = out.append
-    for arm, status, started_at, category, reward, graded_at, text in rows:
+    for arm, limited, started_at, text in rows:
         if not text:  # the common case: a plain finished session
-            append(
-                Use(
-                    arm,
-                    started_at,
-                    status == _LIMITED,
-                    None,
-                    (),
-                    None,
-                    category or "",
-                    reward,
-                    graded_at,
-                )
-            )
+            append(Use(arm, started_at, bool(limited)))
             continue
         limit: Any = None
         util: Any = None
         levels: Any = None
         if '"limit"' in text or '"utilization"' in text or '"levels"' in text:
+            import json  # only for the few rows with a detail
+
             try:
                 detail = json.loads(text)
             except ValueError:
@@ -100,14 +89,11 @@ def uses_from_rows(rows: Iterable[Sequence[Any]]) -> list[Use]:
             Use(
                 arm,
                 float(started_at),
-                status == _LIMITED,
+                bool(limited),
                 float(resets) if type(resets) in (int, float) else None,
                 _scopes(limit.get("scopes")),
                 util if type(util) is dict and util else None,
-                category or "",
-                None if reward is None else float(reward),
-                None if graded_at is None else float(graded_at),
-                levels_from(levels) if levels else (),
+                levels=levels_from(levels) if levels else (),
             )
         )
     return out

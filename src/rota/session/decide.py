@@ -104,12 +104,14 @@ def decide(
         # Fleet: sessions holding pool slots right now, on any machine (rota.session.fleet).
         pool_busy = store.pool_busy(now)
     history = recent_history(store, states, now)
+    evidence, changed = store.evidence_and_changes()
     inputs = SelectionInput(
         costs=measured_costs(config, store, now),
         config=config,
         category=category,
         now=now,
-        evidence=store.evidence(),
+        evidence=evidence,
+        changed=changed,
         quota_states=states,
         blocks=store.active_blocks(now),
         pool_busy=pool_busy or {},

@@ -7,8 +7,8 @@
 - A wasted session becomes the LimitHit the harness's own profile reports, and the session
   outcome's own rule (rota.session.outcome.limit_blocks, given the quota states this slot saw and
   the blocks made so far) turns it into blocks.
-- Graded rewards update the evidence with rota.learning.bandit.observe, the learning step the
-  store takes.
+- Graded rewards are learnt with rota.learning.step.observe, the learning step the store takes:
+  the evidence rows and their change tests, with what a detected change sets aside.
 - Every session is kept as a rota.quota.uses.Use (what Store.recent_uses makes of the sessions
   table), and select gets that history.
 - Each slot calls rota.learning.policy.select.
@@ -22,7 +22,8 @@ from typing import Any
 
 from rota.config import Config, parse_config
 from rota.harnesses.base import LimitHit
-from rota.learning import bandit, policy
+from rota.learning import bandit, policy, step
+from rota.learning.change import Drift
 from rota.quota.history import HISTORY_LIMIT, LEARN_LOOKBACK_S
 from rota.quota.state import Block, Level, QuotaState, levels_of, pool_use
 from rota.quota.uses import Use
@@ -84,6 +85,8 @@ class RotaPolicy(Policy):
         self.rng = rng
         self.half_life_s = self.config.bandit.half_life_s
         self.evidence: dict[tuple[str, str], bandit.Evidence] = {}
+        self.drifts: dict[tuple[str, str], Drift] = {}  # the evidence rows' change tests
+        self.changed: dict[tuple[str, str], float] = {}  # rows a detected change set aside, when
         self.blocks: list[Block] = []  # active
         self.block_history: list[Block] = []  # what the store's blocks table would hold
         self.window = {q.pool: f"{q.window_minutes:g}m" for q in scenario.quotas}
@@ -123,6 +126,7 @@ class RotaPolicy(Policy):
             category=obs.category,
             now=obs.now,
             evidence=self.evidence,
+            changed=self.changed,
             quota_states=self._states,
             blocks=self.blocks,
             arms=obs.arms,
@@ -178,8 +182,18 @@ class RotaPolicy(Policy):
         if outcome.wasted:
             return  # a limit hit is not a grade
         # The store's learning step, on the same rows.
-        self.evidence.update(
-            bandit.observe(
-                self.evidence, obs.category, arm.arm, outcome.reward, obs.now, self.half_life_s
-            )
+        learnt = step.observe(
+            self.evidence,
+            self.drifts,
+            obs.category,
+            arm.arm,
+            outcome.reward,
+            obs.now,
+            self.half_life_s,
         )
+        self.evidence.update(learnt.rows)
+        self.drifts.update(learnt.drifts)
+        if learnt.change is not None:
+            for key, d in learnt.drifts.items():
+                if d.changed_at:
+                    self.changed[key] = d.changed_at

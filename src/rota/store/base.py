@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 from rota.learning.bandit import Evidence
+from rota.learning.change import Drift
 from rota.quota.state import Block, QuotaState
 from rota.quota.uses import Use
 from rota.records import record
@@ -188,6 +189,17 @@ class Store(ABC):
     @abstractmethod
     def evidence(self) -> dict[tuple[str, str], Evidence]:
         """Every (category, arm) evidence row, including the overall rows (category "*")."""
+
+    @abstractmethod
+    def evidence_and_changes(
+        self,
+    ) -> tuple[dict[tuple[str, str], Evidence], dict[tuple[str, str], float]]:
+        """evidence(), and when a detected change last set each row's older evidence aside (only
+        rows where one did), in one read: what a decision needs."""
+
+    @abstractmethod
+    def drifts(self) -> dict[tuple[str, str], Drift]:
+        """The change test of every evidence row (rota.learning.change.Drift)."""
 
     # -- decisions and sessions -----------------------------------------------------------------
     @abstractmethod

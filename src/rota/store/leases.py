@@ -9,7 +9,6 @@ overrides all of this with connection-bound advisory locks (rota.store.postgres)
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import time
@@ -81,16 +80,8 @@ class SQLiteLease(Lease):
         self.lease_s = lease_s
         self._released = False
 
-    @contextlib.contextmanager
-    def _conn(self) -> Any:
-        if self._store.file == ":memory:":
-            yield self._store.conn  # one connection only; same-thread use
-            return
-        conn = sqlite3.connect(self._store.file, timeout=30.0, isolation_level=None)
-        try:
-            yield conn
-        finally:
-            conn.close()
+    def _conn(self) -> _Connection:
+        return _Connection(self._store)
 
     def renew(self) -> bool:
         if self._released:
@@ -109,11 +100,35 @@ class SQLiteLease(Lease):
         if self._released:
             return
         self._released = True
-        with contextlib.suppress(sqlite3.Error), self._conn() as conn:
-            conn.execute("DELETE FROM leases WHERE token = ?", (self.token,))
+        try:
+            with self._conn() as conn:
+                conn.execute("DELETE FROM leases WHERE token = ?", (self.token,))
+        except sqlite3.Error:
+            pass
 
     def __repr__(self) -> str:
         return f"SQLiteLease({self.kind} {self.name} slot {self.slot})"
+
+
+class _Connection:
+    """A connection of its own to the store's file for the length of a `with` (the store's own
+    for an in-memory store: one connection only, same thread). A class, not
+    contextlib.contextmanager: contextlib is kept off the `rota select` path."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self._conn: sqlite3.Connection | None = None
+
+    def __enter__(self) -> sqlite3.Connection:
+        if self._store.file == ":memory:":
+            return self._store.conn  # type: ignore[no-any-return]
+        self._conn = sqlite3.connect(self._store.file, timeout=30.0, isolation_level=None)
+        return self._conn
+
+    def __exit__(self, *exc: object) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 class SQLiteFleet:

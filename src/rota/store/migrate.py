@@ -6,8 +6,10 @@ rolls the whole copy back.
 
 - Decisions and sessions keep their ids when the target has none yet (so `rota grade 42` still
   means the same session); otherwise they get new ids, and sessions point at their decisions'.
-- Evidence rows the target lacks are copied as they are. A row both stores have (another machine
-  learnt about the same arm) is merged exactly: both decayed to the later time, then added.
+- Evidence rows the target lacks are copied as they are, with their change tests. A row both
+  stores have (another machine learnt about the same arm) is merged exactly: both decayed to the
+  later time, then added; its change test starts afresh (two tests of different grades do not
+  add up), keeping the later of the two times a change was found.
 - Quota cache: the newer observation wins. Leases are not copied: they belong to live processes.
 - A copy is remembered in the target's meta table; copying the same history twice is refused.
 """
@@ -23,6 +25,7 @@ from typing import Any
 from rota.errors import RotaError
 from rota.learning import bandit
 from rota.learning.bandit import Evidence
+from rota.learning.change import NO_DRIFT
 from rota.store.base import RUNNING, dumps
 from rota.store.sql import SQLStore
 
@@ -163,6 +166,7 @@ def migrate(
             "quota_cache": _rows(src, scur, "quota_cache", tables["quota_cache"]),
         }
         src_ev = src.evidence_in(scur)
+        src_drifts = src.drifts_in(scur)
 
     notes: list[str] = []
     with dst._write() as cur:
@@ -184,6 +188,7 @@ def migrate(
                 )
         preserve = before["decisions"] == 0 and before["sessions"] == 0
         dst_ev = dst.evidence_in(cur)
+        dst_drifts = dst.drifts_in(cur)
 
         decision_ids: dict[int, int] = {}
         for row in src_rows["decisions"]:
@@ -236,12 +241,15 @@ def migrate(
         expected = dict(dst_ev)
         merged = 0
         for key, ev in src_ev.items():
+            drift = src_drifts.get(key, NO_DRIFT)
             if key in dst_ev:
                 expected[key] = bandit.merge(dst_ev[key], ev, half_life_s)
+                mine = dst_drifts.get(key, NO_DRIFT)
+                drift = NO_DRIFT._replace(changed_at=max(drift.changed_at, mine.changed_at))
                 merged += 1
             else:
                 expected[key] = ev
-            dst._save_rows(cur, {key: expected[key]})
+            dst._save_rows(cur, {key: expected[key]}, {key: drift})
         if merged:
             notes.append(
                 f"{merged} evidence row(s) existed in both stores and were merged "

@@ -7,11 +7,11 @@ through a placeholder: no SQL is ever built from data. Subclasses provide the co
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping, Sequence
 
-from rota.learning import bandit
+from rota.learning import bandit, step
 from rota.learning.bandit import Evidence
+from rota.learning.change import DRIFT_FIELDS, NO_DRIFT, Drift
 from rota.quota.state import Block, QuotaState
 from rota.quota.uses import Use, uses_from_rows
 from rota.store.base import (
@@ -33,6 +33,7 @@ from rota.store.base import (
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 if TYPE_CHECKING:
+    import contextlib
     from typing import Any
 
 SESSION_COLUMNS = (
@@ -40,6 +41,15 @@ SESSION_COLUMNS = (
     "signals, detail, decision_id, pid, machine, workspace, log_path"
 )
 BLOCK_COLUMNS = "scope_kind, scope, until_ts, reason, source, created_at, hits"
+DRIFT_COLUMNS = ", ".join(DRIFT_FIELDS)  # the change test's columns, in Drift's field order
+# Column names are Drift's field names (constants); every value goes through a placeholder.
+_SAVE_ROW = (
+    f"INSERT INTO evidence (category, arm, s, f, t, n, sum_r, sum_r2, {DRIFT_COLUMNS}) "  # noqa: S608
+    f"VALUES ({', '.join(['?'] * (8 + len(DRIFT_FIELDS)))}) ON CONFLICT (category, arm) "
+    "DO UPDATE SET s = excluded.s, f = excluded.f, t = excluded.t, n = excluded.n, "
+    "sum_r = excluded.sum_r, sum_r2 = excluded.sum_r2, "
+    + ", ".join(f"{c} = excluded.{c}" for c in DRIFT_FIELDS)
+)
 
 
 _RECENT = (
@@ -49,8 +59,8 @@ _RECENT = (
 # detail is only needed for a limit hit: the database leaves the rest behind, so a long history
 # costs little per decision.
 _RECENT_USES = (
-    "SELECT COALESCE(arm_ran, arm), status, started_at, category, reward, graded_at, "
-    "CASE WHEN status = ? THEN detail END " + _RECENT
+    "SELECT COALESCE(arm_ran, arm), status = ?, started_at, CASE WHEN status = ? THEN detail END "
+    + _RECENT
 )
 _RECENT_DETAILS = "SELECT started_at, detail " + _RECENT  # the same rows, in the same order
 
@@ -100,42 +110,66 @@ class SQLStore(Store):
         rows = self._all(cur, "SELECT category, arm, s, f, t, n, sum_r, sum_r2 FROM evidence")
         return {(r[0], r[1]): _evidence_from_row(r[2:]) for r in rows}
 
-    def _locked_rows(
-        self, cur: Any, category: str, arm: str, now: float
-    ) -> dict[tuple[str, str], Evidence]:
-        """The rows an observation changes (bandit.rows_of), locked for this transaction.
+    def evidence_and_changes(
+        self,
+    ) -> tuple[dict[tuple[str, str], Evidence], dict[tuple[str, str], float]]:
+        with self._read() as cur:
+            rows = self._all(
+                cur, "SELECT category, arm, s, f, t, n, sum_r, sum_r2, changed_at FROM evidence"
+            )
+        evidence = {(r[0], r[1]): _evidence_from_row(r[2:8]) for r in rows}
+        return evidence, {(r[0], r[1]): float(r[8]) for r in rows if r[8]}
 
-        Each row is created first (empty, at `now`) so that concurrent writers contend on one
-        existing row; they are always locked in the same order.
-        """
-        rows = {}
-        for cat, name in bandit.rows_of(category, arm):
+    def drifts(self) -> dict[tuple[str, str], Drift]:
+        with self._read() as cur:
+            return self.drifts_in(cur)
+
+    def drifts_in(self, cur: Any) -> dict[tuple[str, str], Drift]:
+        rows = self._all(cur, f"SELECT category, arm, {DRIFT_COLUMNS} FROM evidence")  # noqa: S608
+        return {(r[0], r[1]): Drift._make(map(float, r[2:])) for r in rows}
+
+    def _locked_arm(
+        self, cur: Any, category: str, arm: str, now: float
+    ) -> tuple[dict[tuple[str, str], Evidence], dict[tuple[str, str], Drift]]:
+        """Every evidence row of `arm` with its change test, for a grade in `category`: the rows
+        it changes (step.rows_of) are created first if missing (empty, at `now`), and locked in
+        that order; the arm's overall row comes first, so every writer of the arm waits there and
+        an arm-wide change may then rewrite the arm's other rows."""
+        for cat, name in step.rows_of(category, arm):
             self._exec(
                 cur,
                 "INSERT INTO evidence (category, arm, s, f, t, n, sum_r, sum_r2) "
                 "VALUES (?, ?, 0, 0, ?, 0, 0, 0) ON CONFLICT (category, arm) DO NOTHING",
                 (cat, name, now),
             )
-            r = self._one(
+            self._one(
                 cur,
-                "SELECT s, f, t, n, sum_r, sum_r2 FROM evidence WHERE category = ? AND arm = ?"  # noqa: S608
+                "SELECT t FROM evidence WHERE category = ? AND arm = ?"  # noqa: S608
                 + self.for_update,  # a class constant ("" or " FOR UPDATE"), never data
                 (cat, name),
             )
-            rows[(cat, name)] = _evidence_from_row(r)
-        return rows
+        found = self._all(
+            cur,
+            f"SELECT category, s, f, t, n, sum_r, sum_r2, {DRIFT_COLUMNS} FROM evidence "  # noqa: S608
+            "WHERE arm = ?",
+            (arm,),
+        )
+        rows = {(r[0], arm): _evidence_from_row(r[1:7]) for r in found}
+        drifts = {(r[0], arm): Drift._make(map(float, r[7:])) for r in found}
+        return rows, drifts
 
-    def _save_rows(self, cur: Any, rows: Mapping[tuple[str, str], Evidence]) -> None:
-        """Write evidence rows, new or replaced: the one statement that writes them."""
+    def _save_rows(
+        self,
+        cur: Any,
+        rows: Mapping[tuple[str, str], Evidence],
+        drifts: Mapping[tuple[str, str], Drift] | None = None,
+    ) -> None:
+        """Write evidence rows, new or replaced, each with its change test (a fresh one when
+        `drifts` has none for it): the one statement that writes them."""
+        drifts = drifts or {}
         for (cat, name), ev in rows.items():
-            self._exec(
-                cur,
-                "INSERT INTO evidence (category, arm, s, f, t, n, sum_r, sum_r2) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (category, arm) DO UPDATE SET "
-                "s = excluded.s, f = excluded.f, t = excluded.t, n = excluded.n, "
-                "sum_r = excluded.sum_r, sum_r2 = excluded.sum_r2",
-                (cat, name, ev.s, ev.f, ev.t, ev.n, ev.sum_r, ev.sum_r2),
-            )
+            d = drifts.get((cat, name)) or NO_DRIFT
+            self._exec(cur, _SAVE_ROW, (cat, name, ev.s, ev.f, ev.t, ev.n, ev.sum_r, ev.sum_r2, *d))
 
     # -- decisions and sessions -------------------------------------------------------------------
     def record_decision(self, decision: Mapping[str, Any], *, workspace: str, machine: str) -> int:
@@ -219,11 +253,11 @@ class SQLStore(Store):
             )
             if outcome.reward is not None:
                 at = outcome.ended_at
-                rows = self._locked_rows(cur, rec.category, credited, at)
-                learnt = bandit.observe(
-                    rows, rec.category, credited, outcome.reward, at, half_life_s
+                rows, drifts = self._locked_arm(cur, rec.category, credited, at)
+                learnt = step.observe(
+                    rows, drifts, rec.category, credited, outcome.reward, at, half_life_s
                 )
-                self._save_rows(cur, learnt)
+                self._save_rows(cur, learnt.rows, {**drifts, **learnt.drifts})
             for b in outcome.blocks:
                 self._insert_block(cur, b)
             out = self._session(cur, session_id)
@@ -250,16 +284,16 @@ class SQLStore(Store):
             arm = rec.credited_arm
             observed_at = rec.graded_at if rec.graded_at is not None else (rec.ended_at or now)
             cat = rec.category
+            rows, drifts = self._locked_arm(cur, cat, arm, observed_at)
             if rec.reward is not None and rec.graded_at is not None:
-                rows = self._locked_rows(cur, cat, arm, rec.graded_at)
-                rows.update(
-                    bandit.unobserve(rows, cat, arm, rec.reward, rec.graded_at, half_life_s)
-                )
-            else:
-                rows = self._locked_rows(cur, cat, arm, observed_at)
+                back = step.unobserve(rows, drifts, cat, arm, rec.reward, rec.graded_at, half_life_s)
+                rows.update(back.rows)
+                drifts.update(back.drifts)
             # The corrected grade counts as observed when the session was, so it decays the same.
-            rows.update(bandit.observe(rows, cat, arm, reward, observed_at, half_life_s))
-            self._save_rows(cur, rows)
+            learnt = step.observe(rows, drifts, cat, arm, reward, observed_at, half_life_s)
+            rows.update(learnt.rows)
+            drifts.update(learnt.drifts)
+            self._save_rows(cur, rows, drifts)
             merged = dict(rec.signals)
             merged.update(signals or {})
             history = list(merged.get("grade_history", []))
@@ -343,7 +377,7 @@ class SQLStore(Store):
     def recent_uses(self, since: float, limit: int, levels: int = 0) -> list[Use]:
         done = (since, RUNNING, ABANDONED, INTERRUPTED)
         with self._read() as cur:
-            rows = self._all(cur, _RECENT_USES, (RATE_LIMITED, *done, int(limit)))
+            rows = self._all(cur, _RECENT_USES, (RATE_LIMITED, RATE_LIMITED, *done, int(limit)))
             recent = []
             if levels > 0 and rows:
                 # The same rows in the same order; a session recorded in between shifts them,
@@ -351,7 +385,7 @@ class SQLStore(Store):
                 recent = self._all(cur, _RECENT_DETAILS, (*done, min(int(levels), len(rows))))
         if recent:
             rows = [
-                (*row[:6], extra[1] if row[6] is None and extra[0] == row[2] else row[6])
+                (*row[:3], extra[1] if row[3] is None and extra[0] == row[2] else row[3])
                 for row, extra in zip(rows, recent, strict=False)
             ] + rows[len(recent) :]
         return uses_from_rows(rows)

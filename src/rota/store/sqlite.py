@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
 
 from rota.errors import StoreUnavailable
 from rota.store.leases import SQLiteFleet
@@ -65,6 +63,25 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (kind, name, slot)
     );
     CREATE UNIQUE INDEX leases_token ON leases (token);
+    """,
+    # 3: the change test of each evidence row (rota.learning.change.Drift), advanced with every
+    # grade; a store from before starts every test afresh (no excursion under way).
+    """
+    ALTER TABLE evidence ADD COLUMN dn_g REAL NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN dn_at REAL NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN dn_s REAL NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN dn_f REAL NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN up_g REAL NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN up_at REAL NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN up_s REAL NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN up_f REAL NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN dn_tag REAL NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN dn_os REAL NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN dn_of REAL NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN up_tag REAL NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN up_os REAL NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN up_of REAL NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN changed_at REAL NOT NULL DEFAULT 0;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -141,26 +158,48 @@ class SQLiteStore(SQLiteFleet, SQLStore):  # SQLiteFleet: lease rows for fleet p
             cur.execute("ROLLBACK")
             raise
 
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[Any]:
-        cur = self.conn.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
-            yield cur
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        else:
-            cur.execute("COMMIT")
+    def _write(self) -> _Transaction:
+        return _Transaction(self.conn.cursor())
 
-    @contextlib.contextmanager
-    def _read(self) -> Iterator[Any]:
-        yield self.conn.cursor()
+    def _read(self) -> _Reading:
+        return _Reading(self.conn)
 
     def _insert_id(self, cur: Any, statement: str, params: Any) -> int:
         cur.execute(statement, params)
         return int(cur.lastrowid)
 
     def close(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
+        try:
             self.conn.close()
+        except sqlite3.Error:
+            pass
+
+
+# Context managers as small classes, not contextlib.contextmanager: contextlib is kept off the
+# `rota select` path.
+class _Transaction:
+    """A write transaction (BEGIN IMMEDIATE: SQLite serialises writers): committed when the
+    block ends, rolled back when it raises."""
+
+    def __init__(self, cur: sqlite3.Cursor) -> None:
+        self.cur = cur
+
+    def __enter__(self) -> sqlite3.Cursor:
+        self.cur.execute("BEGIN IMMEDIATE")
+        return self.cur
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        self.cur.execute("ROLLBACK" if kind is not None else "COMMIT")
+
+
+class _Reading:
+    """A cursor for reads (autocommit: each statement sees the latest commit)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Cursor:
+        return self.conn.cursor()
+
+    def __exit__(self, *exc: object) -> None:
+        return None
