@@ -111,7 +111,7 @@ def selector(url: str, cfg_path: str, start, stop_at, seconds: float, record: bo
             break
         d = decide(config, store, category=cats[n % len(cats)], now=now)
         if record:
-            store.record_decision(d.to_dict(), workspace="bench", machine=f"p{os.getpid()}")
+            store.record_decision(d.to_record(), workspace="bench", machine=f"p{os.getpid()}")
         lat.append(time.perf_counter() - t0)
         n += 1
     store.close()

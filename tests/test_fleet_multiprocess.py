@@ -200,12 +200,17 @@ def test_eight_machines_two_hundred_sessions(pg_url: str, tmp_path: Path) -> Non
     # The posteriors equal those rebuilt from the session records.
     half_life_s = config.bandit.half_life_s
     live = store.evidence()
-    rebuilt = step.rebuild(store.graded_observations(), half_life_s)[0]
+    # (Decayed masses where no change was found: a sequential test follows the order in which
+    # grades were learnt, which concurrent machines do not fix.)
+    rebuilt, drifts = step.rebuild(store.graded_observations(), half_life_s)
+    live_drifts = store.drifts()
     assert set(live) == set(rebuilt)
     assert sum(ev.n for (cat, _), ev in live.items() if cat == bandit.OVERALL) == SESSIONS
     for key, r in rebuilt.items():
         ev = live[key]
         assert ev.n == r.n and ev.sum_r == pytest.approx(r.sum_r, abs=1e-9)
+        if drifts[key].changed_at or live_drifts[key].changed_at:
+            continue
         assert ev.s == pytest.approx(r.s, rel=1e-6) and ev.f == pytest.approx(r.f, rel=1e-6)
     assert store.leases(time.time()) == []  # nothing left locked
     store.close()

@@ -7,7 +7,9 @@ import argparse
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now, store_for
 from rota.commands.quota import state_row
 from rota.commands.select import AUTO_WEIGHT
+from rota.commands.select import explain
 from rota.errors import EXIT_OK
+from rota.learning.decision import decision_from_record
 from rota.learning.posteriors import arm_posterior, observation_weight
 from rota.render import fmt, paint, print_document, table, use_colour
 from rota.session.decide import quota_states, workspace_id
@@ -90,6 +92,8 @@ def gather(args: argparse.Namespace) -> dict:
         running = [s.to_dict() for s in store.running_sessions()]
         costs = cost_view(config, store, t)
         recent = [s.to_dict() for s in store.recent_sessions(args.limit)]
+        stored = store.last_decision(workspace_id(config))
+        last = decision_from_record(stored, config) if stored else None
         fleet = fleet_view(store, t)  # fleet mode: see the section at the end of this file
         store_url = store.url
     return {
@@ -107,12 +111,15 @@ def gather(args: argparse.Namespace) -> dict:
         "running": running,
         "costs": costs,
         "recent_sessions": recent,
+        "last_decision": last.to_dict() if last else None,
+        "_last_decision": last,
         "fleet": fleet,
     }
 
 
 def run(args: argparse.Namespace) -> int:
     data = gather(args)
+    last = data.pop("_last_decision")
     if args.json:
         print_document(data)
         return EXIT_OK
@@ -195,6 +202,9 @@ def run(args: argparse.Namespace) -> int:
         if data["recent_sessions"]
         else "  none yet"
     )
+    if last is not None:
+        print(paint(f"last decision ({when(last.decided_at, t)})", "bold", colour))
+        print("\n".join("  " + line for line in explain(last, t).splitlines()))
     if is_fleet(data["fleet"], data["store"]):
         print_fleet(data["fleet"], t, colour)
     return EXIT_OK

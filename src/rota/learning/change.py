@@ -32,6 +32,7 @@ THRESHOLD = 7.0  # h: a statistic past this is a change
 MIN_REFERENCE = 8.0  # effective grades of the level before an excursion needed to judge one
 MIN_AFTER = 5.0  # effective grades in an excursion before it can be a change
 Z_CAP = 2.5  # one grade moves a statistic by at most this (grades are skewed, not normal)
+KEEP_BEFORE = 0.0  # grades' worth of the level from before a change that still count
 PRIOR_VAR = 0.04  # the variance of grades assumed until a row has measured its own
 PRIOR_VAR_WEIGHT = 6.0  # ... worth this many residual degrees of freedom
 
@@ -231,9 +232,16 @@ def retag(
 
 
 def since(ev: Evidence, s: float, f: float) -> Evidence:
-    """The row as if only (s, f), learnt since a change, had been learnt; the raw counts stay
+    """The row once a change is found: what was learnt since it, (s, f), and the level from
+    before it weighing at most KEEP_BEFORE grades (so that an arm whose drop was noise is not
+    written off for good: it still gets tried, and its next grades decide). The raw counts stay
     (they measure noise and volume, not the level)."""
-    return ev._replace(s=max(0.0, min(s, ev.s)), f=max(0.0, min(f, ev.f)))
+    s, f = max(0.0, min(s, ev.s)), max(0.0, min(f, ev.f))
+    ps, pf = ev.s - s, ev.f - f
+    if ps + pf > KEEP_BEFORE:
+        k = KEEP_BEFORE / (ps + pf)
+        ps, pf = ps * k, pf * k
+    return ev._replace(s=s + ps, f=f + pf)
 
 
 def after_arm_change(ev: Evidence, cat: Drift, overall: Drift, side: str) -> Evidence | None:

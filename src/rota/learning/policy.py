@@ -13,109 +13,20 @@ from types import MappingProxyType
 
 from rota.config import ArmConfig, Config, Rule
 from rota.learning import bandit
+from rota.learning.decision import (
+    Candidate,
+    Decision,
+    change_note,
+    cost_note,
+    explore_note,
+    why_text,
+)
 from rota.learning.pacing import pacing_adjustment
 from rota.learning.posteriors import arm_posterior, observation_weight
 from rota.quota.history import learned_states
 from rota.quota.state import Block, QuotaState, blocking, exhausting, states_for
 from rota.quota.uses import Use
 from rota.records import record
-from rota.timefmt import iso
-
-
-class Candidate:
-    """One arm in a decision: whether it could be chosen, and if not why; its posterior and draw."""
-
-    __slots__ = (
-        "arm", "harness", "model", "tier", "cost", "eligible", "reason", "until",
-        "mean", "low", "high", "n", "sample", "score", "notes",
-    )  # fmt: skip
-
-    def __init__(self, arm: str, harness: str, model: str, tier: str, cost: float) -> None:
-        self.arm, self.harness, self.model, self.tier, self.cost = arm, harness, model, tier, cost
-        self.eligible = True
-        self.reason = ""
-        self.until: float | None = None  # when an ineligible arm becomes usable again, if known
-        self.mean: float | None = None
-        self.low: float | None = None
-        self.high: float | None = None
-        self.n = 0
-        self.sample: float | None = None
-        self.score: float | None = None
-        self.notes: list[str] = []
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "arm": self.arm,
-            "harness": self.harness,
-            "model": self.model,
-            "tier": self.tier,
-            "cost": self.cost,
-            "eligible": self.eligible,
-            "reason": self.reason,
-            "until": self.until,
-            "mean": _r(self.mean),
-            "interval": [_r(self.low), _r(self.high)] if self.low is not None else None,
-            "n": self.n,
-            "sample": _r(self.sample),
-            "score": _r(self.score),
-            "notes": list(self.notes),
-        }
-
-
-def _r(x: float | None) -> float | None:
-    return None if x is None else round(x, 4)
-
-
-class Decision:
-    """The outcome of select(): the chosen arm (or None), why, and every candidate's story."""
-
-    __slots__ = (
-        "category",
-        "arm",
-        "candidates",
-        "earliest_reset",
-        "why",
-        "weight",
-        "seed",
-        "decided_at",
-    )
-
-    def __init__(
-        self,
-        category: str,
-        arm: str | None,
-        candidates: list[Candidate],
-        earliest_reset: float | None,
-        why: str,
-        weight: float,
-        seed: int | None = None,
-        decided_at: float = 0.0,
-    ) -> None:
-        self.category, self.arm, self.candidates = category, arm, candidates
-        self.earliest_reset, self.why, self.weight = earliest_reset, why, weight
-        self.seed, self.decided_at = seed, decided_at
-
-    @property
-    def harness(self) -> str | None:
-        return self.arm.split(":", 1)[0] if self.arm else None
-
-    @property
-    def model(self) -> str | None:
-        return self.arm.split(":", 1)[1] if self.arm else None
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "arm": self.arm,
-            "harness": self.harness,
-            "model": self.model,
-            "category": self.category,
-            "why": self.why,
-            "observation_weight": round(self.weight, 3),
-            "earliest_reset": self.earliest_reset,
-            "decided_at": self.decided_at,
-            "seed": self.seed,
-            "candidates": [c.to_dict() for c in self.candidates],
-        }
 
 
 @record
@@ -148,20 +59,20 @@ def rule_for(config: Config, category: str) -> Rule | None:
     return config.rules.get(category) or config.rules.get("default")
 
 
-def _rule_reason(arm: ArmConfig, rule: Rule | None, config: Config) -> str:
+def _rule_reason(arm: ArmConfig, rule: Rule | None, config: Config) -> tuple[str, ...] | None:
+    """Why the category's rule keeps the arm out (a reason code for the Candidate), or None."""
     if rule is None:
-        return ""
-    where = f"rules.{rule.category}"
+        return None
     if arm.arm in rule.exclude:
-        return f"excluded by rule {where}.exclude"
+        return ("excluded", rule.category)
     if rule.pin and arm.arm not in rule.pin:
-        return f"not pinned by rule {where}.pin"
+        return ("not_pinned", rule.category)
     rank = config.tier_rank(arm.tier)
     if rule.min_tier and rank < config.tier_rank(rule.min_tier):
-        return f"tier {arm.tier} is below min_tier {rule.min_tier} ({where})"
+        return ("below_min", arm.tier, rule.min_tier, rule.category)
     if rule.max_tier and rank > config.tier_rank(rule.max_tier):
-        return f"tier {arm.tier} is above max_tier {rule.max_tier} ({where})"
-    return ""
+        return ("above_max", arm.tier, rule.max_tier, rule.category)
+    return None
 
 
 def select(inputs: SelectionInput, rng: random.Random) -> Decision:
@@ -186,9 +97,9 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
         c = Candidate(arm.arm, arm.harness, arm.model, arm.tier, arm.cost)
         candidates.append(c)
         post = arm_posterior(cfg, evidence, inputs.category, arm, now, weight)
-        note = _change_note(inputs.changed, inputs.category, arm.arm, now, half_life_s)
-        if note:
-            c.notes.append(note)
+        c.changed_at = _changed_at(inputs.changed, inputs.category, arm.arm, now, half_life_s)
+        if c.changed_at:
+            c.notes.append(change_note(c.changed_at))
         c.mean = post.mean
         c.low, c.high = post.interval(0.90)
         c.n = post.n
@@ -197,25 +108,17 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
         c.sample = post.sample(rng, settings.exploration)
 
         if not arm.enabled or not cfg.harnesses[arm.harness].enabled:
-            c.eligible, c.reason = False, "disabled in config"
+            c.rule_out(("disabled",))
             continue
         scopes = all_scopes[arm.arm]
         blk = blocking(scopes, inputs.blocks, now)
         if blk is not None:
-            c.eligible, c.until = False, blk.until
-            c.reason = f"blocked ({blk.scope_kind} {blk.scope}) until {_iso(blk.until)}" + (
-                f": {blk.reason}" if blk.reason else ""
-            )
+            c.rule_out(("blocked", blk.scope_kind, blk.scope, blk.until), blk.until, blk.reason)
             continue
         ex = exhausting(scopes, states, now)
         if ex is not None:
-            c.eligible, c.until = False, ex.resets_at
-            label = f"{ex.scope_kind} {ex.scope}" + (f" {ex.window}" if ex.window else "")
-            c.reason = (
-                f"exhausted ({label}, {ex.source})"
-                + (f" until {_iso(ex.resets_at)}" if ex.resets_at else "")
-                + (f": {ex.reason}" if ex.reason else "")
-            )
+            code = ("exhausted", ex.scope_kind, ex.scope, ex.window, ex.source, ex.resets_at)
+            c.rule_out(code, ex.resets_at, ex.reason)
             continue
         full = [
             p
@@ -223,14 +126,11 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
             if cfg.pools[p].concurrency and inputs.pool_busy.get(p, 0) >= cfg.pools[p].concurrency
         ]
         if full:
-            c.eligible = False
-            c.reason = (
-                f"pool {full[0]} is at its concurrency limit ({cfg.pools[full[0]].concurrency})"
-            )
+            c.rule_out(("pool", full[0], cfg.pools[full[0]].concurrency))
             continue
         reason = _rule_reason(arm, rule, cfg)
         if reason:
-            c.eligible, c.reason = False, reason
+            c.rule_out(reason)
             continue
 
         score = c.sample
@@ -240,14 +140,15 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
         else:
             relative, how = arm.cost / max_cost, ""
         if settings.cost_weight and relative:
-            penalty = settings.cost_weight * relative
-            score -= penalty
+            c.cost_penalty = settings.cost_weight * relative
+            score -= c.cost_penalty
             c.notes.append(
-                f"cost -{penalty:.3f}" + (f" ({how})" if how.startswith("measured") else "")
+                cost_note(c.cost_penalty) + (f" ({how})" if how.startswith("measured") else "")
             )
         if cfg.pacing.enabled:
             delta, note = pacing_adjustment(states_for(scopes, states), cfg.pacing, now)
             if delta:
+                c.pacing = delta
                 score += delta
                 c.notes.append(note)
         overall = evidence.get((bandit.OVERALL, arm.arm))
@@ -256,48 +157,42 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
             # Deliberate, bounded exploration: an arm with (almost) no record is tried first, until it
             # has explore_min_trials observations; otherwise it stays at its prior forever.
             score += 1.0
-            c.notes.append(f"explore: fewer than {settings.explore_min_trials} observations")
+            c.explore = settings.explore_min_trials
+            c.notes.append(explore_note(c.explore))
         c.score = score
 
     eligible = [c for c in candidates if c.eligible]
     earliest = min((c.until for c in candidates if c.until is not None), default=None)
     if not eligible:
-        why = "no eligible arm: " + (
-            f"earliest reset {_iso(earliest)}" if earliest else "no reset time known"
+        code: tuple[object, ...] = ("none",) if candidates else ("no_arms",)
+        why = why_text(code, None, earliest)
+        return Decision(
+            inputs.category, None, candidates, earliest, why, weight, decided_at=now, why_code=code
         )
-        if not candidates:
-            why = "no arms configured: add models under [harnesses.NAME.models]"
-        return Decision(inputs.category, None, candidates, earliest, why, weight, decided_at=now)
 
     if rule is not None and rule.pin:
         order = {a: i for i, a in enumerate(rule.pin)}
         best = min(eligible, key=lambda c: order.get(c.arm, len(order)))
-        why = f"pinned by rules.{rule.category}.pin"
+        code = ("pin", rule.category)
     else:
         best = max(eligible, key=lambda c: c.score or 0.0)
-        why = f"highest Thompson draw {best.sample:.3f} (score {best.score:.3f})"
+        code = ("draw",)
         near = [c for c in eligible if (best.score or 0.0) - (c.score or 0.0) <= settings.near_tie]
         if rule is not None and rule.prefer_cheapest and len(near) > 1:
             cheapest = min(near, key=lambda c: (c.cost, -(c.score or 0.0)))
             if cheapest is not best:
-                why = (
-                    f"cheapest of {len(near)} near-equal arms (within {settings.near_tie}), "
-                    f"rules.{rule.category}.prefer_cheapest"
-                )
+                code = ("cheapest", len(near), settings.near_tie, rule.category)
                 best = cheapest
-    return Decision(inputs.category, best.arm, candidates, None, why, weight, decided_at=now)
+    why = why_text(code, best, None)
+    return Decision(
+        inputs.category, best.arm, candidates, None, why, weight, decided_at=now, why_code=code
+    )
 
 
-def _change_note(
+def _changed_at(
     changed: Mapping[tuple[str, str], float], category: str, arm: str, now: float, hl: float
-) -> str:
-    """A change detected in the arm's grades within a half-life, as --explain says it."""
+) -> float:
+    """When a change in the arm's grades (in this category or overall) was found, if within a
+    half-life; else 0."""
     at = max(changed.get((category, arm), 0.0), changed.get((bandit.OVERALL, arm), 0.0))
-    if not at or now - at > hl:
-        return ""
-    return f"its grades shifted (found {_iso(at)}): evidence from before set aside"
-
-
-def _iso(ts: float | None) -> str:
-    """To the second: reasons read the same whatever the clock's fractions."""
-    return "unknown" if ts is None else str(iso(int(ts)))
+    return at if at and now - at <= hl else 0.0

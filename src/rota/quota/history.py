@@ -10,8 +10,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Container, Iterable, Mapping, Sequence
 from operator import attrgetter
 
-from rota.quota.limits import FIT_MIN_UTILIZATION
-from rota.quota.state import ArmScopes, LevelKey, QuotaState
+from rota.quota.state import FIT_MIN_UTILIZATION, ArmScopes, LevelKey, QuotaState
 from rota.quota.uses import Use
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path

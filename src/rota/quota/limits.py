@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from rota.quota.state import ArmScopes, Block, QuotaState
+from rota.quota.state import FIT_MIN_UTILIZATION, ArmScopes, Block, QuotaState
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 if TYPE_CHECKING:
@@ -50,7 +50,6 @@ def block_after_limit(
     )
 
 
-FIT_MIN_UTILIZATION = 0.5  # less used than this, a refusal is not about an arm's size
 RESET_MATCH_S = 900.0  # a reset time in an error "matches" a probed window's reset this closely
 
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 
 from rota.records import record
 
+FIT_MIN_UTILIZATION = 0.5  # less used than this, a refusal is not about an arm's size
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 if TYPE_CHECKING:
     pass

@@ -102,7 +102,10 @@ def interpret(
     arm_ran, model_seen = arm_that_ran(plan.config, plan.harness, plan.profile, res.stdout)
     credited = arm_ran or plan.arm
     ended = res.ended_at
-    detail: dict[str, Any] = {"process": res.to_dict()}
+    # What the process did, less what the record's columns say (exit_code) and what did not happen.
+    process = {k: v for k, v in res.to_dict().items() if v is not None and v is not False}
+    process.pop("exit_code", None)
+    detail: dict[str, Any] = {"process": process}
     if model_seen:
         detail["model_seen"] = model_seen
     if arm_ran and arm_ran != plan.arm:

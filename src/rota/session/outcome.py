@@ -97,8 +97,15 @@ def probed_levels(config: Config, states: Iterable[QuotaState], arm: str) -> dic
     if arm not in config.arms:
         return {}
     states = list(states)
-    out: dict[str, object] = {"utilization": pool_use(states, config.arm_scopes(arm).pools)}
-    levels = [list(x) for x in levels_of(states)]
+    out: dict[str, object] = {}
+    use = pool_use(states, config.arm_scopes(arm).pools)
+    if use:
+        out["utilization"] = use
+    # Used fractions to 1e-4 and resets to the second: what sizes and windows are learnt to.
+    levels = [
+        [kind, scope, window, round(used, 4), None if resets is None else round(resets)]
+        for kind, scope, window, used, resets in levels_of(states)
+    ]
     if levels:
         out["levels"] = levels
     return out

@@ -48,7 +48,7 @@ def open_log(plan: Plan) -> LogFile:
 def start(store: Store, plan: Plan, clock: Callable[[], float]) -> Started:
     """Record the decision and a `running` session with what it is about to run."""
     site = plan.site
-    decided = plan.decision.to_dict()
+    decided = plan.decision.to_record()
     forced = {"forced": plan.choice.forced} if plan.choice.forced else {}
     decision_id = store.record_decision(
         {**decided, **forced}, workspace=site.workspace_id, machine=site.machine

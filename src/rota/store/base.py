@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 from rota.learning.bandit import Evidence
-from rota.learning.change import Drift
 from rota.quota.state import Block, QuotaState
 from rota.quota.uses import Use
 from rota.records import record
@@ -20,6 +19,8 @@ from rota.records import record
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 if TYPE_CHECKING:
     from typing import Any
+
+    from rota.learning.change import Drift
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})  # shared, never mutated
 
@@ -204,7 +205,11 @@ class Store(ABC):
     # -- decisions and sessions -----------------------------------------------------------------
     @abstractmethod
     def record_decision(self, decision: Mapping[str, Any], *, workspace: str, machine: str) -> int:
-        """Store a decision with its explanation (Decision.to_dict()); returns its id."""
+        """Store a decision with its explanation (Decision.to_record()); returns its id."""
+
+    @abstractmethod
+    def last_decision(self, workspace: str | None = None) -> dict[str, Any] | None:
+        """The newest stored decision (of a workspace), as record_decision was given it."""
 
     @abstractmethod
     def start_session(
@@ -386,8 +391,74 @@ class Store(ABC):
         self.close()
 
 
+def prompt_beside(log_path: str) -> str:
+    """Where a session's prompt file is written: beside its log (rota.session.paths)."""
+    return log_path[: -len(".log")] + ".prompt.md" if log_path.endswith(".log") else ""
+
+
+def compact_detail(
+    detail: Mapping[str, Any], arm: str, workspace: str, log_path: str
+) -> dict[str, Any]:
+    """A session's detail as the store keeps it: without what its other columns already say
+    (the harness and model of its arm, its prompt file beside its log, its workspace path at the
+    end of its workspace id). full_detail() puts them back."""
+    out = dict(detail)
+    harness, _, model = arm.partition(":")
+    for key, same in (
+        ("harness", harness),
+        ("model", model),
+        ("prompt_file", prompt_beside(log_path)),
+        ("workspace_path", workspace.split(":", 1)[1] if ":" in workspace else None),
+    ):
+        if same and out.get(key) == same:
+            del out[key]
+    return out
+
+
+def full_detail(
+    detail: Mapping[str, Any], arm: str, workspace: str, log_path: str
+) -> dict[str, Any]:
+    """A stored detail with what compact_detail() left to the other columns put back."""
+    out = dict(detail)
+    if "executable" not in out:  # not a launch's detail: nothing was left out
+        return out
+    harness, _, model = arm.partition(":")
+    out.setdefault("harness", harness)
+    out.setdefault("model", model)
+    if "prompt_file" not in out and prompt_beside(log_path):
+        out["prompt_file"] = prompt_beside(log_path)
+    if "workspace_path" not in out and ":" in workspace:
+        out["workspace_path"] = workspace.split(":", 1)[1]
+    return out
+
+
+def _default_weights(signals: Mapping[str, Any]) -> dict[str, float]:
+    from rota.config.schema import GradingSettings
+
+    defaults = GradingSettings().weights
+    return {k: float(defaults[k]) for k in signals if k in defaults and defaults[k] > 0}
+
+
+def compact_signals(signals: Mapping[str, Any]) -> dict[str, Any]:
+    """A session's grading signals as the store keeps them: the weights left out when they are
+    the default weights of the signals it has (full_signals() puts them back)."""
+    out = dict(signals)
+    if "facts" in out and "weights" in out and out["weights"] == _default_weights(out):
+        del out["weights"]
+    return out
+
+
+def full_signals(signals: Any) -> Any:
+    """Stored signals with default weights put back (see compact_signals)."""
+    if not isinstance(signals, dict) or "weights" in signals or "facts" not in signals:
+        return signals
+    return {**signals, "weights": _default_weights(signals)}
+
+
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, default=str)
+    """JSON as the store keeps it: sorted keys, no spaces (a session's record is read far less
+    often than it is kept)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def loads(text: str | None) -> Any:

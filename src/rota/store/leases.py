@@ -14,7 +14,6 @@ import sqlite3
 import time
 from collections.abc import Mapping
 
-from rota import procs
 from rota.store.base import (
     POOL,
     Holder,
@@ -39,6 +38,8 @@ def advisory_key(kind: str, name: str, slot: int) -> int:
 
 def pid_alive(pid: int | None, start: int | None) -> bool:
     """Is this process (on this host) still running? Zombies and reused pids count as gone."""
+    from rota import procs  # only for fleet leases: kept off the `rota select` path
+
     return procs.alive(pid, ticks=start)
 
 
@@ -147,6 +148,8 @@ class SQLiteFleet:
     def _acquire(
         self, kind: str, limits: Mapping[str, int], holder: Holder, lease_s: float
     ) -> tuple[list[Lease], str | None]:
+        from rota import procs  # only for fleet leases: kept off the `rota select` path
+
         now = time.time()
         taken: list[tuple[str, int, str]] = []
         try:

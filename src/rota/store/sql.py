@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from rota.learning import bandit, step
+from rota.learning import bandit
 from rota.learning.bandit import Evidence
-from rota.learning.change import DRIFT_FIELDS, NO_DRIFT, Drift
 from rota.quota.state import Block, QuotaState
 from rota.quota.uses import Use, uses_from_rows
 from rota.store.base import (
@@ -27,7 +26,11 @@ from rota.store.base import (
     SessionRecord,
     SessionTotal,
     Store,
+    compact_detail,
+    compact_signals,
     dumps,
+    full_detail,
+    full_signals,
     loads,
 )
 
@@ -36,20 +39,30 @@ if TYPE_CHECKING:
     import contextlib
     from typing import Any
 
+    from rota.learning.change import Drift
+
 SESSION_COLUMNS = (
     "id, category, arm, arm_ran, status, started_at, ended_at, exit_code, reward, graded_at, "
     "signals, detail, decision_id, pid, machine, workspace, log_path"
 )
 BLOCK_COLUMNS = "scope_kind, scope, until_ts, reason, source, created_at, hits"
-DRIFT_COLUMNS = ", ".join(DRIFT_FIELDS)  # the change test's columns, in Drift's field order
-# Column names are Drift's field names (constants); every value goes through a placeholder.
-_SAVE_ROW = (
-    f"INSERT INTO evidence (category, arm, s, f, t, n, sum_r, sum_r2, {DRIFT_COLUMNS}) "  # noqa: S608
-    f"VALUES ({', '.join(['?'] * (8 + len(DRIFT_FIELDS)))}) ON CONFLICT (category, arm) "
-    "DO UPDATE SET s = excluded.s, f = excluded.f, t = excluded.t, n = excluded.n, "
-    "sum_r = excluded.sum_r, sum_r2 = excluded.sum_r2, "
-    + ", ".join(f"{c} = excluded.{c}" for c in DRIFT_FIELDS)
-)
+
+
+def _drift_sql() -> tuple[str, str]:
+    """(the change test's columns in Drift's field order, the statement that writes a row with
+    them). The learning step is imported here, on the write path: a decision only reads."""
+    from rota.learning.change import DRIFT_FIELDS
+
+    columns = ", ".join(DRIFT_FIELDS)
+    # Column names are Drift's field names (constants); every value goes through a placeholder.
+    save = (
+        f"INSERT INTO evidence (category, arm, s, f, t, n, sum_r, sum_r2, {columns}) "  # noqa: S608
+        f"VALUES ({', '.join(['?'] * (8 + len(DRIFT_FIELDS)))}) ON CONFLICT (category, arm) "
+        "DO UPDATE SET s = excluded.s, f = excluded.f, t = excluded.t, n = excluded.n, "
+        "sum_r = excluded.sum_r, sum_r2 = excluded.sum_r2, "
+        + ", ".join(f"{c} = excluded.{c}" for c in DRIFT_FIELDS)
+    )
+    return columns, save
 
 
 _RECENT = (
@@ -125,7 +138,10 @@ class SQLStore(Store):
             return self.drifts_in(cur)
 
     def drifts_in(self, cur: Any) -> dict[tuple[str, str], Drift]:
-        rows = self._all(cur, f"SELECT category, arm, {DRIFT_COLUMNS} FROM evidence")  # noqa: S608
+        from rota.learning.change import Drift
+
+        columns, _ = _drift_sql()
+        rows = self._all(cur, f"SELECT category, arm, {columns} FROM evidence")  # noqa: S608
         return {(r[0], r[1]): Drift._make(map(float, r[2:])) for r in rows}
 
     def _locked_arm(
@@ -135,6 +151,10 @@ class SQLStore(Store):
         it changes (step.rows_of) are created first if missing (empty, at `now`), and locked in
         that order; the arm's overall row comes first, so every writer of the arm waits there and
         an arm-wide change may then rewrite the arm's other rows."""
+        from rota.learning import step
+        from rota.learning.change import Drift
+
+        columns, _ = _drift_sql()
         for cat, name in step.rows_of(category, arm):
             self._exec(
                 cur,
@@ -150,7 +170,7 @@ class SQLStore(Store):
             )
         found = self._all(
             cur,
-            f"SELECT category, s, f, t, n, sum_r, sum_r2, {DRIFT_COLUMNS} FROM evidence "  # noqa: S608
+            f"SELECT category, s, f, t, n, sum_r, sum_r2, {columns} FROM evidence "  # noqa: S608
             "WHERE arm = ?",
             (arm,),
         )
@@ -166,13 +186,18 @@ class SQLStore(Store):
     ) -> None:
         """Write evidence rows, new or replaced, each with its change test (a fresh one when
         `drifts` has none for it): the one statement that writes them."""
+        from rota.learning.change import NO_DRIFT
+
+        _, save = _drift_sql()
         drifts = drifts or {}
         for (cat, name), ev in rows.items():
             d = drifts.get((cat, name)) or NO_DRIFT
-            self._exec(cur, _SAVE_ROW, (cat, name, ev.s, ev.f, ev.t, ev.n, ev.sum_r, ev.sum_r2, *d))
+            self._exec(cur, save, (cat, name, ev.s, ev.f, ev.t, ev.n, ev.sum_r, ev.sum_r2, *d))
 
     # -- decisions and sessions -------------------------------------------------------------------
     def record_decision(self, decision: Mapping[str, Any], *, workspace: str, machine: str) -> int:
+        # The explanation keeps what the columns do not (Decision.to_record(): numbers and codes).
+        body = {k: v for k, v in decision.items() if k not in ("decided_at", "category", "arm")}
         with self._write() as cur:
             return self._insert_id(
                 cur,
@@ -184,9 +209,28 @@ class SQLStore(Store):
                     decision.get("arm"),
                     workspace,
                     machine,
-                    dumps(decision),
+                    dumps(body),
                 ),
             )
+
+    def last_decision(self, workspace: str | None = None) -> dict[str, Any] | None:
+        """The newest stored decision (of a workspace), as recorded (the columns merged back into
+        its explanation), or None; rota.learning.decision.decision_from_record reads it."""
+        where, params = ("WHERE workspace = ? ", (workspace,)) if workspace else ("", ())
+        with self._read() as cur:
+            r = self._one(
+                cur,
+                "SELECT id, at, category, arm, explanation FROM decisions "  # noqa: S608
+                + where  # one of two constant clauses, never data
+                + "ORDER BY id DESC LIMIT 1",
+                params,
+            )
+        if r is None:
+            return None
+        body = loads(r[4])
+        if not isinstance(body, dict):
+            body = {}
+        return {**body, "id": int(r[0]), "decided_at": float(r[1]), "category": r[2], "arm": r[3]}
 
     def start_session(
         self,
@@ -218,7 +262,7 @@ class SQLStore(Store):
                     workspace,
                     log_path,
                     "{}",
-                    dumps(dict(detail or {})),
+                    dumps(compact_detail(detail or {}, arm, workspace, log_path)),
                 ),
             )
 
@@ -232,9 +276,11 @@ class SQLStore(Store):
             if rec.status != RUNNING:
                 raise ValueError(f"session {session_id} is already {rec.status}")
             credited = outcome.arm_ran or rec.arm
+            arm_ran = credited if credited != rec.arm else None  # NULL: the arm chosen ran
             graded_at = outcome.ended_at if outcome.reward is not None else None
             detail = dict(rec.detail)
             detail.update(outcome.detail)
+            detail = compact_detail(detail, rec.arm, rec.workspace, rec.log_path)
             self._exec(
                 cur,
                 "UPDATE sessions SET status = ?, ended_at = ?, exit_code = ?, arm_ran = ?, "
@@ -243,15 +289,17 @@ class SQLStore(Store):
                     outcome.status,
                     outcome.ended_at,
                     outcome.exit_code,
-                    outcome.arm_ran,
+                    arm_ran,
                     outcome.reward,
                     graded_at,
-                    dumps(dict(outcome.signals)),
+                    dumps(compact_signals(outcome.signals)),
                     dumps(detail),
                     session_id,
                 ),
             )
             if outcome.reward is not None:
+                from rota.learning import step  # the write path: a decision never learns
+
                 at = outcome.ended_at
                 rows, drifts = self._locked_arm(cur, rec.category, credited, at)
                 learnt = step.observe(
@@ -284,9 +332,13 @@ class SQLStore(Store):
             arm = rec.credited_arm
             observed_at = rec.graded_at if rec.graded_at is not None else (rec.ended_at or now)
             cat = rec.category
+            from rota.learning import step
+
             rows, drifts = self._locked_arm(cur, cat, arm, observed_at)
             if rec.reward is not None and rec.graded_at is not None:
-                back = step.unobserve(rows, drifts, cat, arm, rec.reward, rec.graded_at, half_life_s)
+                back = step.unobserve(
+                    rows, drifts, cat, arm, rec.reward, rec.graded_at, half_life_s
+                )
                 rows.update(back.rows)
                 drifts.update(back.drifts)
             # The corrected grade counts as observed when the session was, so it decays the same.
@@ -426,7 +478,7 @@ class SQLStore(Store):
             rec = self._session(cur, session_id, lock=True)
             if rec is None or rec.status != RUNNING:
                 return False
-            detail = dict(rec.detail)
+            detail = compact_detail(rec.detail, rec.arm, rec.workspace, rec.log_path)
             detail["abandoned_reason"] = reason
             self._exec(
                 cur,
@@ -621,8 +673,8 @@ def _session_from_row(r: Sequence[Any]) -> SessionRecord:
         exit_code=None if r[7] is None else int(r[7]),
         reward=None if r[8] is None else float(r[8]),
         graded_at=None if r[9] is None else float(r[9]),
-        signals=loads(r[10]),
-        detail=loads(r[11]),
+        signals=full_signals(loads(r[10])),
+        detail=full_detail(loads(r[11]), r[2], r[15] or "", r[16] or ""),
         decision_id=None if r[12] is None else int(r[12]),
         pid=None if r[13] is None else int(r[13]),
         machine=r[14] or "",
