@@ -241,3 +241,59 @@ print(json.dumps({{"n": len(states), "heavy": sorted(m for m in ("urllib.request
     )
     got = json.loads(out.stdout)
     assert got == {"n": len(warm), "heavy": []}
+
+
+def test_own_probes_are_the_profiles_that_have_one() -> None:
+    """probes.OWN_PROBES names exactly the built-in profiles whose probe is their own; the others
+    get the last-outcome heuristic without their profile being imported."""
+    from rota import probes
+    from rota.harnesses.common import BuiltinProfile
+    from rota.harnesses.registry import BUILTIN, builtin_profile
+
+    own = set()
+    for name in BUILTIN:
+        prof = builtin_profile(name)
+        assert prof is not None
+        if type(prof).probe is not BuiltinProfile.probe:
+            own.add(name)
+    assert own == set(probes.OWN_PROBES)
+
+
+def test_a_harness_without_a_probe_answers_without_its_profile(tmp_path: Path) -> None:
+    """The heuristic answer, worked out in rota.probes, is the one its profile gives; and in a
+    fresh process, no harness module is imported for it."""
+    from rota.harnesses.registry import profile_for
+
+    cfg = parse_config(
+        {"harnesses": {"gptme": {"models": {"glm-5": {}}}, "aider": {"models": {"x": {}}}}}
+    )
+    store = SQLiteStore(tmp_path / "rota.db")
+    sid = store.start_session(
+        category="code", arm="gptme:glm-5", started_at=NOW - 600, decision_id=None,
+        pid=1, machine="m", workspace="w",
+    )  # fmt: skip
+    store.finish_session(
+        sid, SessionOutcome(status="completed", ended_at=NOW - 300), half_life_s=86400.0
+    )
+    states = probes.quota_states(cfg, store, NOW, refresh=True)
+    gptme = [s for s in states if s.scope == "gptme"]
+    ctx = ProbeContext(
+        home=tmp_path, env={}, now=NOW, harness="gptme",
+        last_outcome="completed", last_outcome_at=NOW - 300,
+    )  # fmt: skip
+    by_profile = profile_for("gptme", cfg.harnesses["gptme"]).probe(ctx)
+    assert [s._replace(ttl=None) for s in gptme] == by_profile
+    assert gptme[0].ttl == 300.0  # [quota] cache_minutes, as the profile's cache_seconds says
+    aider = [s for s in states if s.scope == "aider"]
+    assert [(s.window, s.reason) for s in aider] == [("probe", "no quota source for this harness")]
+    code = f"""
+import sys
+from rota.config import parse_config
+from rota.probes import quota_states
+from rota.store.sqlite import SQLiteStore
+cfg = parse_config({{"harnesses": {{"gptme": {{"models": {{"glm-5": {{}}}}}}}}}})
+quota_states(cfg, SQLiteStore({str(tmp_path / "rota.db")!r}), {NOW}, refresh=True)
+print(sorted(m for m in sys.modules if m.startswith("rota.harnesses")))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

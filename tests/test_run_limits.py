@@ -167,8 +167,9 @@ def test_run_records_probed_levels_and_keeps_out_an_arm_that_cannot_fit(
     level(0.5)  # the first session used half
     assert run_env.run("run").returncode == 0
     newest, first = run_env.sessions()[:2]
-    assert first["detail"]["levels"] == [["pool", "claude", "5h", 0.0, reset]]
-    assert newest["detail"]["levels"] == [["pool", "claude", "5h", 0.5, reset]]
+    # Recorded to 1e-4 of a window and to the second of its reset.
+    assert first["detail"]["levels"] == [["pool", "claude", "5h", 0.0, round(reset)]]
+    assert newest["detail"]["levels"] == [["pool", "claude", "5h", 0.5, round(reset)]]
     level(0.6)
     code, out, err = run_env.run_json("select", "--category", "code", "--explain")
     assert code == 76, err  # opus is pinned for code, and it cannot fit

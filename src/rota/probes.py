@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 
-from rota.quota.state import QuotaState
+from rota.quota.state import QuotaState, last_outcome_states
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 
@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 
 # Cached rows older than this are never reused, whatever a profile's TTL says.
 MAX_CACHE_AGE_S = 6 * 3600.0
+# Built-in profiles with a quota source of their own (their probe reads an endpoint or logs). The
+# others answer with the last-outcome heuristic, worked out here without importing their profile
+# (tests/test_probe_cache.py checks this list against the profiles).
+OWN_PROBES = frozenset({"claude-code", "codex"})
 DEFAULT_TIMEOUT_S = 5.0
 
 
@@ -64,19 +68,16 @@ def _cached_by_harness(states: Iterable[QuotaState]) -> dict[str, list[QuotaStat
 
 
 def _last_outcomes(store: Store | None) -> dict[str, tuple[str, float | None]]:
-    """harness -> (status, ended_at) of its newest finished session."""
+    """harness -> (status, ended_at) of its newest finished session (among the newest 100)."""
     if store is None:
         return {}
     try:
-        sessions = store.recent_sessions(100)
+        recent = store.recent_outcomes(100)
     except Exception:  # a store problem must not stop selection; the probes just know less
         return {}
     out: dict[str, tuple[str, float | None]] = {}
-    for s in sessions:  # newest first
-        if s.status == "running":
-            continue
-        h = s.credited_arm.split(":", 1)[0]
-        out.setdefault(h, (s.status, s.ended_at or s.started_at))
+    for arm, status, at in recent:  # newest first, running ones left out
+        out.setdefault(arm.split(":", 1)[0], (status, at))
     return out
 
 
@@ -208,6 +209,16 @@ def quota_states(
         ):
             out.extend(rows)
             continue
+        if not has_own_probe(hc):
+            if last is None:
+                last = _last_outcomes(store)
+            outcome, at = last.get(hc.name) or (None, None)
+            fresh = last_outcome_states(hc.name, outcome, at, now) or [_no_source(hc.name, now)]
+            minutes = hc.quota.get("cache_minutes", default_ttl / 60.0)
+            if isinstance(minutes, bool) or not isinstance(minutes, (int, float)):
+                minutes = default_ttl / 60.0
+            out.extend(_keep(store, fresh, 60.0 * float(minutes)))
+            continue
         from rota.harnesses.registry import profile_for
 
         profile = profile_for(hc.name, hc)
@@ -219,28 +230,41 @@ def quota_states(
         if last is None:
             last = _last_outcomes(store)
         ctx = probe_context(hc, now, env=env, home=home, last=last.get(hc.name))
-        fresh = run_probe(profile, ctx) or [
-            # Cached like any answer, so that the next decision does not probe again.
-            QuotaState(
-                "harness",
-                hc.name,
-                "probe",
-                None,
-                source="heuristic",
-                reason="no quota source for this harness",
-                observed_at=now,
-            )
-        ]
-        ttl = _ttl(profile, fresh, hc, default_ttl)
-        fresh = [_with(s, ttl=ttl) for s in fresh]
-        if store is not None and fresh:
-            try:
-                _save(store, fresh)
-            except Exception:  # a read-only store still gets an answer
-                pass
-        out.extend(fresh)
+        fresh = run_probe(profile, ctx) or [_no_source(hc.name, now)]
+        out.extend(_keep(store, fresh, _ttl(profile, fresh, hc, default_ttl)))
     out.extend(pool_states(config, out))
     return out
+
+
+def has_own_probe(hc: HarnessConfig) -> bool:
+    """Whether the harness's profile (its own, or the built-in one `quota.profile` names) has a
+    quota source of its own."""
+    base = hc.quota.get("profile") if hasattr(hc.quota, "get") else None
+    return (base if isinstance(base, str) else hc.name) in OWN_PROBES
+
+
+def _no_source(name: str, now: float) -> QuotaState:
+    # Cached like any answer, so that the next decision does not probe again.
+    return QuotaState(
+        "harness",
+        name,
+        "probe",
+        None,
+        source="heuristic",
+        reason="no quota source for this harness",
+        observed_at=now,
+    )
+
+
+def _keep(store: Store | None, fresh: list[QuotaState], ttl: float) -> list[QuotaState]:
+    """A fresh answer with its TTL, saved to the cache (a read-only store still gets it)."""
+    fresh = [_with(s, ttl=ttl) for s in fresh]
+    if store is not None and fresh:
+        try:
+            _save(store, fresh)
+        except Exception:
+            pass
+    return fresh
 
 
 def _ttl(profile: Any, rows: list[QuotaState], hc: HarnessConfig, default: float) -> float:

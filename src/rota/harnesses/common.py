@@ -19,6 +19,7 @@ from typing import Any
 
 from rota.harnesses.base import HarnessProfile, LimitHit, ProbeContext, SessionOutput
 from rota.quota.state import QuotaState
+from rota.quota.state import last_outcome_states as _last_outcome_states
 
 DEFAULT_CACHE_MINUTES = 5.0
 # Marks CLIs print before their own messages: "⎿" (claude-code), "■", "🖐", "⚠" (codex), "✕",
@@ -33,8 +34,6 @@ _ERROR_PREFIX = re.compile(
     r"^\[?(?:api\s+|unexpected\s+|backend\s+|fatal\s+)?(?:error|fatal|warning)\s*:\s*", re.I
 )
 REACH = 3  # lines after a matched line that may carry its reset (wrapped terminals)
-# Session states (rota.store.base) that mean the harness answered normally.
-_GOOD_OUTCOMES = ("completed",)
 
 
 def json_lines(text: str) -> Iterator[dict[str, Any]]:
@@ -216,27 +215,6 @@ class BuiltinProfile(HarnessProfile):
 
 
 def last_outcome_states(ctx: ProbeContext, name: str) -> list[QuotaState]:
-    """No quota source: "the last session on this harness succeeded" means usable.
-
-    Anything else is unknown (never exhausted): a limit hit already left a block with its reset.
-    """
-    scope = ctx.harness or name
-    if ctx.last_outcome is None:
-        return []
-    ok = ctx.last_outcome in _GOOD_OUTCOMES
-    when = ""
-    if ctx.last_outcome_at:
-        import time
-
-        when = time.strftime(" at %Y-%m-%d %H:%M UTC", time.gmtime(ctx.last_outcome_at))
-    return [
-        QuotaState(
-            scope_kind="harness",
-            scope=scope,
-            window="last_session",
-            available=True if ok else None,
-            source="heuristic",
-            reason=f"last session {ctx.last_outcome}{when}",
-            observed_at=ctx.now,
-        )
-    ]
+    """No quota source: "the last session on this harness succeeded" means usable
+    (rota.quota.state.last_outcome_states)."""
+    return _last_outcome_states(ctx.harness or name, ctx.last_outcome, ctx.last_outcome_at, ctx.now)

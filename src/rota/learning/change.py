@@ -27,12 +27,12 @@ import math
 from rota.learning.bandit import Evidence, decay_factor
 from rota.records import record
 
-ALLOWANCE = 0.6  # k: about half the shift (in standard deviations) the test finds quickest
-THRESHOLD = 7.0  # h: a statistic past this is a change
+ALLOWANCE = 0.75  # k: about half the shift (in standard deviations) the test finds quickest
+THRESHOLD = 6.0  # h: a statistic past this is a change
 MIN_REFERENCE = 8.0  # effective grades of the level before an excursion needed to judge one
 MIN_AFTER = 5.0  # effective grades in an excursion before it can be a change
 Z_CAP = 2.5  # one grade moves a statistic by at most this (grades are skewed, not normal)
-KEEP_BEFORE = 0.0  # grades' worth of the level from before a change that still count
+KEEP_BEFORE = 5.0  # grades' worth of the level from before a change that still count
 PRIOR_VAR = 0.04  # the variance of grades assumed until a row has measured its own
 PRIOR_VAR_WEIGHT = 6.0  # ... worth this many residual degrees of freedom
 

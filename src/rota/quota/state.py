@@ -169,3 +169,33 @@ def levels_of(
         for s in states
         if s.source != "learned" and s.utilization is not None
     )
+
+
+GOOD_OUTCOMES = ("completed",)
+
+
+def last_outcome_states(
+    scope: str, last_outcome: str | None, last_at: float | None, now: float
+) -> list[QuotaState]:
+    """What a harness with no quota source of its own answers: "the last session on it
+    succeeded" means usable; anything else is unknown (never exhausted: a limit hit already left a
+    block with its reset). Nothing when it has no finished session."""
+    if last_outcome is None:
+        return []
+    ok = last_outcome in GOOD_OUTCOMES
+    when = ""
+    if last_at:
+        import time
+
+        when = time.strftime(" at %Y-%m-%d %H:%M UTC", time.gmtime(last_at))
+    return [
+        QuotaState(
+            scope_kind="harness",
+            scope=scope,
+            window="last_session",
+            available=True if ok else None,
+            source="heuristic",
+            reason=f"last session {last_outcome}{when}",
+            observed_at=now,
+        )
+    ]

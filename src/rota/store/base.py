@@ -257,6 +257,11 @@ class Store(ABC):
     def get_session(self, session_id: int) -> SessionRecord | None: ...
 
     @abstractmethod
+    def recent_outcomes(self, limit: int) -> list[tuple[str, str, float | None]]:
+        """(arm that ran, status, ended_at or started_at) of the newest `limit` sessions, newest
+        first, the running ones left out: what a quota heuristic reads (lean, no JSON)."""
+
+    @abstractmethod
     def recent_sessions(
         self,
         limit: int = 20,

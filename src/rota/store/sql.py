@@ -426,6 +426,16 @@ class SQLStore(Store):
             )
         return [_session_from_row(r) for r in rows]
 
+    def recent_outcomes(self, limit: int) -> list[tuple[str, str, float | None]]:
+        with self._read() as cur:
+            rows = self._all(
+                cur,
+                "SELECT COALESCE(arm_ran, arm), status, COALESCE(ended_at, started_at) "
+                "FROM sessions ORDER BY started_at DESC, id DESC LIMIT ?",
+                (int(limit),),
+            )
+        return [(r[0], r[1], None if r[2] is None else float(r[2])) for r in rows if r[1] != RUNNING]
+
     def recent_uses(self, since: float, limit: int, levels: int = 0) -> list[Use]:
         done = (since, RUNNING, ABANDONED, INTERRUPTED)
         with self._read() as cur:
