@@ -137,3 +137,13 @@ def test_status_shows_the_last_decision(tmp_path: Path) -> None:
     proc = env.run("status")
     assert proc.returncode == 0, proc.stderr
     assert "last decision" in proc.stdout and live.arm in proc.stdout.split("last decision")[1]
+
+
+def test_a_damaged_record_reads_as_far_as_it_can() -> None:
+    live = decision().to_record()
+    damaged = {**live, "c": [*live["c"][:1], 7, ["x"], None]}  # type: ignore[misc]
+    d = decision_from_record(damaged, CFG)
+    assert [c.arm for c in d.candidates] == [live["c"][0][0]]  # type: ignore[index]
+    for junk in ({"v": 2, "c": 5}, {"v": 2, "why": 3}, {"candidates": [{"mean": "x"}]}, [1, 2]):
+        got = decision_from_record(junk, CFG)  # type: ignore[arg-type]
+        assert got.candidates == [] and isinstance(got.why, str)

@@ -55,7 +55,9 @@ class Candidate:
         self.explore = 0  # explore_min_trials when it was tried first, else 0
         self.changed_at = 0.0
 
-    def rule_out(self, why_not: tuple[Any, ...], until: float | None = None, tail: str = "") -> None:
+    def rule_out(
+        self, why_not: tuple[Any, ...], until: float | None = None, tail: str = ""
+    ) -> None:
         """Not eligible: the reason as a code (and its text, with a live decision's free text)."""
         self.eligible, self.why_not, self.until = False, why_not, until
         self.reason = reason_text(why_not) + (f": {tail}" if tail else "")
@@ -199,9 +201,7 @@ def reason_text(why_not: Sequence[Any]) -> str:
     return str(code)
 
 
-def why_text(
-    why_code: Sequence[Any], best: Candidate | None, earliest_reset: float | None
-) -> str:
+def why_text(why_code: Sequence[Any], best: Candidate | None, earliest_reset: float | None) -> str:
     """Why the winner won (or nothing could), from the decision's code."""
     code, *v = why_code or ("",)
     if code == "draw" and best is not None:
@@ -209,9 +209,7 @@ def why_text(
     if code == "pin":
         return f"pinned by rules.{v[0]}.pin"
     if code == "cheapest":
-        return (
-            f"cheapest of {v[0]} near-equal arms (within {v[1]}), rules.{v[2]}.prefer_cheapest"
-        )
+        return f"cheapest of {v[0]} near-equal arms (within {v[1]}), rules.{v[2]}.prefer_cheapest"
     if code == "none":
         return "no eligible arm: " + (
             f"earliest reset {_when(earliest_reset)}" if earliest_reset else "no reset time known"
@@ -236,30 +234,31 @@ def change_note(at: float) -> str:
 # -- read back -------------------------------------------------------------------------------------
 def decision_from_record(rec: Mapping[str, Any], config: Config | None = None) -> Decision:
     """A stored decision as a Decision, for the same rendering as a live one. Tier and cost come
-    from the config when it still has the arm. Reads both stored forms (1: to_dict())."""
-    if rec.get("v") != RECORD_VERSION:
+    from the config when it still has the arm. Reads both stored forms (1: to_dict()); what a
+    damaged record does not say is left out, never fatal."""
+    if not isinstance(rec, Mapping):
+        rec = {}
+    try:
+        if rec.get("v") == RECORD_VERSION:
+            return _from_record(rec, config)
         return _from_dict(rec)
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+        arm = rec.get("arm")
+        return Decision(
+            str(rec.get("category") or ""), arm if isinstance(arm, str) else None, [], None,
+            "(a stored decision that cannot be read)", 0.0,
+        )  # fmt: skip
+
+
+def _from_record(rec: Mapping[str, Any], config: Config | None) -> Decision:
     arms = config.arms if config is not None else {}
     candidates = []
-    for arm, mean, low, high, n, sample, why_not, nums in rec.get("c") or ():
-        harness, _, model = str(arm).partition(":")
-        known = arms.get(arm)
-        c = Candidate(arm, harness, model, known.tier if known else "", known.cost if known else 0)
-        c.mean, c.low, c.high, c.n, c.sample = mean, low, high, n, sample
-        c.cost_penalty, c.pacing = nums.get("c", 0.0), nums.get("p", 0.0)
-        c.explore, c.changed_at = nums.get("e", 0), nums.get("x", 0.0)
-        if why_not:
-            c.rule_out(tuple(why_not), _until(why_not))
-        elif sample is not None:  # the score select() gave it, from its parts
-            c.score = sample - c.cost_penalty + c.pacing + (1.0 if c.explore else 0.0)
-        if c.changed_at:
-            c.notes.append(change_note(c.changed_at))
-        if c.cost_penalty:
-            c.notes.append(cost_note(c.cost_penalty))
-        if c.pacing:
-            c.notes.append(f"pacing {c.pacing:+.3f}")
-        if c.explore:
-            c.notes.append(explore_note(c.explore))
+    for item in rec.get("c") or ():
+        try:
+            arm, mean, low, high, n, sample, why_not, nums = item
+            c = _candidate(arms, str(arm), mean, low, high, n, sample, why_not, nums)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+            continue  # a damaged candidate: the others still read
         candidates.append(c)
     arm = rec.get("arm")
     best = next((c for c in candidates if c.arm == arm), None)
@@ -270,6 +269,31 @@ def decision_from_record(rec: Mapping[str, Any], config: Config | None = None) -
         float(rec.get("w") or 0.0), rec.get("seed"), float(rec.get("decided_at") or 0.0),
         why_code,
     )  # fmt: skip
+
+
+def _candidate(
+    arms: Mapping[str, Any], arm: str, mean: Any, low: Any, high: Any, n: Any, sample: Any,
+    why_not: Any, nums: Mapping[str, Any],
+) -> Candidate:  # fmt: skip
+    harness, _, model = arm.partition(":")
+    known = arms.get(arm)
+    c = Candidate(arm, harness, model, known.tier if known else "", known.cost if known else 0)
+    c.mean, c.low, c.high, c.n, c.sample = mean, low, high, n, sample
+    c.cost_penalty, c.pacing = float(nums.get("c", 0.0)), float(nums.get("p", 0.0))
+    c.explore, c.changed_at = int(nums.get("e", 0)), float(nums.get("x", 0.0))
+    if why_not:
+        c.rule_out(tuple(why_not), _until(why_not))
+    elif sample is not None:  # the score select() gave it, from its parts
+        c.score = float(sample) - c.cost_penalty + c.pacing + (1.0 if c.explore else 0.0)
+    if c.changed_at:
+        c.notes.append(change_note(c.changed_at))
+    if c.cost_penalty:
+        c.notes.append(cost_note(c.cost_penalty))
+    if c.pacing:
+        c.notes.append(f"pacing {c.pacing:+.3f}")
+    if c.explore:
+        c.notes.append(explore_note(c.explore))
+    return c
 
 
 def _until(why_not: Sequence[Any]) -> float | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rota.config import Config
+from rota.learning.decision import RECORD_VERSION, decision_from_record
 from rota.quota.history import LEARN_LOOKBACK_S
 from rota.quota.state import Block
 from rota.store.base import SessionRecord, Store
@@ -51,7 +52,10 @@ def read(
         observations=[o for o in store.graded_observations() if o[3] <= now],
         blocks=store.blocks_since(start),
         active_blocks=store.active_blocks(now),
-        decisions=store.decisions_by_id(ids) if ids else {},
+        decisions={  # compact records as the explanation they stand for; older ones as they are
+            i: decision_from_record(d, config).to_dict() if d.get("v") == RECORD_VERSION else d
+            for i, d in (store.decisions_by_id(ids) if ids else {}).items()
+        },
         truncated=truncated,
         total_sessions=store.counts().get("sessions", 0),
     )

@@ -1,22 +1,20 @@
 """Each arm's posterior over time, rebuilt from the graded sessions with the product's own learning
 code, and the learning events to mark on it (a detected change, a new arm). Pure, no I/O.
 
-At each checkpoint the evidence holds exactly the observations graded by then (bandit.update, as
-the store applies them), shifts in grades are set aside as select() sets them aside
-(policy.changed_evidence over the same bounded history), and the posterior is the one select()
-samples from (policy.arm_posterior). What the chart shows is what rota believed at that moment.
+At each checkpoint the evidence holds exactly the observations graded by then, learnt through the
+learning step the store takes (rota.learning.step.observe: the evidence rows and their change
+tests, with what a detected change sets aside), and the posterior is the one select() samples from
+(policy.arm_posterior). What the chart shows is what rota believed at that moment.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rota.config import Config
-from rota.learning import bandit, policy
-from rota.quota.history import HISTORY_LIMIT, LEARN_LOOKBACK_S
-from rota.quota.uses import Use, uses_from_rows
+from rota.learning import bandit, policy, step
+from rota.learning.change import Drift
 
 DAY = 86400.0
 MAX_CHECKPOINTS = 120  # points per line: enough for a smooth chart at any history size
@@ -70,59 +68,56 @@ def timeline(
 ) -> PosteriorTimeline:
     """observations: every graded (category, arm, reward, at), oldest first (the whole history:
     the posterior at `since` depends on what came before). records: the session records from
-    `since` - 28 days on (what selection's history reads), any order."""
+    `since` - 28 days on, any order (when each arm first ran)."""
     half_life_s = config.bandit.half_life_s
-    uses = sorted(uses_from_rows(_rows(records)), key=lambda u: u.at)
-    use_times = [u.at for u in uses]
     arms = list(config.arms.values())
     out = PosteriorTimeline(times=checkpoints(since, until))
     for cat in categories:
         out.series[cat] = {a.arm: [] for a in arms}
     evidence: dict[tuple[str, str], bandit.Evidence] = {}
+    drifts: dict[tuple[str, str], Drift] = {}
     i = 0
-    changed_before: set[str] = set()
     last_change: dict[str, float] = {}
     for t in out.times:
         while i < len(observations) and observations[i][3] <= t:
             cat, arm, reward, at = observations[i]
-            for key in ((cat, arm), (bandit.OVERALL, arm)):
-                ev = evidence.get(key) or bandit.Evidence(t=at)
-                evidence[key] = bandit.update(ev, reward, at, half_life_s)
-            i += 1
-        weight = policy.observation_weight(config, evidence)
-        history = _history(uses, use_times, t)
-        changed = policy.changed_evidence(config, evidence, history, t, weight) if history else {}
-        seen = {arm for (_cat, arm) in changed}
-        for arm in sorted(seen - changed_before):
-            # A shift already set aside when the report starts is not news; one that lapses and
-            # is found again within REPEAT_S is the same shift.
-            if t > since and t - last_change.get(arm, -REPEAT_S) >= REPEAT_S:
-                cats = sorted(c for c, a in changed if a == arm and c != bandit.OVERALL)
-                everywhere = (bandit.OVERALL, arm) in changed and len(cats) > 1
-                where = "" if everywhere or not cats else f" in {', '.join(cats)}"
+            learnt = step.observe(evidence, drifts, cat, arm, reward, at, half_life_s)
+            evidence.update(learnt.rows)
+            drifts.update(learnt.drifts)
+            found = learnt.change
+            # A change found before the report starts is not news; one found again within
+            # REPEAT_S is the same change.
+            if found is not None and since < at and at - last_change.get(arm, -REPEAT_S) >= REPEAT_S:
+                everywhere = found.category == bandit.OVERALL
+                where = "" if everywhere else f" in {found.category}"
                 out.events.append(
                     Event(
-                        t,
+                        at,
                         "change",
                         arm,
-                        f"{arm}: recent grades shifted{where}; older evidence set aside",
-                        categories=() if everywhere else tuple(cats),
+                        f"{arm}: grades {found.label}{where}; older evidence set aside",
+                        categories=() if everywhere else (found.category,),
                     )
                 )
-            last_change[arm] = t
-        changed_before = seen
-        current = {**evidence, **changed} if changed else evidence
+            if found is not None:
+                last_change[arm] = at
+            i += 1
+        weight = policy.observation_weight(config, evidence)
         for cat in categories:
             for a in arms:
-                post = policy.arm_posterior(config, current, cat, a, t, weight)
+                post = policy.arm_posterior(config, evidence, cat, a, t, weight)
                 low, high = post.interval(0.90)
                 out.series[cat][a.arm].append(Point(t, post.mean, low, high, post.n))
     first_seen: dict[str, float] = {}
     for _cat, arm, _r, at in observations:
         first_seen.setdefault(arm, at)
-    for u in uses:
-        if u.at < first_seen.get(u.arm, float("inf")):
-            first_seen[u.arm] = u.at
+    for r in records:
+        if getattr(r, "status", "") in NOT_RUN:
+            continue
+        arm = getattr(r, "arm_ran", None) or getattr(r, "arm", "")
+        at = float(getattr(r, "started_at", 0.0) or 0.0)
+        if at < first_seen.get(arm, float("inf")):
+            first_seen[arm] = at
     out.first_seen = first_seen
     # The arms rota started with are not news; one that first ran a day or more later is.
     start = min(first_seen.values(), default=0.0) + DAY
@@ -133,44 +128,4 @@ def timeline(
     return out
 
 
-NOT_RUN = ("running", "abandoned", "interrupted")  # what Store.recent_uses leaves out
-
-
-def _rows(records: Sequence[object]) -> list[tuple]:
-    """Session records as the lean rows Store.recent_uses reads (so that the history is built by
-    the same code, rota.quota.uses.uses_from_rows)."""
-    import json
-
-    rows = []
-    for r in records:
-        status = getattr(r, "status", "")
-        if status in NOT_RUN:
-            continue
-        detail = getattr(r, "detail", None)
-        text = None
-        if isinstance(detail, dict) and detail.keys() & {"limit", "utilization", "levels"}:
-            text = json.dumps(
-                {k: detail[k] for k in ("limit", "utilization", "levels") if k in detail},
-                default=str,
-            )
-        arm = getattr(r, "arm_ran", None) or getattr(r, "arm", "")
-        rows.append(
-            (
-                arm,
-                status,
-                float(getattr(r, "started_at", 0.0) or 0.0),
-                getattr(r, "category", ""),
-                getattr(r, "reward", None),
-                getattr(r, "graded_at", None),
-                text,
-            )
-        )
-    return rows
-
-
-def _history(uses: list[Use], times: list[float], t: float) -> list[Use]:
-    """What decide() reads at time t: the sessions of the last 28 days, at most HISTORY_LIMIT."""
-    hi = bisect.bisect_right(times, t)
-    lo = bisect.bisect_left(times, t - LEARN_LOOKBACK_S, 0, hi)
-    lo = max(lo, hi - HISTORY_LIMIT)
-    return uses[lo:hi]
+NOT_RUN = ("running", "abandoned", "interrupted")  # sessions that never ran to an outcome

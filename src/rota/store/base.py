@@ -306,7 +306,9 @@ class Store(ABC):
 
     @abstractmethod
     def decisions_by_id(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-        """The stored explanations (Decision.to_dict()) of these decisions, by id."""
+        """The stored decisions (as record_decision was given them: Decision.to_record(), or
+        to_dict() from before) of these ids; rota.learning.decision.decision_from_record reads
+        them."""
 
     @abstractmethod
     def blocks_since(self, since: float) -> list[Block]:
@@ -407,6 +409,8 @@ def compact_detail(
     """A session's detail as the store keeps it: without what its other columns already say
     (the harness and model of its arm, its prompt file beside its log, its workspace path at the
     end of its workspace id). full_detail() puts them back."""
+    if not isinstance(detail, Mapping):
+        return detail  # type: ignore[return-value]  # damaged: kept as it is
     out = dict(detail)
     harness, _, model = arm.partition(":")
     for key, same in (
@@ -420,13 +424,12 @@ def compact_detail(
     return out
 
 
-def full_detail(
-    detail: Mapping[str, Any], arm: str, workspace: str, log_path: str
-) -> dict[str, Any]:
-    """A stored detail with what compact_detail() left to the other columns put back."""
+def full_detail(detail: Any, arm: str, workspace: str, log_path: str) -> Any:
+    """A stored detail with what compact_detail() left to the other columns put back (a damaged
+    one, not an object, as it is)."""
+    if not isinstance(detail, dict) or "executable" not in detail:
+        return detail  # not a launch's detail: nothing was left out
     out = dict(detail)
-    if "executable" not in out:  # not a launch's detail: nothing was left out
-        return out
     harness, _, model = arm.partition(":")
     out.setdefault("harness", harness)
     out.setdefault("model", model)

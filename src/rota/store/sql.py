@@ -524,13 +524,18 @@ class SQLStore(Store):
             for k in range(0, len(wanted), 500):
                 chunk = wanted[k : k + 500]
                 marks = ", ".join("?" for _ in chunk)  # placeholders only; the ids are parameters
-                for row_id, text in self._all(
+                for row_id, at, category, arm, text in self._all(
                     cur,
-                    f"SELECT id, explanation FROM decisions WHERE id IN ({marks})",  # noqa: S608
+                    "SELECT id, at, category, arm, explanation FROM decisions "  # noqa: S608
+                    f"WHERE id IN ({marks})",
                     chunk,
                 ):
                     d = loads(text)
-                    out[int(row_id)] = d if isinstance(d, dict) else {}
+                    body = d if isinstance(d, dict) else {}
+                    # The columns back into the record (record_decision keeps them apart).
+                    out[int(row_id)] = {
+                        **body, "decided_at": float(at), "category": category, "arm": arm
+                    }
         return out
 
     def blocks_since(self, since: float) -> list[Block]:
