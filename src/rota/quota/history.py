@@ -267,7 +267,8 @@ def learned_states(
     """
     recent = _in_time_order(uses, now - lookback_s, now)
     out = too_big_for_levels(scopes, recent, states, now)
-    if not any(map(_LIMITED, recent)):
+    limited = list(filter(_LIMITED, recent))  # in time order, like recent
+    if not limited:
         return out
     probed = {
         (s.scope_kind, s.scope)
@@ -276,12 +277,18 @@ def learned_states(
     }
     hits_by_key: dict[tuple[str, str], list[Use]] = {}
     silent: dict[tuple[str, str], list[Use]] = {}  # hits that gave no reset time
+    for u in limited:
+        for key in _hit_keys(u, scopes):
+            if key not in probed:
+                into = hits_by_key if u.resets_at is not None else silent
+                into.setdefault(key, []).append(u)
+    ran_by_arm: dict[str, list[float]] = {}  # when each arm ran (and was not refused), in order
     for u in recent:
-        if u.limited:
-            for key in _hit_keys(u, scopes):
-                if key not in probed:
-                    into = hits_by_key if u.resets_at is not None else silent
-                    into.setdefault(key, []).append(u)
+        if not u.limited:
+            ats = ran_by_arm.get(u.arm)
+            if ats is None:
+                ats = ran_by_arm[u.arm] = []
+            ats.append(u.at)
 
     # A limit that never says when it resets: infer its schedule from its recoveries, then learn
     # it like one that does. Its own backoff blocks are short, so say until when it is out.
@@ -318,7 +325,7 @@ def learned_states(
         if w is None:
             continue
         members = {a for a, sc in scopes.items() if sc.covers(kind, scope)}
-        ran = [u.at for u in recent if not u.limited and u.arm in members]  # in time order
+        ran = sorted(t for a in members for t in ran_by_arm.get(a, ()))  # in time order
         # Per arm that was refused: how many sessions its window had already run. Arms differ in
         # size (opus uses more of a Claude window than sonnet), so one count for the pool would
         # either waste the window's end or keep hitting it.
@@ -384,8 +391,8 @@ def learned_states(
         and s.resets_at > now
     }
     fit: dict[tuple[str, str], float] = {}
-    for u in recent:
-        if not (u.limited and u.resets_at is not None and u.utilization and u.arm in scopes):
+    for u in limited:
+        if not (u.resets_at is not None and u.utilization and u.arm in scopes):
             continue
         pools = scopes[u.arm].pools
         blocked = {b.split(":", 1)[1] for b in u.blocked if b.startswith("pool:")}
