@@ -27,7 +27,7 @@ import math
 from rota.learning.bandit import Evidence, decay_factor
 from rota.records import record
 
-ALLOWANCE = 0.75  # k: about half the shift (in standard deviations) the test finds quickest
+ALLOWANCE = 0.6  # k: about half the shift (in standard deviations) the test finds quickest
 THRESHOLD = 6.0  # h: a statistic past this is a change
 MIN_REFERENCE = 8.0  # effective grades of the level before an excursion needed to judge one
 MIN_AFTER = 5.0  # effective grades in an excursion before it can be a change
