@@ -2,7 +2,7 @@
 
 The interface and its records (base), the SQL both dialects share (sql), SQLite (sqlite, with its
 lease rows in leases) and PostgreSQL (postgres, with its advisory locks in pg_leases), and
-`rota store migrate` (migrate). Evidence is learnt only through rota.learning.bandit.observe.
+`rota store migrate` (migrate). Evidence is learnt only through rota.learning.step.observe.
 """
 
 from __future__ import annotations
