@@ -96,7 +96,7 @@ def _run(store: Store, scenario: Scenario, n: int, seed: int) -> None:
         arm = pol.choose(obs)
         if arm is None:
             continue
-        did = store.record_decision(pol.last_decision.to_dict(), workspace="sim", machine="sim-1")
+        did = store.record_decision(pol.last_decision.to_record(), workspace="sim", machine="sim-1")
         start = obs.now
         harness, model = arm.split(":", 1)
         sid = store.start_session(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rota.learning import bandit
+from rota.learning import step
 from run_support import AGENT_CONFIG, RUN_CONFIG, RunEnv, new_run_env, wait_until
 
 HL = 14 * 86400.0  # [bandit] half_life_days default
@@ -33,7 +33,7 @@ def evidence(run_env: RunEnv) -> dict:
 def assert_equals_rebuild(run_env: RunEnv) -> None:
     with run_env.store() as store:
         rows = store.evidence()
-        rebuilt = bandit.rebuild(store.graded_observations(), HL)
+        rebuilt = step.rebuild(store.graded_observations(), HL)[0]
     assert set(rebuilt) == {k for k, ev in rows.items() if ev.n or k in rebuilt}
     for key, ev in rebuilt.items():
         got = rows[key]

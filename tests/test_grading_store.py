@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rota.learning import bandit
+from rota.learning import step
 from rota.store.base import SessionOutcome
 from rota.store.postgres import PostgresStore
 from rota.store.sqlite import SQLiteStore
@@ -86,7 +86,7 @@ def test_a_regrade_replaces_its_signals_and_equals_a_rebuild(store) -> None:
         "at": 500.0,
         "source": "followup",
     }
-    rebuilt = bandit.rebuild(store.graded_observations(), HL)
+    rebuilt = step.rebuild(store.graded_observations(), HL)[0]
     rows = store.evidence()
     for key, ev in rebuilt.items():
         assert (rows[key].n, rows[key].t) == (ev.n, ev.t)

@@ -6,8 +6,7 @@ import argparse
 
 from rota.commands.common import Formatter, add_config_args, add_json_arg, load, now, store_for
 from rota.commands.quota import state_row
-from rota.commands.select import AUTO_WEIGHT
-from rota.commands.select import explain
+from rota.commands.select import AUTO_WEIGHT, explain
 from rota.errors import EXIT_OK
 from rota.learning.decision import decision_from_record
 from rota.learning.posteriors import arm_posterior, observation_weight

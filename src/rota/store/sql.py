@@ -354,7 +354,7 @@ class SQLStore(Store):
             self._exec(
                 cur,
                 "UPDATE sessions SET reward = ?, graded_at = ?, signals = ? WHERE id = ?",
-                (reward, observed_at, dumps(merged), session_id),
+                (reward, observed_at, dumps(compact_signals(merged)), session_id),
             )
             out = self._session(cur, session_id)
             assert out is not None
@@ -368,7 +368,9 @@ class SQLStore(Store):
             merged = dict(rec.signals)
             merged.update(signals)
             self._exec(
-                cur, "UPDATE sessions SET signals = ? WHERE id = ?", (dumps(merged), session_id)
+                cur,
+                "UPDATE sessions SET signals = ? WHERE id = ?",
+                (dumps(compact_signals(merged)), session_id),
             )
 
     def _session(self, cur: Any, session_id: int, lock: bool = False) -> SessionRecord | None:
@@ -434,7 +436,9 @@ class SQLStore(Store):
                 "FROM sessions ORDER BY started_at DESC, id DESC LIMIT ?",
                 (int(limit),),
             )
-        return [(r[0], r[1], None if r[2] is None else float(r[2])) for r in rows if r[1] != RUNNING]
+        return [
+            (r[0], r[1], None if r[2] is None else float(r[2])) for r in rows if r[1] != RUNNING
+        ]
 
     def recent_uses(self, since: float, limit: int, levels: int = 0) -> list[Use]:
         done = (since, RUNNING, ABANDONED, INTERRUPTED)
@@ -534,7 +538,10 @@ class SQLStore(Store):
                     body = d if isinstance(d, dict) else {}
                     # The columns back into the record (record_decision keeps them apart).
                     out[int(row_id)] = {
-                        **body, "decided_at": float(at), "category": category, "arm": arm
+                        **body,
+                        "decided_at": float(at),
+                        "category": category,
+                        "arm": arm,
                     }
         return out
 
