@@ -13,7 +13,7 @@ from rota.learning import step
 from rota.learning.decision import decision_from_record
 from rota.learning.policy import SelectionInput, select
 from rota.quota.state import Block, QuotaState
-from rota.store.base import compact_detail, compact_signals, full_detail, full_signals
+from rota.store.base import compact_detail, full_detail
 from rota.store.sqlite import SQLiteStore
 
 T = 1_767_225_600.0
@@ -99,7 +99,7 @@ def test_the_store_keeps_the_record_and_gives_it_back(tmp_path: Path) -> None:
     assert old.why == live.why and len(old.candidates) == len(live.candidates)
 
 
-def test_session_detail_and_signals_round_trip() -> None:
+def test_session_detail_round_trips() -> None:
     arm, ws, log = "claude-code:opus", "box:/home/u/work", "/s/logs/2026-1-claude-code_opus.log"
     detail = {
         "executable": "claude",
@@ -114,13 +114,6 @@ def test_session_detail_and_signals_round_trip() -> None:
     assert full_detail(kept, arm, ws, log) == detail
     moved = {**detail, "prompt_file": "/elsewhere/p.md"}  # not beside the log: kept
     assert full_detail(compact_detail(moved, arm, ws, log), arm, ws, log) == moved
-    signals = {"exit": 1.0, "commits": 0.0, "facts": {"commits": 0}, "weights": {}}
-    signals["weights"] = {"exit": 0.25, "commits": 0.3}  # the defaults for these signals
-    assert "weights" not in compact_signals(signals)
-    assert full_signals(compact_signals(signals)) == signals
-    custom = {**signals, "weights": {"exit": 1.0}}
-    assert full_signals(compact_signals(custom)) == custom
-    assert full_signals({}) == {}  # an ungraded session has no weights to put back
 
 
 def test_status_shows_the_last_decision(tmp_path: Path) -> None:

@@ -440,29 +440,6 @@ def full_detail(detail: Any, arm: str, workspace: str, log_path: str) -> Any:
     return out
 
 
-def _default_weights(signals: Mapping[str, Any]) -> dict[str, float]:
-    from rota.config.schema import GradingSettings
-
-    defaults = GradingSettings().weights
-    return {k: float(defaults[k]) for k in signals if k in defaults and defaults[k] > 0}
-
-
-def compact_signals(signals: Mapping[str, Any]) -> dict[str, Any]:
-    """A session's grading signals as the store keeps them: the weights left out when they are
-    the default weights of the signals it has (full_signals() puts them back)."""
-    out = dict(signals)
-    if "facts" in out and "weights" in out and out["weights"] == _default_weights(out):
-        del out["weights"]
-    return out
-
-
-def full_signals(signals: Any) -> Any:
-    """Stored signals with default weights put back (see compact_signals)."""
-    if not isinstance(signals, dict) or "weights" in signals or "facts" not in signals:
-        return signals
-    return {**signals, "weights": _default_weights(signals)}
-
-
 def dumps(obj: Any) -> str:
     """JSON as the store keeps it: sorted keys, no spaces (a session's record is read far less
     often than it is kept)."""

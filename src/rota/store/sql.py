@@ -27,10 +27,8 @@ from rota.store.base import (
     SessionTotal,
     Store,
     compact_detail,
-    compact_signals,
     dumps,
     full_detail,
-    full_signals,
     loads,
 )
 
@@ -292,7 +290,7 @@ class SQLStore(Store):
                     arm_ran,
                     outcome.reward,
                     graded_at,
-                    dumps(compact_signals(outcome.signals)),
+                    dumps(dict(outcome.signals)),
                     dumps(detail),
                     session_id,
                 ),
@@ -354,7 +352,7 @@ class SQLStore(Store):
             self._exec(
                 cur,
                 "UPDATE sessions SET reward = ?, graded_at = ?, signals = ? WHERE id = ?",
-                (reward, observed_at, dumps(compact_signals(merged)), session_id),
+                (reward, observed_at, dumps(merged), session_id),
             )
             out = self._session(cur, session_id)
             assert out is not None
@@ -370,7 +368,7 @@ class SQLStore(Store):
             self._exec(
                 cur,
                 "UPDATE sessions SET signals = ? WHERE id = ?",
-                (dumps(compact_signals(merged)), session_id),
+                (dumps(merged), session_id),
             )
 
     def _session(self, cur: Any, session_id: int, lock: bool = False) -> SessionRecord | None:
@@ -695,7 +693,7 @@ def _session_from_row(r: Sequence[Any]) -> SessionRecord:
         exit_code=None if r[7] is None else int(r[7]),
         reward=None if r[8] is None else float(r[8]),
         graded_at=None if r[9] is None else float(r[9]),
-        signals=full_signals(loads(r[10])),
+        signals=loads(r[10]),
         detail=full_detail(loads(r[11]), r[2], r[15] or "", r[16] or ""),
         decision_id=None if r[12] is None else int(r[12]),
         pid=None if r[13] is None else int(r[13]),
