@@ -25,8 +25,18 @@ FIXTURES = REPO / "tests" / "fixtures"  # real-shaped CLI data; see tests/fixtur
 USER_PATH = os.environ.get("PATH", "")
 USER_HOME = os.environ.get("HOME", "")
 SYSTEM_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
-# Kept from the caller: what .ci/run and the PostgreSQL helper hand the suite.
-KEEP_VARS = ("ROTA_TEST_PG_URL", "ROTA_TEST_PG_DIR", "ROTA_REQUIRE_PG")
+# Kept from the caller: what .ci/run and its install helpers hand the suite (the PostgreSQL
+# server, ccusage, where screenshots go) and the ROTA_REQUIRE_* switches that turn skips into
+# failures. Everything else under ROTA_ is the caller's own rota setup and is dropped.
+KEEP_VARS = (
+    "ROTA_TEST_PG_URL",
+    "ROTA_TEST_PG_DIR",
+    "ROTA_TEST_ARTIFACTS",
+    "ROTA_CCUSAGE",
+    "ROTA_REQUIRE_PG",
+    "ROTA_REQUIRE_CCUSAGE",
+    "ROTA_REQUIRE_BROWSER",
+)
 
 
 def _agent_executables() -> set[str]:
