@@ -23,6 +23,8 @@ print(json.dumps({"code": code, "arm": json.loads(got)["arm"], "modules": sorted
 
 # Loaded by rota select at some point and never needed for a decision.
 UNUSED = (
+    "argparse",  # a plain select is parsed by hand (rota.commands.select.plain_args)
+    "gettext",  # through argparse
     "locale",  # through argparse's gettext
     "zlib",  # the config cache's file name
     "typing",
@@ -49,8 +51,19 @@ def test_select_loads_nothing_it_does_not_use(tmp_path) -> None:  # type: ignore
     assert got["code"] == 0 and got["arm"]
     loaded = set(got["modules"])
     assert sorted(m for m in UNUSED if m in loaded) == []
-    # argparse's translations come from the stand-in: no catalog search, messages unchanged.
-    assert "gettext" in loaded
+
+
+def test_a_parsed_command_gets_gettext_from_the_stand_in(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Commands that build a parser load argparse; its translations come from the stand-in (no
+    catalog search, messages unchanged)."""
+    env = RotaEnv(tmp_path)
+    env.write_config()
+    probe = PROBE.replace('["select", "--json"]', '["select", "--json", "--cat", "code"]')
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], env=env.env, capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(proc.stdout)["modules"])
+    assert {"argparse", "gettext"} <= loaded and "locale" not in loaded
 
 
 def test_the_gettext_stand_in_answers_like_gettext() -> None:

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-import argparse
 import time
 
-from rota.cli import Formatter as Formatter  # re-exported for the command modules
 from rota.config import Config, load_config
 from rota.errors import UsageError
 from rota.store import Store, open_store
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    """`Formatter`, the command line's help formatter (rota.command_line), for the command
+    modules' parsers: loaded with argparse, only when a parser is built."""
+    if name == "Formatter":
+        from rota.command_line import Formatter
+
+        return Formatter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def add_config_args(p: argparse.ArgumentParser, *, workspace: bool = True) -> None:
@@ -25,7 +38,9 @@ def add_json_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
 
 
-def load(args: argparse.Namespace) -> Config:
+def load(args: Any) -> Config:
+    """The config named by the command's --config (and --workspace), from argparse or a plain
+    namespace."""
     return load_config(getattr(args, "config", None), workspace=getattr(args, "workspace", None))
 
 

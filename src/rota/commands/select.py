@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
+from types import SimpleNamespace
 
-from rota.commands.common import (
-    Formatter,
-    add_config_args,
-    add_json_arg,
-    category_arg,
-    load,
-    now,
-    store_for,
-)
+from rota.commands.common import category_arg, load, now, store_for
 from rota.errors import EXIT_EXHAUSTED, EXIT_OK
 from rota.learning.bandit import DEFAULT_WEIGHT
-from rota.learning.policy import Decision
 from rota.render import fmt, paint, print_document, table, use_colour
 from rota.session.decide import decide
 from rota.timefmt import iso, when
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
+    from rota.learning.policy import Decision
 
 HELP = """\
 Choose the harness:model arm for the next session of a category of work.
@@ -34,6 +32,8 @@ names the earliest reset; --json gives it as earliest_reset).
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from rota.commands.common import Formatter, add_config_args, add_json_arg
+
     p = sub.add_parser(
         "select",
         help="choose the harness:model arm for the next session",
@@ -50,7 +50,62 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
+# A plain `rota select` (what a timer runs before every session) is parsed by hand, without
+# building a parser: these options, each once or more (the last one counts), as `--opt VALUE`
+# (or `--opt=VALUE`, `-c VALUE`), with a VALUE that is not empty and does not start with "-".
+# Anything else (help, an error, an abbreviation, a negative --seed) goes to argparse, which
+# says what it always says. tests/test_select_plain_args.py holds the two to the same answers.
+PLAIN_VALUES = {
+    "--config": "config",
+    "--workspace": "workspace",
+    "--category": "category",
+    "-c": "category",
+    "--seed": "seed",
+}
+PLAIN_FLAGS = {"--json": "json", "--explain": "explain"}
+
+
+def plain_args(args: list[str]) -> SimpleNamespace | None:
+    """The namespace argparse would make of `rota select ARGS`, or None to leave it to argparse."""
+    out: dict[str, Any] = {
+        "command": "select",
+        "config": None,
+        "workspace": None,
+        "category": None,
+        "seed": None,
+        "json": False,
+        "explain": False,
+    }
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in PLAIN_FLAGS:
+            out[PLAIN_FLAGS[arg]] = True
+            i += 1
+            continue
+        name, eq, value = arg.partition("=")
+        if eq and name.startswith("--") and name in PLAIN_VALUES:
+            i += 1
+        elif arg in PLAIN_VALUES and i + 1 < len(args):
+            name, value = arg, args[i + 1]
+            i += 2
+        else:
+            return None
+        if not value or value.startswith("-"):
+            return None
+        dest = PLAIN_VALUES[name]
+        if dest == "seed":
+            try:
+                out[dest] = int(value)
+            except ValueError:
+                return None
+        else:
+            out[dest] = value
+    out["func"] = run
+    return SimpleNamespace(**out)
+
+
+def run(args: Any) -> int:
     config = load(args)
     category = category_arg(config, args.category)
     t = now()
