@@ -6,6 +6,7 @@ import json
 import random
 import time
 from pathlib import Path
+from typing import Any
 
 from conftest import RotaEnv
 from rota.config import parse_config
@@ -13,7 +14,7 @@ from rota.learning import step
 from rota.learning.decision import decision_from_record
 from rota.learning.policy import SelectionInput, select
 from rota.quota.state import Block, QuotaState
-from rota.store.base import compact_detail, full_detail
+from rota.store.base import SessionOutcome, compact_detail, full_detail
 from rota.store.sqlite import SQLiteStore
 
 T = 1_767_225_600.0
@@ -114,6 +115,70 @@ def test_session_detail_round_trips() -> None:
     assert full_detail(kept, arm, ws, log) == detail
     moved = {**detail, "prompt_file": "/elsewhere/p.md"}  # not beside the log: kept
     assert full_detail(compact_detail(moved, arm, ws, log), arm, ws, log) == moved
+
+
+def graded_detail() -> dict[str, Any]:
+    """A graded session's detail as rota.session.grading makes it (to_dict of each summary)."""
+    from rota.trajectory.record import Command, SuiteRun, Trajectory, Usage, WorkspaceSummary
+
+    traj = Trajectory(source="claude-code stream-json", turns=14, verdict=True, model="sonnet")
+    traj.tool("Bash", True)
+    traj.tool("Edit", False)
+    traj.command(Command("Bash", "pytest -q", ok=True, exit_code=0, output="3 passed"))
+    traj.add_usage(Usage(input_tokens=61, output_tokens=210))
+    traj.cost_usd = 0.0  # a real value that equals no default: kept
+    traj.messages = 0  # 0 where the default is None: kept
+    ws = WorkspaceSummary(commits=1, commit_shas=["c12a3fa"], lines_added=1, lines_removed=0)
+    ws.tests_after = SuiteRun(passed=True, tests_passed=3)
+    return {"executable": "claude", "trajectory": traj.to_dict(), "workspace": ws.to_dict()}
+
+
+def test_graded_summaries_are_stored_without_their_defaults(tmp_path: Path) -> None:
+    """The trajectory and workspace summaries lose their default fields in the store and get
+    them back, in the store's key order, on every read (and a summary stored whole reads as it
+    was); what is not a default (0 for None, 0.0) is kept."""
+    arm, ws, log = "claude-code:sonnet", "box:/w", "/s/logs/1-claude-code_sonnet.log"
+    detail = graded_detail()
+    kept = compact_detail(detail, arm, ws, log)
+    traj, work = kept["trajectory"], kept["workspace"]
+    assert "prs" not in traj and "notes" not in traj and "turn_limit" not in traj
+    assert traj["source"] == "claude-code stream-json"
+    assert traj["cost_usd"] == 0.0 and traj["messages"] == 0 and traj["tool_errors"] == 1
+    assert "pushed_refs" not in work and "tests_before" not in work and work["git"] is True
+    as_stored = json.loads(json.dumps(detail, sort_keys=True))  # what a whole one reads back as
+    back = full_detail(json.loads(json.dumps(kept, sort_keys=True)), arm, ws, log)
+    for key in ("trajectory", "workspace"):
+        assert list(back[key].items()) == list(as_stored[key].items())
+        assert full_detail(as_stored, arm, ws, log)[key] == as_stored[key]
+
+    store = SQLiteStore(tmp_path / "rota.db")
+    sid = store.start_session(
+        category="code",
+        arm=arm,
+        started_at=T,
+        decision_id=None,
+        pid=1,
+        machine="box",
+        workspace=ws,
+        log_path=log,
+        detail={"executable": "claude"},
+    )
+    store.finish_session(
+        sid,
+        SessionOutcome(status="completed", ended_at=T + 60, exit_code=0, reward=0.5, detail=detail),
+        half_life_s=86400.0,
+    )
+    raw = store.conn.execute("SELECT detail FROM sessions WHERE id = ?", (sid,)).fetchone()[0]
+    assert '"prs"' not in raw and len(raw) < len(json.dumps(detail))
+    rec = store.get_session(sid)
+    assert rec is not None
+    assert rec.detail["trajectory"] == as_stored["trajectory"]
+    assert rec.detail["workspace"] == as_stored["workspace"]
+    # An empty summary list in one session is not shared with another's.
+    rec.detail["trajectory"]["prs"].append("x")
+    again = store.get_session(sid)
+    assert again is not None and again.detail["trajectory"]["prs"] == []
+    store.close()
 
 
 def test_status_shows_the_last_decision(tmp_path: Path) -> None:

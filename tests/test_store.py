@@ -181,3 +181,24 @@ def test_concurrent_processes_lose_no_update(tmp_path: Path) -> None:
     rebuilt = step.rebuild(s.graded_observations(), HL)[0]
     assert rebuilt[("code", "a:x")].n == 160
     assert rebuilt[("code", "a:x")].s == pytest.approx(ev[("code", "a:x")].s, rel=1e-6)
+
+
+def test_a_new_store_has_larger_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    """A graded session's row is about 2.5 KB: 8 KB pages hold three, 4 KB pages one
+    (bench/store_size.py). A store made with other pages opens with them, unchanged."""
+    from rota.store.sqlite import PAGE_SIZE
+
+    SQLiteStore(tmp_path / "new.db").close()
+    conn = sqlite3.connect(tmp_path / "new.db")
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE == 8192
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+    old = sqlite3.connect(tmp_path / "old.db")
+    old.execute("PRAGMA page_size = 4096")
+    old.execute("CREATE TABLE t (x)")
+    old.close()
+    SQLiteStore(tmp_path / "old.db").close()
+    conn = sqlite3.connect(tmp_path / "old.db")
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+    conn.close()

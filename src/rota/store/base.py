@@ -421,14 +421,66 @@ def compact_detail(
     ):
         if same and out.get(key) == same:
             del out[key]
+    for key, first in _SUMMARIES.items():
+        if isinstance(out.get(key), Mapping):
+            out[key] = _without_defaults(out[key], _summary_defaults(key), first)
     return out
+
+
+# The graded summaries in a session's detail (rota.trajectory.record.Trajectory and
+# WorkspaceSummary, to_dict()): stored without the fields that hold their default (most of them,
+# for most sessions), except the one each reader looks at first; full_detail() puts them back.
+_SUMMARIES = {"trajectory": "source", "workspace": "git"}
+
+
+def _summary_defaults(key: str) -> dict[str, Any]:
+    from rota.trajectory.record import stored_defaults  # dataclasses: never on the select path
+
+    return stored_defaults()[key]
+
+
+def _without_defaults(
+    summary: Mapping[str, Any], defaults: Mapping[str, Any], first: str
+) -> dict[str, Any]:
+    out = {}
+    for k, v in summary.items():
+        d = defaults.get(k, _MISSING)
+        # The same type too: 0 is not the default False, nor 0.0 the default None.
+        if k == first or d is _MISSING or type(v) is not type(d) or v != d:
+            out[k] = v
+    return out
+
+
+def _with_defaults(summary: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """Every field, in the sorted order the store keeps keys in (a summary stored before its
+    defaults were left out comes back as it was)."""
+    if all(k in summary for k in defaults):
+        return summary
+    out = {}
+    for k in sorted({*summary, *defaults}):
+        if k in summary:
+            out[k] = summary[k]
+        else:
+            d = defaults[k]
+            out[k] = d.copy() if isinstance(d, (list, dict)) else d
+    return out
+
+
+_MISSING = object()
 
 
 def full_detail(detail: Any, arm: str, workspace: str, log_path: str) -> Any:
     """A stored detail with what compact_detail() left to the other columns put back (a damaged
     one, not an object, as it is)."""
-    if not isinstance(detail, dict) or "executable" not in detail:
-        return detail  # not a launch's detail: nothing was left out
+    if not isinstance(detail, dict):
+        return detail  # damaged: as it is
+    summaries = [k for k in _SUMMARIES if isinstance(detail.get(k), dict)]
+    if summaries:
+        detail = dict(detail)
+        for key in summaries:
+            detail[key] = _with_defaults(detail[key], _summary_defaults(key))
+    if "executable" not in detail:
+        return detail  # not a launch's detail: nothing else was left out
     out = dict(detail)
     harness, _, model = arm.partition(":")
     out.setdefault("harness", harness)

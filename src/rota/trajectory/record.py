@@ -316,4 +316,17 @@ class WorkspaceSummary:
         return w
 
 
-__all__ = ["Command", "SuiteRun", "Trajectory", "Usage", "WorkspaceSummary", "clip"]
+_STORED_DEFAULTS: dict[str, dict[str, Any]] = {}
+
+
+def stored_defaults() -> dict[str, dict[str, Any]]:
+    """Each summary's fields with their defaults, as to_dict() gives them ("trajectory",
+    "workspace"): the store leaves these out of a session's detail and puts them back
+    (rota.store.base.compact_detail). Shared: copy a list or dict before changing it."""
+    if not _STORED_DEFAULTS:
+        _STORED_DEFAULTS["trajectory"] = Trajectory().to_dict()
+        _STORED_DEFAULTS["workspace"] = WorkspaceSummary().to_dict()
+    return _STORED_DEFAULTS
+
+
+__all__ = ["Command", "SuiteRun", "Trajectory", "Usage", "WorkspaceSummary", "clip", "stored_defaults"]
