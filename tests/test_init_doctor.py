@@ -39,6 +39,35 @@ def test_init_refuses_a_missing_folder_and_one_that_is_not_a_repository(rota_env
     assert "does not exist (accepted: --no-workspace-check)" in proc.stdout
 
 
+def test_a_stray_empty_git_folder_above_makes_no_repository(rota_env: RotaEnv) -> None:
+    # An empty `.git` folder in a parent (seen in a shared /tmp) is no repository to git, so it
+    # must not be one to rota either; a linked worktree's `.git` file is one.
+    parent = rota_env.root / "shared-tmp"
+    (parent / ".git").mkdir(parents=True)
+    folder = parent / "work"
+    folder.mkdir()
+    proc = rota_env.run("init", "--workspace", str(folder))
+    assert proc.returncode == 2 and "is not a git repository" in proc.stderr
+    main = rota_env.root / "main-repo"
+    subprocess.run(["git", "init", "-q", str(main)], check=True)
+    subprocess.run(
+        ["git", "-C", str(main), "commit", "-q", "--allow-empty", "-m", "first"],
+        check=True,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@t",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@t",
+        },
+    )
+    linked = rota_env.root / "linked"
+    subprocess.run(["git", "-C", str(main), "worktree", "add", "-q", str(linked)], check=True)
+    assert (linked / ".git").is_file()
+    proc = rota_env.run("init", "--workspace", str(linked), check=True)
+    assert _workspace_line(proc.stdout) == f"workspace: {linked}"
+
+
 def test_init_never_silently_takes_rotas_own_source_tree(rota_env: RotaEnv) -> None:
     # The quick start's mistake: `rota init` run in the clone of rota, not at a terminal.
     proc = rota_env.run("init", "--enable-all", cwd=REPO)

@@ -60,11 +60,25 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def git_root(path: Path) -> Path | None:
-    """The enclosing git work tree of `path` (a `.git` directory or file), or None."""
-    for d in (path, *path.parents):
-        if (d / ".git").exists():
-            return d
-    return None
+    """The enclosing git work tree of `path` as git itself sees it, or None.
+
+    git is asked rather than trusting any `.git` entry: a stray empty `/tmp/.git` is no repository,
+    and a linked worktree's `.git` file is one. Without git, the nearest `.git` entry is taken."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(path), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except FileNotFoundError:
+        return next((d for d in (path, *path.parents) if (d / ".git").exists()), None)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    top = done.stdout.strip()
+    return Path(top) if done.returncode == 0 and top else None
 
 
 def rota_source_tree(path: Path) -> Path | None:
