@@ -112,7 +112,13 @@ return Array.from(document.querySelectorAll('figure')).map(f => {
 def _load(driver, path: Path, shot: str) -> tuple[list[dict], list[dict]]:
     driver.get_log("browser")  # drop anything from an earlier page
     driver.get(path.as_uri())
-    assert driver.execute_script("return document.readyState") == "complete"
+    # get() returns at the load event as a rule, but a loaded machine can hand back a page still
+    # "loading"; wait for it (a page that never completes still fails, after a minute).
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 60, poll_frequency=0.2).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
     charts = driver.execute_script(CHARTS_JS)
     logs = driver.get_log("browser")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
