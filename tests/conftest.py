@@ -188,3 +188,15 @@ def fixtures_dir() -> Path:
 
 # PostgreSQL fixtures for the fleet tests (tests/pg_support.py): pg_server, pg_url.
 from pg_support import pg_server, pg_url  # noqa: E402, F401
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """The fault suite's measured figures (tests/faultkit.py figure()), one line each."""
+    import sys
+
+    kit = sys.modules.get("faultkit")
+    figures = getattr(kit, "FIGURES", None)
+    if figures:
+        terminalreporter.section("fault suite figures")
+        for line in figures:
+            terminalreporter.write_line(line)
