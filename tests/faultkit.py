@@ -223,7 +223,8 @@ def integrity(db: Path) -> str:
 
 
 def half_written(db: Path) -> list[str]:
-    """Session rows whose fields contradict their status (what a torn write would leave)."""
+    """Session rows whose fields contradict their status (what a torn write would leave).
+    A completed session without a grade is fine: grading was interrupted."""
     bad = []
     cols = "id, status, ended_at, reward, graded_at, exit_code, signals, detail"
     for sid, status, ended, reward, graded_at, _code, signals, detail in db_rows(
@@ -240,8 +241,6 @@ def half_written(db: Path) -> list[str]:
             why.append("reward and graded_at disagree")
         if reward is not None and status not in GRADED_STATES:
             why.append(f"graded yet {status}")
-        if status == "completed" and reward is None:
-            why.append("completed but not graded")
         for name, text in (("signals", signals), ("detail", detail)):
             try:
                 json.loads(text)
