@@ -9,7 +9,6 @@ import os
 import random
 import signal
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -112,7 +111,5 @@ def test_kill_9_loop_leaves_the_store_consistent(kill_loop: dict[str, Any]) -> N
 @pytest.mark.xfail(strict=True, reason="issue 15 defect 3")
 def test_kill_9_loop_leaves_no_process_behind(kill_loop: dict[str, Any]) -> None:
     left = kill_loop["leftovers"]
-    figure(
-        f"{kill_loop['killed']} kill -9 of rota: {len(left)} processes it started outlived it"
-    )
+    figure(f"{kill_loop['killed']} kill -9 of rota: {len(left)} processes it started outlived it")
     assert left == []
