@@ -19,9 +19,11 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from conftest import FIXTURES, RotaEnv
 
@@ -76,6 +78,23 @@ command = ["scripted", "harness", "exec", "-m", "{{model}}", "{{prompt}}"]
 "gpt-5.4" = {{ tier = "medium", cost = 1.0 }}
 {extra}
 """
+
+
+@pytest.fixture
+def bounded() -> Iterator[None]:
+    """A fault test fails, rather than hangs, past its bound ($ROTA_FAULT_TEST_LIMIT_S, 180 s)."""
+    limit = float(os.environ.get("ROTA_FAULT_TEST_LIMIT_S", "180"))
+
+    def over(signum: int, frame: object) -> None:
+        raise TimeoutError(f"fault test ran over its bound of {limit:.0f} s")
+
+    old = signal.signal(signal.SIGALRM, over)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def figure(text: str) -> str:
@@ -348,8 +367,6 @@ def faketime_env(offset: str) -> dict[str, str]:
     """Variables that run a process (and its children) with the system clock moved by `offset`
     ("+365d", "-100d", "+4h"): libfaketime intercepts the C library's clock calls, so Python,
     SQLite and git all see the same wrong clock. Monotonic clocks are left alone."""
-    import pytest
-
     try:
         import libfaketime
     except ImportError:

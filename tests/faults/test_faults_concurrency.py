@@ -13,6 +13,7 @@ import pytest
 
 from faultkit import (
     FaultEnv,
+    bounded,  # noqa: F401 - the time bound of every test here
     evidence_mismatch,
     figure,
     half_written,
@@ -21,7 +22,7 @@ from faultkit import (
     wait_until,
 )
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.usefixtures("bounded")]
 
 SCALE = float(os.environ.get("ROTA_FAULTS_SCALE", "1"))  # < 1 for a quicker local pass
 
@@ -86,7 +87,8 @@ def test_sessions_from_many_workspaces_on_one_store_are_all_recorded(tmp_path: P
     )
     assert all(no_traceback(err) for _, err in results)
     # Two runs on one workspace may overlap: the later one exits 75 and is not a session.
-    assert codes.count(0) + codes.count(75) == len(jobs), codes
+    odd = [(c, err[-600:]) for c, err in results if c not in (0, 75)]
+    assert odd == []
     assert len(sessions) == codes.count(0)
     assert all(s["status"] == "completed" and s["reward"] is not None for s in sessions)
     assert integrity(fenv.db) == "ok"

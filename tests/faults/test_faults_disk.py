@@ -18,9 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from faultkit import FaultEnv, figure, half_written, integrity, no_traceback
+from faultkit import (  # noqa: F401 - bounded: the time bound of every test here
+    FaultEnv,
+    bounded,
+    figure,
+    half_written,
+    integrity,
+    no_traceback,
+)
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.usefixtures("bounded")]
 
 ROOT = os.geteuid() == 0
 

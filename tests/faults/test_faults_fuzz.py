@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from faultkit import FaultEnv, figure, no_traceback
+from faultkit import FaultEnv, bounded, figure, no_traceback  # noqa: F401 - bounded
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.usefixtures("bounded")]
 
 FUZZ = settings(
     deadline=None,

@@ -15,6 +15,7 @@ import pytest
 
 from faultkit import (
     FaultEnv,
+    bounded,  # noqa: F401 - the time bound of every test here
     evidence_mismatch,
     figure,
     half_written,
@@ -24,7 +25,7 @@ from faultkit import (
     wait_until,
 )
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.usefixtures("bounded")]
 
 SCALE = float(os.environ.get("ROTA_FAULTS_SCALE", "1"))
 SEED = int(os.environ.get("ROTA_FAULTS_SEED", "15"))
@@ -42,9 +43,9 @@ def kill_loop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     # The harness takes a moment and leaves a grandchild; test and grader take a moment too, so
     # that a random kill lands in every step: start-up, lock, decision, harness, grading, record.
-    fenv.plan("harness", sleep=0.15, children=1, commit=True)
-    fenv.plan("test", sleep=0.05)
-    fenv.plan("grader", stdout="0.8\n", sleep=0.05)
+    fenv.plan("harness", sleep=0.1, children=1, commit=True)
+    fenv.plan("test")
+    fenv.plan("grader", stdout="0.8\n")
     killed = busy = clean = 0
     errors: list[str] = []
     leftovers_after_kill: list[int] = []
@@ -53,7 +54,7 @@ def kill_loop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         calls_before = len(fenv.calls())
         proc = fenv.popen("run")
         if rng.random() < 0.45:
-            time.sleep(rng.uniform(0.0, 0.9))
+            time.sleep(rng.uniform(0.0, 0.8))
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGKILL)
                 killed += 1

@@ -15,6 +15,7 @@ import pytest
 
 from faultkit import (
     FaultEnv,
+    bounded,  # noqa: F401 - the time bound of every test here
     figure,
     half_written,
     integrity,
@@ -23,7 +24,7 @@ from faultkit import (
     wait_until,
 )
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.usefixtures("bounded")]
 
 STEPS = ("category", "prompt", "harness", "test", "grader")
 SIGNALS = {signal.SIGTERM: 143, signal.SIGINT: 130}
