@@ -58,9 +58,16 @@ def test_a_block_stamped_30_days_ahead_lasts_its_own_length_from_now() -> None:
 
 
 @pytest.mark.parametrize("until", [1e20, math.inf, NOW + 400 * DAY])
-def test_no_block_outlives_a_month(until: float) -> None:
-    got, warning = believable_block(Block("arm", "a:b", until, "", "manual", NOW - 10, 1), NOW)
-    assert got.until <= NOW + MAX_BLOCK_S and warning
+def test_no_block_rota_made_outlives_a_month(until: float) -> None:
+    b = Block("arm", "a:b", until, "", "rate_limit", NOW - 10, 1)
+    got, warning = believable_block(b, NOW)
+    assert got.until == NOW - 10 + MAX_BLOCK_S and warning
+    assert believable_block(got, NOW + DAY)[0] == got  # a fixed end: read again, the same
+
+
+def test_a_block_written_by_hand_lasts_as_asked() -> None:
+    b = Block("harness", "codex", NOW + 90 * DAY, "on holiday", "manual", NOW, 1)
+    assert believable_block(b, NOW) == (b, "")
 
 
 def test_an_ordinary_block_is_left_alone() -> None:

@@ -82,3 +82,90 @@ def test_the_outcome_is_written_on_a_full_disk(tmp_path: Path) -> None:
         assert items[0].outcome is not None and items[0].outcome["reward"] == 0.75
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Replay into a real store
+
+from rota.store.sqlite import SQLiteStore  # noqa: E402
+
+H = 14 * 86400.0
+
+
+def _started(store: SQLiteStore) -> dict:
+    sid = store.start_session(
+        category="code",
+        arm="agent:m1",
+        started_at=IDENTITY["started_at"],
+        decision_id=None,
+        pid=4242,
+        machine="box",
+        workspace="/ws",
+    )
+    return {**IDENTITY, "id": sid, "decision_id": None}
+
+
+def _keep(state: Path, identity: dict, outcome: SessionOutcome | None = OUTCOME) -> Path:
+    slot = outbox.reserve(state, identity)
+    assert slot is not None
+    if outcome is not None:
+        assert slot.write(outcome)
+    slot.close()
+    return slot.path
+
+
+def _replay(store: SQLiteStore, state: Path, alive: bool = False) -> outbox.ReplayReport:
+    return outbox.replay(store, state, half_life_s=H, machine="box", alive=lambda p, t: alive)
+
+
+def test_a_kept_outcome_finishes_its_running_session(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "rota.db")
+    ident = _started(store)
+    path = _keep(tmp_path, ident)
+    report = _replay(store, tmp_path)
+    assert report.recorded == [ident["id"]] and not path.exists()
+    rec = store.get_session(ident["id"])
+    assert rec is not None and rec.status == "completed" and rec.reward == 0.75
+    assert store.evidence()[("code", "agent:m1")].n == 1
+    assert [b.scope for b in store.active_blocks(1_796_000_200.0)] == ["agent"]
+    assert _replay(store, tmp_path).recorded == []  # once
+
+
+def test_a_session_marked_abandoned_meanwhile_gets_its_real_outcome(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "rota.db")
+    ident = _started(store)
+    _keep(tmp_path, ident)
+    assert store.mark_abandoned(ident["id"], 1_796_000_300.0, "process 4242 on box is gone")
+    _replay(store, tmp_path)
+    rec = store.get_session(ident["id"])
+    assert rec is not None and rec.status == "completed" and "abandoned_reason" not in rec.detail
+
+
+def test_a_session_the_store_lost_is_recorded_anew(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "new.db")  # the damaged database was replaced
+    _keep(tmp_path, IDENTITY)
+    report = _replay(store, tmp_path)
+    assert len(report.recorded) == 1
+    rec = store.get_session(report.recorded[0])
+    assert (
+        rec is not None and rec.status == "completed" and rec.started_at == IDENTITY["started_at"]
+    )
+    assert store.evidence()[("code", "agent:m1")].n == 1
+
+
+def test_an_outcome_already_recorded_is_dropped(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "rota.db")
+    ident = _started(store)
+    store.finish_session(ident["id"], OUTCOME._replace(signals={}, detail={}), half_life_s=H)
+    path = _keep(tmp_path, ident)
+    report = _replay(store, tmp_path)
+    assert report.recorded == [] and not path.exists()
+    assert store.evidence()[("code", "agent:m1")].n == 1  # not counted twice
+
+
+def test_a_reservation_without_outcome_is_kept_while_its_process_lives(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "rota.db")
+    ident = _started(store)
+    path = _keep(tmp_path, ident, outcome=None)
+    assert _replay(store, tmp_path, alive=True).kept == [path.name] and path.exists()
+    assert _replay(store, tmp_path, alive=False).dropped == [path.name] and not path.exists()

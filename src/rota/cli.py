@@ -75,7 +75,22 @@ def suggest_command(word: str) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args_list, command, _ = split_globals(list(sys.argv[1:] if argv is None else argv))
+    import _signal
+
+    import rota
+
+    if _signal.getsignal(_signal.SIGINT) is rota._exit_quietly:  # started: Ctrl-C as usual
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+    try:
+        return _dispatch(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:  # also while the command's modules were still loading
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _dispatch(argv: list[str]) -> int:
+    args_list, command, _ = split_globals(argv)
     if command is not None and command not in COMMANDS:
         guess = suggest_command(command)
         hint = f"; did you mean {guess}?" if guess else ""

@@ -84,29 +84,31 @@ def cap_until(until: float, now: float, window: str = "") -> float:
 def believable_block(block: Block, now: float) -> tuple[Block, str]:
     """A stored block as it should be read now, and a warning when it had to be changed.
 
-    Stamped in the future (a clock that was ahead): taken as made now, for as long as it was
-    meant to last. Any block: at most MAX_BLOCK_S from now. Damaged times: until now (over)."""
+    - Stamped in the future (the clock was ahead when it was written): taken as made now, for as
+      long as it was meant to last (at most MAX_BLOCK_S). `rota run` writes that back, so the
+      block then ends at a fixed time.
+    - A block rota made (a limit, a backoff) ends at most MAX_BLOCK_S after it was made: no
+      quota window is longer. A block written by hand (`rota block`) lasts as long as asked.
+    """
     created, until = block.created_at, block.until
-    if not finite(until):
-        return block._replace(until=now if until != math.inf else now + MAX_BLOCK_S), (
-            f"block on {block.scope_kind}:{block.scope} has no readable end; "
-            "it is kept for at most a month"
-        )
-    warning = ""
+    where = f"block on {block.scope_kind}:{block.scope}"
     if finite(created) and created > now + MAX_AHEAD_S:
-        length = max(0.0, min(until - created, MAX_BLOCK_S))
-        warning = (
-            f"block on {block.scope_kind}:{block.scope} was recorded "
-            f"{_days(created - now)} ahead of this clock; it lasts {_days(length)} from now"
+        length = until - created if finite(until) else MAX_BLOCK_S
+        length = max(0.0, min(length, MAX_BLOCK_S) if block.source != "manual" else length)
+        return block._replace(created_at=now, until=now + length), (
+            f"{where} was recorded {_days(created - now)} ahead of this clock; "
+            f"it is taken as made now and lasts {_days(length)}"
         )
-        return block._replace(created_at=now, until=now + length), warning
-    if until > now + MAX_BLOCK_S:
-        warning = (
-            f"block on {block.scope_kind}:{block.scope} ends {_days(until - now)} from now, "
-            "longer than any quota window; it is kept for a month"
+    if block.source == "manual":
+        return block, ""
+    anchor = created if plausible(created, now) else now
+    latest = anchor + MAX_BLOCK_S
+    if not finite(until) or until > latest:
+        return block._replace(until=latest), (
+            f"{where} ends {'at no readable time' if not finite(until) else _days(until - anchor) + ' after it was made'}, "
+            "longer than any quota window; it ends a month after it was made"
         )
-        return block._replace(until=now + MAX_BLOCK_S), warning
-    return block, warning
+    return block, ""
 
 
 def believable_evidence(ev: Evidence, now: float) -> tuple[Evidence, str]:

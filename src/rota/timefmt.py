@@ -95,7 +95,10 @@ def parse_time(text: str, now: float | None = None) -> float:
 
 def epoch_seconds(value: float | int) -> float:
     """Seconds from an epoch that may be in milliseconds (Claude's resetsAt)."""
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # a JSON integer with hundreds of digits
+        return float("inf") if value > 0 else float("-inf")
     return v / 1000.0 if v > 1e11 else v
 
 
@@ -251,23 +254,47 @@ def local_zone(env: dict[str, str] | None = None) -> tzinfo:
 # -- showing times to people and scripts ---------------------------------------------------------
 
 
+# A time shown may come from a damaged store or an absurd vendor message (1e20, inf, NaN): it is
+# shown as out of range, never raised (the store, not the display, decides what is believed).
+_LATEST = "9999-12-31T23:59:59Z"
+_EARLIEST = "0001-01-01T00:00:00Z"
+
+
+def _finite(x: float) -> bool:
+    return x == x and x not in (float("inf"), float("-inf"))
+
+
 def iso(ts: float | None) -> str | None:
     """UTC ISO-8601 with a Z, for --json; fractional seconds only when there are any."""
-    if ts is None:
+    if ts is None or ts != ts:
         return None
     # time.strftime, not datetime: this runs on the `rota select --json` path
-    return (
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts))
-        + f"{ts % 1:.6f}"[1:].rstrip("0").rstrip(".")
-        + "Z"
-    )
+    try:
+        return (
+            time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts))
+            + f"{ts % 1:.6f}"[1:].rstrip("0").rstrip(".")
+            + "Z"
+        )
+    except (OverflowError, OSError, ValueError):
+        return _LATEST if ts > 0 else _EARLIEST
+
+
+def utc(ts: float, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
+    """time.strftime(fmt) in UTC, for any number: out of range is said, never raised."""
+    try:
+        return time.strftime(fmt, time.gmtime(ts))
+    except (OverflowError, OSError, ValueError, TypeError):
+        return "unknown time" if ts != ts else ("far future" if ts > 0 else "far past")
 
 
 def local(ts: float | None) -> str:
     """'2026-11-27 23:00 CET': local time, to the minute, with the zone's abbreviation."""
     if ts is None:
         return "-"
-    return time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(ts))
+    try:
+        return time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(ts))
+    except (OverflowError, OSError, ValueError):
+        return "unknown time" if ts != ts else ("far future" if ts > 0 else "far past")
 
 
 def relative(ts: float | None, now: float | None = None) -> str:
@@ -276,6 +303,8 @@ def relative(ts: float | None, now: float | None = None) -> str:
         return "-"
     now = time.time() if now is None else now
     delta = ts - now
+    if delta != delta:
+        return "at an unknown time"
     text = human_duration(abs(delta))
     return f"in {text}" if delta >= 0 else f"{text} ago"
 
@@ -289,6 +318,8 @@ def when(ts: float | None, now: float | None = None) -> str:
 
 def human_duration(seconds: float) -> str:
     """'45s', '5m', '2h 5m', '3d 4h': the two largest units."""
+    if not _finite(seconds) or abs(seconds) > 1e12:  # over 30,000 years: a damaged time
+        return "ages"
     s = int(round(seconds))
     if s < 60:
         return f"{s}s"

@@ -82,7 +82,6 @@ def test_a_disk_full_before_the_run_exits_69_and_changes_nothing(tmp_path: Path)
     assert again.returncode == 0, again.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 defect 4")
 @pytest.mark.skipif(not ROOT, reason="needs root to mount a small tmpfs (CI runs as root)")
 @pytest.mark.parametrize("role", ["harness", "grader"])
 def test_a_disk_filling_up_mid_session_exits_69_and_the_session_survives(

@@ -176,7 +176,6 @@ def test_config_mutations_give_a_config_or_a_config_error(mutations: list) -> No
         assert str(exc).startswith("fuzz.toml: ")  # names the file (and the key)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 defect 2")
 @fuzz(300)
 @given(MUTATIONS)
 @example([(("bandit", "pooling_strength"), float("nan"))])
@@ -229,7 +228,6 @@ def to_toml(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 defect 2")
 @fuzz(25)
 @given(MUTATIONS)
 @example([(("bandit", "observation_weight"), float("nan"))])
@@ -303,7 +301,6 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> FaultEnv:
     return fenv
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 defect 1")
 @fuzz(40)
 @given(ROW_MUTATIONS)
 @example([(("blocks", "until_ts"), 1e20)])
@@ -421,7 +418,6 @@ def _profiles() -> list[Any]:
     return [builtin_profile(n) for n in sorted(BUILTIN)] + [generic_profile("custom")]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 defect 1")
 @fuzz(300)
 @given(OUTPUT_LINES, OUTPUT_LINES, st.sampled_from([0, 1, 2, 75, None]))
 @example(
@@ -481,7 +477,6 @@ RESET_TEXT = st.one_of(
 )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 defect 1")
 @fuzz(1000)
 @given(RESET_TEXT, st.floats(min_value=0, max_value=4e9))
 @example("try again in 99999999999999999999 days", 1.8e9)

@@ -13,6 +13,7 @@ from rota.commands.common import Formatter, add_json_arg
 from rota.config import DEFAULT_CATEGORIES, DEFAULT_PROMPT, DEFAULT_TIERS, config_path, parse_config
 from rota.errors import EXIT_OK, UsageError
 from rota.harnesses import KNOWN_HARNESSES, get_profile
+from rota.privatefs import private_dir
 from rota.render import print_document
 
 HELP = """\
@@ -184,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
     found = detect_harnesses()
     text = starter_config(workspace, enable_all=args.enable_all, found=found)
     parse_config(__import__("tomllib").loads(text), path=path)  # never write a config we reject
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:

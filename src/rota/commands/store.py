@@ -1,5 +1,5 @@
-"""`rota store`: state store maintenance: `info`, and `migrate` (one machine's history into the
-fleet store)."""
+"""`rota store`: state store maintenance: `info`, `prune` (bounded growth) and `migrate` (one
+machine's history into the fleet store)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ State store maintenance.
 
   rota store info                         where the store is, its schema version, row counts and
                                           the fleet locks held right now
+  rota store prune [--dry-run]            drop what [retention] lets go: sessions and decisions
+                                          older than sessions_days, old and oversized logs
   rota store migrate --to postgresql://…  copy this machine's history (by default its SQLite
                                           file) into another store, typically the fleet's
 
@@ -23,6 +25,11 @@ migrate writes everything in one transaction on the target and checks it before 
 counts per table, and every evidence row (hence every posterior) equal to the source's, or to the
 exact merge with what the target already had. A failed check writes nothing. Stop rota on this
 machine first (its timer and any running session).
+
+prune leaves every posterior and every learnt quota fact as it was: posteriors live in the
+evidence rows, which are never pruned, and selection reads only the last 28 days of sessions
+(sessions_days is at least 30). Every `rota run` prunes the same way after its session; `prune`
+also compacts a SQLite file (VACUUM). A running session and its log are never touched.
 
 Store URLs: sqlite:///ABSOLUTE/PATH, postgresql://USER:PASSWORD@HOST:PORT/DB (passwords are never
 printed). Without --from, the source is the configured store if it is SQLite, else the default
@@ -46,6 +53,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     info.add_argument("--url", help="a store URL (default: the configured store)")
     add_json_arg(info)
     info.set_defaults(func=run_info)
+    prune = actions.add_parser(
+        "prune",
+        help="drop old sessions, decisions and logs ([retention]); posteriors are kept",
+        description=HELP,
+        formatter_class=Formatter,
+    )
+    prune.add_argument("--dry-run", action="store_true", help="say what would go, change nothing")
+    add_json_arg(prune)
+    prune.set_defaults(func=run_prune)
     mig = actions.add_parser(
         "migrate",
         help="copy one store's history into another",
@@ -68,7 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _usage(p: argparse.ArgumentParser) -> int:
-    raise UsageError("rota store: say `info` or `migrate` (see rota store --help)")
+    raise UsageError("rota store: say `info`, `prune` or `migrate` (see rota store --help)")
 
 
 def _config(args: argparse.Namespace):
@@ -137,6 +153,64 @@ def _schema_version(store) -> int:
     if conn is not None:
         return int(conn.execute("PRAGMA user_version").fetchone()[0])
     return 0
+
+
+def run_prune(args: argparse.Namespace) -> int:
+    from rota.config import RetentionSettings
+    from rota.session.paths import state_dir
+    from rota.store import open_store
+    from rota.store.retention import prune
+
+    config = _config(args)
+    retention = config.retention if config else RetentionSettings()
+    t = now()
+    with open_store(config) as store:
+        before = _file_size(store)
+        report = prune(store, state_dir() / "logs", retention, t, dry_run=args.dry_run)
+        if not args.dry_run and report.sessions:
+            _vacuum(store)
+        after = _file_size(store)
+    data = report.to_dict()
+    data["store_bytes_before"], data["store_bytes_after"] = before, after
+    if args.json:
+        print_json(data)
+        return EXIT_OK
+    verb = "would drop" if args.dry_run else "dropped"
+    rows = ", ".join(f"{n} {table_name}" for table_name, n in report.rows.items())
+    print(f"{verb} {rows} (sessions started before {_day(report.cutoff)})")
+    print(
+        f"{verb} {report.log_files} log files, capped {report.logs_capped} "
+        f"({report.log_bytes / 1e6:.1f} MB)"
+    )
+    if before is not None and after is not None and not args.dry_run:
+        print(f"store file {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
+    print("posteriors and learnt quota facts are unchanged (they are not in what was dropped)")
+    return EXIT_OK
+
+
+def _day(ts: float) -> str:
+    from rota.timefmt import utc
+
+    return utc(ts, "%Y-%m-%d")
+
+
+def _file_size(store) -> int | None:
+    path = getattr(store, "file", None)
+    try:
+        return os.path.getsize(path) if path and path != ":memory:" else None
+    except OSError:
+        return None
+
+
+def _vacuum(store) -> None:
+    """Give the freed pages back to the disk (SQLite only; PostgreSQL autovacuums)."""
+    conn = getattr(store, "conn", None)
+    if conn is not None and getattr(store, "file", None):
+        import contextlib
+        import sqlite3
+
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("VACUUM")
 
 
 def run_migrate(args: argparse.Namespace) -> int:

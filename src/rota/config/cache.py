@@ -11,6 +11,8 @@ from __future__ import annotations
 import marshal
 import os
 
+from rota.privatefs import private_dir
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 if TYPE_CHECKING:
     from typing import Any
@@ -57,7 +59,7 @@ def save(path: str, st: os.stat_result, data: dict[str, Any]) -> None:
     except ValueError:  # a TOML date/time value: marshal cannot hold it, so no cache
         return
     try:
-        os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+        private_dir(os.path.dirname(target))
         tmp = f"{target}.{os.getpid()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:

@@ -4,6 +4,7 @@ order. Used by rota.config.validate (what is checked) and rota.config.load (wher
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 
@@ -75,17 +76,32 @@ class Reader:
             return default
         return v
 
-    def number(self, name: str, default: float, *, minimum: float | None = None) -> float:
+    def number(
+        self,
+        name: str,
+        default: float,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> float:
+        """A finite number within its bounds. NaN and infinities are refused: a NaN compares
+        false with every bound, so it would pass `v < minimum` and then hang the sampler."""
         v = self.get(name, (int, float), default, "a number")
-        if minimum is not None and v < minimum:
-            self.error(name, f"expected a number >= {minimum}, got {v!r}")
+        if (
+            not math.isfinite(v)
+            or (minimum is not None and v < minimum)
+            or (maximum is not None and v > maximum)
+        ):
+            self.error(name, f"expected a finite number{_bounds(minimum, maximum)}, got {v!r}")
             return float(default)
         return float(v)
 
-    def integer(self, name: str, default: int, *, minimum: int | None = None) -> int:
+    def integer(
+        self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int:
         v = self.get(name, int, default, "an integer")
-        if minimum is not None and v < minimum:
-            self.error(name, f"expected an integer >= {minimum}, got {v!r}")
+        if (minimum is not None and v < minimum) or (maximum is not None and v > maximum):
+            self.error(name, f"expected an integer{_bounds(minimum, maximum)}, got {v!r}")
             return int(default)
         return int(v)
 
@@ -197,3 +213,15 @@ def located(p: ConfigError, line: int | None) -> ConfigError:
     if line is None:
         return p
     return ConfigError(p.message, path=p.path, key=p.key, line=line)
+
+
+def _bounds(lo: float | None, hi: float | None) -> str:
+    """' from 0.01 to 3650', ' >= 0', ' <= 10', or ''."""
+    def f(x: float) -> str:
+        return f"{x:g}" if isinstance(x, float) else str(x)
+
+    if lo is not None and hi is not None:
+        return f" from {f(lo)} to {f(hi)}"
+    if lo is not None:
+        return f" >= {f(lo)}"
+    return f" <= {f(hi)}" if hi is not None else ""

@@ -134,6 +134,23 @@ class QuotaSettings:
 
 
 @record
+class RetentionSettings:
+    """What every run and `rota store prune` let go (rota.store.retention)."""
+
+    sessions_days: float = 180.0  # sessions and their decisions (the evidence rows stay)
+    logs_days: float = 30.0
+    logs_max_mib: float = 512.0  # all session logs together
+    log_max_kib: float = 8192.0  # one session's log: its head and tail are kept
+
+    @property
+    def log_max_bytes(self) -> int:
+        return int(self.log_max_kib * 1024)
+
+
+MIN_SESSIONS_DAYS = 30.0  # selection reads the last 28 days of sessions (rota.quota.history)
+
+
+@record
 class WorkspaceConfig:
     location: str  # expanded path of the workspace (a string: pathlib stays off the select path)
     id: str = ""
@@ -165,6 +182,7 @@ class HarnessConfig:
     executable: str | None = None
     timeout_minutes: float = 60.0
     env: Mapping[str, str] = _EMPTY
+    pass_env: tuple[str, ...] = ()  # credentials passed from rota's environment ("*": all)
     quota: Mapping[str, Any] = _EMPTY
     models: Mapping[str, ArmConfig] = _EMPTY
 
@@ -211,6 +229,7 @@ class Config:
     quota: QuotaSettings = QuotaSettings()
     metrics: MetricsSettings = MetricsSettings()
     notify: NotifySettings = NotifySettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @property
     def path(self) -> Path | None:

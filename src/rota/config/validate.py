@@ -7,6 +7,7 @@ document is collected (rota.config.reader) and all are raised together, so one r
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 
@@ -16,6 +17,7 @@ from rota.config.schema import (
     DAY_S,
     DEFAULT_CATEGORIES,
     DEFAULT_TIERS,
+    MIN_SESSIONS_DAYS,
     ArmConfig,
     BanditSettings,
     Config,
@@ -24,6 +26,7 @@ from rota.config.schema import (
     PacingSettings,
     PoolConfig,
     QuotaSettings,
+    RetentionSettings,
     Rule,
     RunSettings,
     ScheduleSettings,
@@ -92,22 +95,25 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
     b = _section(top, "bandit")
     weight_raw = b.get("observation_weight", (str, int, float), "auto", '"auto" or a number')
     weight: float | None = None
-    if weight_raw != "auto" and (isinstance(weight_raw, str) or weight_raw <= 0):
+    if weight_raw != "auto" and (
+        isinstance(weight_raw, str) or not (math.isfinite(weight_raw) and 0.01 <= weight_raw <= 1000)
+    ):
         problems.add(
-            f'expected "auto" or a number > 0, got {weight_raw!r}', "bandit.observation_weight"
+            f'expected "auto" or a finite number from 0.01 to 1000, got {weight_raw!r}',
+            "bandit.observation_weight",
         )
     elif not isinstance(weight_raw, str):
         weight = float(weight_raw)
     d = BanditSettings()
     bandit = BanditSettings(
-        half_life_s=b.number("half_life_days", d.half_life_s / DAY_S, minimum=0.01) * DAY_S,
-        pooling_strength=b.number("pooling_strength", d.pooling_strength, minimum=0),
+        half_life_s=b.number("half_life_days", d.half_life_s / DAY_S, minimum=0.01, maximum=3650) * DAY_S,
+        pooling_strength=b.number("pooling_strength", d.pooling_strength, minimum=0, maximum=1000),
         observation_weight=weight,
-        cost_weight=b.number("cost_weight", d.cost_weight, minimum=0),
-        prior_strength=b.number("prior_strength", d.prior_strength, minimum=0.1),
-        explore_min_trials=b.integer("explore_min_trials", d.explore_min_trials, minimum=0),
-        near_tie=b.number("near_tie", d.near_tie, minimum=0),
-        exploration=b.number("exploration", d.exploration, minimum=0),
+        cost_weight=b.number("cost_weight", d.cost_weight, minimum=0, maximum=100),
+        prior_strength=b.number("prior_strength", d.prior_strength, minimum=0.1, maximum=1000),
+        explore_min_trials=b.integer("explore_min_trials", d.explore_min_trials, minimum=0, maximum=1000),
+        near_tie=b.number("near_tie", d.near_tie, minimum=0, maximum=1),
+        exploration=b.number("exploration", d.exploration, minimum=0, maximum=10),
     )
     b.finish()
 
@@ -115,10 +121,10 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
     dp = PacingSettings()
     pacing = PacingSettings(
         enabled=pc.boolean("enabled", dp.enabled),
-        use_it_horizon_hours=pc.number("use_it_horizon_hours", dp.use_it_horizon_hours, minimum=0),
-        use_it_min_headroom=pc.number("use_it_min_headroom", dp.use_it_min_headroom, minimum=0),
-        bonus=pc.number("bonus", dp.bonus, minimum=0),
-        ahead_penalty=pc.number("ahead_penalty", dp.ahead_penalty, minimum=0),
+        use_it_horizon_hours=pc.number("use_it_horizon_hours", dp.use_it_horizon_hours, minimum=0, maximum=744),
+        use_it_min_headroom=pc.number("use_it_min_headroom", dp.use_it_min_headroom, minimum=0, maximum=1),
+        bonus=pc.number("bonus", dp.bonus, minimum=0, maximum=1),
+        ahead_penalty=pc.number("ahead_penalty", dp.ahead_penalty, minimum=0, maximum=1),
     )
     pc.finish()
 
@@ -131,10 +137,10 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
         category_command=r.strings("category_command"),
         test_command=r.strings("test_command"),
         grader_command=r.strings("grader_command"),
-        loop_gap_seconds=r.number("loop_gap_seconds", dr.loop_gap_seconds, minimum=0),
-        kill_grace_seconds=r.number("kill_grace_seconds", dr.kill_grace_seconds, minimum=0),
+        loop_gap_seconds=r.number("loop_gap_seconds", dr.loop_gap_seconds, minimum=0, maximum=86400),
+        kill_grace_seconds=r.number("kill_grace_seconds", dr.kill_grace_seconds, minimum=0, maximum=3600),
         retry_interval_minutes=r.number(
-            "retry_interval_minutes", dr.retry_interval_minutes, minimum=0.1
+            "retry_interval_minutes", dr.retry_interval_minutes, minimum=0.1, maximum=1440
         ),
     )
     r.finish()
@@ -156,10 +162,10 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
         on_calendar = sc.string("on_calendar", ds.on_calendar)
     schedule = ScheduleSettings(
         on_calendar=on_calendar,
-        randomized_delay_sec=sc.integer("randomized_delay_sec", ds.randomized_delay_sec, minimum=0),
+        randomized_delay_sec=sc.integer("randomized_delay_sec", ds.randomized_delay_sec, minimum=0, maximum=86400),
         persistent=sc.boolean("persistent", ds.persistent),
         retry_interval_minutes=sc.number(
-            "retry_interval_minutes", run.retry_interval_minutes, minimum=0.1
+            "retry_interval_minutes", run.retry_interval_minutes, minimum=0.1, maximum=1440
         ),
     )
     sc.finish()
@@ -168,18 +174,30 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
     dh = HealthSettings()
     health = HealthSettings(
         max_hours_without_success=h.number(
-            "max_hours_without_success", dh.max_hours_without_success, minimum=0
+            "max_hours_without_success", dh.max_hours_without_success, minimum=0, maximum=8760
         ),
-        blocked_all_hours=h.number("blocked_all_hours", dh.blocked_all_hours, minimum=0),
-        crash_streak=h.integer("crash_streak", dh.crash_streak, minimum=1),
+        blocked_all_hours=h.number("blocked_all_hours", dh.blocked_all_hours, minimum=0, maximum=8760),
+        crash_streak=h.integer("crash_streak", dh.crash_streak, minimum=1, maximum=1000),
     )
     h.finish()
 
     q = _section(top, "quota")
     quota = QuotaSettings(
-        file=q.string("file", ""), cache_minutes=q.number("cache_minutes", 5.0, minimum=0)
+        file=q.string("file", ""), cache_minutes=q.number("cache_minutes", 5.0, minimum=0, maximum=1440)
     )
     q.finish()
+
+    rt = _section(top, "retention")
+    drt = RetentionSettings()
+    retention = RetentionSettings(
+        sessions_days=rt.number(
+            "sessions_days", drt.sessions_days, minimum=MIN_SESSIONS_DAYS, maximum=36500
+        ),
+        logs_days=rt.number("logs_days", drt.logs_days, minimum=0, maximum=36500),
+        logs_max_mib=rt.number("logs_max_mib", drt.logs_max_mib, minimum=1, maximum=1e7),
+        log_max_kib=rt.number("log_max_kib", drt.log_max_kib, minimum=16, maximum=1e7),
+    )
+    rt.finish()
     try:  # rota.config.monitoring stops at its first problem: one more for the list
         metrics = parse_metrics(_section(top, "metrics"))
     except ConfigError as exc:
@@ -213,6 +231,7 @@ def parse_config(data: Mapping[str, Any], *, path: Path | str | None = None) -> 
         quota=quota,
         metrics=metrics,
         notify=notify,
+        retention=retention,
     )
 
 
@@ -265,12 +284,13 @@ def _parse_harnesses(
             )
             command = None
         executable = h.string("executable", "") or None
-        timeout = h.number("timeout_minutes", 60.0, minimum=0.01)
+        timeout = h.number("timeout_minutes", 60.0, minimum=0.01, maximum=10080)
         env = h.table_("env")
         for k, v in list(env.items()):
             if not isinstance(v, str):
                 problems.add(f"expected a string, got {type_name(v)}", f"{key}.env.{k}")
                 del env[k]
+        pass_env = h.strings("pass_env")
         quota = h.table_("quota")
         models_t = h.table_("models")
         h.finish()
@@ -327,6 +347,7 @@ def _parse_harnesses(
             executable=executable,
             timeout_minutes=timeout,
             env=env,
+            pass_env=pass_env,
             quota=quota,
             models=models,
         )
@@ -363,7 +384,7 @@ def _parse_pools(
         r = Reader(body, key, problems)
         hs = r.strings("harnesses")
         arm_list = r.strings("arms")
-        concurrency = r.integer("concurrency", 0, minimum=0)
+        concurrency = r.integer("concurrency", 0, minimum=0, maximum=100_000)
         r.finish()
         for i, h in enumerate(hs):
             if h not in harnesses:

@@ -49,6 +49,7 @@ from rota.harnesses.claude_log_cache import (
 )
 from rota.harnesses.common import opt_float
 from rota.quota.state import QuotaState
+from rota.timefmt import utc
 
 BLOCK_SECONDS = 5 * 3600.0
 LOOKBACK_DAYS = 14.0  # entries remembered (and read from an empty cache)
@@ -347,9 +348,8 @@ def scan_logs(ctx: ProbeContext, now: float, lookback_hours: float | None = None
 
 
 def _hm(ts: float) -> str:
-    import time
 
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts))
+    return utc(ts)
 
 
 def states_from_logs(

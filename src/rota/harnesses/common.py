@@ -11,6 +11,7 @@ the matched line and the lines after it: terminals wrap long messages.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -132,7 +133,7 @@ def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
 
 def opt_float(options: Mapping[str, object], key: str, default: float) -> float:
     v = options.get(key, default)
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
         return default
     return float(v)
 

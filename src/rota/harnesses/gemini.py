@@ -75,14 +75,15 @@ class GeminiProfile(BuiltinProfile):
 
     def model_seen(self, stdout: str) -> str | None:
         d = _doc(stdout)
-        models = (d.get("stats") or {}).get("models") if d else None
+        stats = d.get("stats") if d else None
+        models = stats.get("models") if isinstance(stats, dict) else None
         if not isinstance(models, dict) or not models:
             return None
 
         def requests(item: tuple[str, Any]) -> float:
             api = item[1].get("api") if isinstance(item[1], dict) else None
             n = api.get("totalRequests") if isinstance(api, dict) else None
-            return float(n) if isinstance(n, (int, float)) else 0.0
+            return float(n) if isinstance(n, (int, float)) and n == n else 0.0
 
         return max(models.items(), key=requests)[0]
 

@@ -175,7 +175,9 @@ def _r3(x: float | None) -> float | None:
 # -- text ------------------------------------------------------------------------------------------
 def _when(ts: float | None) -> str:
     """To the second: reasons read the same whatever the clock's fractions."""
-    return "unknown" if ts is None else str(iso(int(ts)))
+    if ts is None or ts != ts:
+        return "unknown"
+    return str(iso(int(ts)) if abs(ts) < 1e15 else iso(ts))  # iso says what is out of range
 
 
 def reason_text(why_not: Sequence[Any]) -> str:

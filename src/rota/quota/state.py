@@ -185,9 +185,9 @@ def last_outcome_states(
     ok = last_outcome in GOOD_OUTCOMES
     when = ""
     if last_at:
-        import time
+        from rota.timefmt import utc  # a stored time out of range is said, never raised
 
-        when = time.strftime(" at %Y-%m-%d %H:%M UTC", time.gmtime(last_at))
+        when = " at " + utc(last_at)
     return [
         QuotaState(
             scope_kind="harness",

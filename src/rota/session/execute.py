@@ -6,8 +6,9 @@ Stopping: when rota is asked to stop (SIGTERM/SIGINT, see StopFlag) or the timeo
 child's whole process group gets SIGTERM, then SIGKILL after the grace period. A second signal to
 rota skips the grace. When the harness exits, whatever it left running in its group is stopped
 too: the session is over, and a stray process holding our pipes would otherwise hang the run.
-On Linux the child also gets SIGTERM if rota itself dies (PR_SET_PDEATHSIG), so a SIGKILLed rota
-does not leave a harness working in a workspace whose lock is already free.
+If rota itself dies, however it dies, the child's whole group goes too (rota.reaper: the kernel's
+PR_SET_PDEATHSIG for the child, a watcher process for its group), so a SIGKILLed rota does not
+leave a harness, a test or a grader working in a workspace whose lock is already free.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from rota.session.groups import die_with_parent_hook, signal_group, stop_group
+from rota import reaper
+from rota.privatefs import private_dir
+from rota.session.groups import signal_group, stop_group
 from rota.session.stop import StopFlag, signame
 
 STDOUT_HEAD_BYTES = 64 * 1024  # the start of stdout (claude's system/init line lives there)
@@ -41,27 +44,44 @@ POLL_S = 0.1
 
 class LogFile:
     """An owner-only, append-only session log. stderr lines are prefixed "[stderr] ", rota's own
-    notes "[rota] "; stdout is written as is (so JSON-line output stays parseable)."""
+    notes "[rota] "; stdout is written as is (so JSON-line output stays parseable).
 
-    def __init__(self, path: Path) -> None:
+    max_bytes caps it ([retention] log_max_kib): once it grows half as much again, its middle is
+    cut out (rota.store.retention.cap_file keeps the head and the tail), so a harness printing
+    100 MB leaves a bounded log even if rota is killed before the end."""
+
+    def __init__(self, path: Path, max_bytes: int = 0) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.max_bytes = max_bytes
+        private_dir(self.path.parent)
         fd = os.open(
             self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
         )
         self._fh: IO[bytes] = os.fdopen(fd, "ab", buffering=0)
         self._lock = threading.Lock()
+        self._size = os.fstat(fd).st_size
 
     def write(self, data: bytes) -> None:
         with self._lock, contextlib.suppress(OSError, ValueError):
             self._fh.write(data)
+            self._size += len(data)
+            if self.max_bytes and self._size > self.max_bytes * 3 // 2:
+                self._cap()
+
+    def _cap(self) -> None:
+        from rota.store.retention import cap_file
+
+        cap_file(self.path, self.max_bytes)
+        self._size = os.fstat(self._fh.fileno()).st_size
 
     def note(self, text: str) -> None:
         lines = "".join(f"[rota] {line}\n" for line in text.splitlines() or [""])
         self.write(lines.encode("utf-8", "replace"))
 
     def close(self) -> None:
-        with self._lock, contextlib.suppress(OSError):
+        with self._lock, contextlib.suppress(OSError, ValueError):
+            if self.max_bytes and self._size > self.max_bytes and not self._fh.closed:
+                self._cap()
             self._fh.close()
 
     def __enter__(self) -> LogFile:
@@ -190,6 +210,9 @@ def run_process(
     if isinstance(proc, str):
         return ProcessResult(argv, started, time.time(), error=proc)
     pgid = proc.pid
+    # The watcher stops the whole group if rota dies before it has (kill -9 included).
+    watcher = reaper.reaper(kill_grace_s)
+    watcher.track(pgid)
     if on_spawn is not None:
         with contextlib.suppress(Exception):
             on_spawn(pgid)
@@ -213,6 +236,7 @@ def run_process(
     stray = stop_group(pgid, min(kill_grace_s, LEFTOVER_GRACE_S), stop=stop)
     if stray and log is not None:
         log.note(f"stopped {stray} process(es) the command left running in its group")
+    watcher.untrack(pgid)
     for t in readers:
         t.join(timeout=5.0)
     ended = time.time()
@@ -244,7 +268,8 @@ def _spawn(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # its own process group (and session: no terminal signals)
-            preexec_fn=die_with_parent_hook(),
+            # Dies with rota, threads or not (rota.reaper); this thread waits for it.
+            preexec_fn=reaper.die_with_parent_hook(),
             close_fds=True,
         )
     except FileNotFoundError:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
-from collections.abc import Callable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -76,28 +74,3 @@ def stop_group(
     if group_members(pgid, same_session=same_session):
         signal_group(pgid, signal.SIGKILL)
     return len(members)
-
-
-def die_with_parent_hook() -> Callable[[], None] | None:
-    """A preexec hook asking Linux to SIGTERM the child when rota dies, or None where unsupported.
-
-    preexec_fn is unsafe with other threads running, so the hook is only used single-threaded.
-    """
-    if threading.active_count() > 1 or not hasattr(os, "getppid"):
-        return None
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl = libc.prctl
-    except (OSError, AttributeError):
-        return None
-    parent = os.getpid()
-    pr_set_pdeathsig = 1
-
-    def hook() -> None:
-        prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
-        if os.getppid() != parent:  # rota died between fork and prctl
-            os._exit(1)
-
-    return hook

@@ -11,6 +11,7 @@ from typing import Any
 
 from rota import journal
 from rota.config import Config
+from rota.errors import StoreUnavailable
 from rota.harnesses.base import LimitHit
 from rota.quota.state import Block
 from rota.reward.judge import Verdict
@@ -57,8 +58,17 @@ def blocks_after_limit(
     except Exception:
         seen = []
     scopes = limit_scopes(config, hit, arm, now, seen)
-    previous = [b for kind, scope in scopes if (b := store.latest_block(kind, scope)) is not None]
+    previous = [b for kind, scope in scopes if (b := _latest(store, kind, scope)) is not None]
     return blocks_on(scopes, hit, now, previous), scopes
+
+
+def _latest(store: Store, kind: str, scope: str) -> Block | None:
+    """The previous block on a scope (for a growing backoff). A store failing here must not cost
+    the session its outcome: the backoff then starts again from its first step."""
+    try:
+        return store.latest_block(kind, scope)
+    except StoreUnavailable:
+        return None
 
 
 def crash_loop(
@@ -68,10 +78,14 @@ def crash_loop(
     timed-out sessions in a row."""
     if status not in CRASH_STATES:
         return None
-    streak = crash_streak(store.recent_sessions(CRASH_LOOKBACK), arm, status)
+    try:
+        recent = store.recent_sessions(CRASH_LOOKBACK)
+    except StoreUnavailable:
+        recent = []  # the store failed: this crash counts alone
+    streak = crash_streak(recent, arm, status)
     if streak < config.health.crash_streak:
         return None
-    return crash_loop_block(arm, streak, now, store.latest_block("arm", arm)), streak
+    return crash_loop_block(arm, streak, now, _latest(store, "arm", arm)), streak
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +140,7 @@ def interpret(
         log.note(f"rate limited: {hit.message}")
     elif not res.started:
         detail["error"] = res.error
-        previous = store.latest_block("harness", plan.harness)
+        previous = _latest(store, "harness", plan.harness)
         blocks.append(start_failure_block(plan.harness, res.error, ended, previous))
     elif status in GRADED_STATES:
         g = grade_session(store, started, ran, status, credited, model_seen, stop, log)

@@ -1,14 +1,14 @@
-"""Running a planned session's harness: the log header, the harness's environment (the config's
-env and rota's ROTA_* variables), the workspace baseline grading compares against (with the tests
-before the session when [grading] test_before = true), and the process itself in its own group
-(its pgid written to the lock file, so that a later run can stop what a dead one left behind)."""
+"""Running a planned session's harness: the log header, the harness's environment (what it needs,
+not other harnesses' credentials: rota.harnesses.environment), the workspace baseline grading
+compares against (with the tests before the session when [grading] test_before = true), and the
+process itself in its own group (its pgid written to the lock file, so that a later run can stop
+what a dead one left behind)."""
 
 from __future__ import annotations
 
 import json
 import os
-import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rota import journal
@@ -18,6 +18,7 @@ from rota.session.execute import LogFile, ProcessResult, run_process
 from rota.session.lock import WorkspaceLock
 from rota.session.record import Started
 from rota.session.stop import StopFlag
+from rota.timefmt import utc
 from rota.trajectory.workspace import Baseline
 
 
@@ -30,12 +31,24 @@ class Ran:
     env: Mapping[str, str]  # the harness's environment (where its own files are: HOME, …)
 
 
-def harness_env(hc: HarnessConfig, extra: Mapping[str, str]) -> dict[str, str]:
-    """os.environ, then [harnesses.X] env, then rota's own ROTA_* variables."""
-    env = dict(os.environ)
-    env.update({str(k): str(v) for k, v in hc.env.items()})
-    env.update(extra)
-    return env
+def harness_env(
+    hc: HarnessConfig, auth_env: Sequence[str], extra: Mapping[str, str]
+) -> tuple[dict[str, str], list[str]]:
+    """(environment, names withheld): rota's environment less other harnesses' credentials and
+    anything else that looks like a secret (rota.harnesses.environment), then [harnesses.X] env,
+    then rota's own ROTA_* variables. `auth_env`: the profile's own credential variables;
+    [harnesses.X] pass_env names more ("*": everything)."""
+    from rota.harnesses.environment import declared_credentials, harness_environment
+
+    others = [v for name, vs in declared_credentials().items() if name != hc.name for v in vs]
+    return harness_environment(
+        os.environ,
+        own=auth_env,
+        others=others,
+        config_env=hc.env,
+        pass_env=hc.pass_env,
+        extra=extra,
+    )
 
 
 def run_harness(started: Started, lock: WorkspaceLock | None, stop: StopFlag, log: LogFile) -> Ran:
@@ -43,13 +56,14 @@ def run_harness(started: Started, lock: WorkspaceLock | None, stop: StopFlag, lo
     ws = plan.site.workspace
     log.note(
         f"session {started.id} arm {plan.arm} category {plan.category} started "
-        f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(started.started_at))}\n"
+        f"{utc(started.started_at, '%Y-%m-%dT%H:%M:%SZ')}\n"
         f"argv: {journal.redact(json.dumps(list(plan.argv)))}\ncwd: {ws}\n"
         f"timeout: {plan.timeout_s:.0f}s\n"
         f"env from config (names only): {', '.join(plan.env_keys) or '-'}"
     )
-    env = harness_env(
+    env, withheld = harness_env(
         plan.hc,
+        plan.profile.auth_env,
         {
             "ROTA_SESSION_ID": str(started.id),
             "ROTA_ARM": plan.arm,
@@ -58,6 +72,8 @@ def run_harness(started: Started, lock: WorkspaceLock | None, stop: StopFlag, lo
             "ROTA_PROMPT_FILE": str(plan.paths.prompt),
         },
     )
+    if withheld:
+        log.note(f"withheld from the harness (names only): {', '.join(withheld)}")
     cfg = plan.config
     checks = grading.Commands(
         env=grading.grading_env(

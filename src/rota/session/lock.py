@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rota.errors import WorkspaceBusy
+from rota.privatefs import private_dir
 
 if TYPE_CHECKING:
     from rota.store.base import Store
@@ -57,7 +58,8 @@ class WorkspaceLock:
     def update(self, **fields: Any) -> None:
         """Merge fields into the holder JSON (arm and session id become known after the lock)."""
         self.info.update({k: v for k, v in fields.items() if v is not None})
-        _write_info(self.fd, self.info)
+        with contextlib.suppress(OSError):  # a full disk: the lock holds, the note is lost
+            _write_info(self.fd, self.info)
 
     def release(self) -> None:
         if self.fd < 0:
@@ -153,7 +155,7 @@ def acquire(
     `store` is unused by the single-machine lock; fleet mode takes its store-level lock here.
     """
     path = lock_path(state_dir, workspace_id)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

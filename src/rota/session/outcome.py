@@ -119,6 +119,19 @@ def latest_on(blocks: Sequence[Block], scope: Scope) -> Block | None:
     return None
 
 
+def bounded(hit: LimitHit, now: float) -> LimitHit:
+    """The hit with a reset time rota believes (rota.clock): none if it is further away than a
+    year or not a number, and never past the end of the window the hit names."""
+    from dataclasses import replace
+
+    from rota.clock import cap_until, reset_within_reach
+
+    resets_at = reset_within_reach(hit.resets_at, now)
+    if resets_at is not None:
+        resets_at = cap_until(resets_at, now, hit.window)
+    return hit if resets_at == hit.resets_at else replace(hit, resets_at=resets_at)
+
+
 def limit_scopes(
     config: Config, hit: LimitHit, arm: str, now: float, seen: Iterable[QuotaState]
 ) -> list[Scope]:
@@ -127,6 +140,7 @@ def limit_scopes(
     room just before did not run out: rota.quota.limits.narrow_limit_scopes)."""
     from rota.harnesses import limit_scopes as profile_scopes
 
+    hit = bounded(hit, now)
     try:
         scopes = profile_scopes(hit, arm, config)
     except Exception:
@@ -148,6 +162,7 @@ def blocks_on(
 ) -> list[Block]:
     """The blocks a limit hit puts on `scopes`: until its reset, else a backoff growing with the
     repeats that `previous` (earlier blocks, oldest first) shows."""
+    hit = bounded(hit, now)
     reason = f"rate limit: {hit.message}".strip()[:300]
     return [
         block_after_limit(

@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from rota.privatefs import private_dir
+
 
 def state_dir() -> Path:
     """$ROTA_STATE_DIR, else $XDG_STATE_HOME/rota (~/.local/state/rota): locks, logs, the db."""
@@ -39,7 +41,7 @@ def session_paths(sdir: Path, arm: str, now: float) -> SessionPaths:
 
 def write_private(path: Path, text: str) -> None:
     """Write `text` to an owner-only file (0600, in a 0700 directory), never through a symlink."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)

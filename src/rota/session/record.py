@@ -6,18 +6,19 @@ started is never left `running`, whatever fails in between."""
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from rota import journal
 from rota.errors import StoreUnavailable
+from rota.session import outbox
 from rota.session.execute import LogFile, ProcessResult
 from rota.session.lock import WorkspaceLock
 from rota.session.outcome import probed_levels
 from rota.session.paths import write_private
 from rota.session.plan import Plan
 from rota.store.base import CRASHED, RUNNING, SessionOutcome, SessionRecord, Store
+from rota.timefmt import utc
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,18 +27,20 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Started:
-    """A session whose record exists: the plan it runs, its id, when it started."""
+    """A session whose record exists: the plan it runs, its id, when it started, and the place
+    on disk reserved for its outcome (rota.session.outbox; None when it could not be taken)."""
 
     plan: Plan
     id: int
     started_at: float
+    slot: outbox.Slot | None = None
 
 
 def open_log(plan: Plan) -> LogFile:
     """Write the prompt file and open the session log (owner-only), or raise StoreUnavailable."""
     try:
         write_private(plan.paths.prompt, plan.prompt.text)
-        return LogFile(plan.paths.log)
+        return LogFile(plan.paths.log, max_bytes=plan.config.retention.log_max_bytes)
     except OSError as exc:
         raise StoreUnavailable(
             f"cannot write the session log under {plan.paths.log.parent}: {exc.strerror or exc}; "
@@ -76,7 +79,24 @@ def start(store: Store, plan: Plan, clock: Callable[[], float]) -> Started:
             **forced,
         },
     )
-    return Started(plan, sid, started_at)
+    # The outcome's place on disk, taken while the disk still has room: if the store fails at
+    # the end, the outcome is kept there and the next run records it.
+    slot = outbox.reserve(
+        site.state_dir,
+        {
+            "id": sid,
+            "category": plan.category,
+            "arm": plan.arm,
+            "started_at": started_at,
+            "pid": os.getpid(),
+            "machine": site.machine,
+            "workspace": site.workspace_id,
+            "log_path": str(plan.paths.log),
+            "decision_id": decision_id,
+            "detail": {"harness": plan.harness, "model": plan.model},
+        },
+    )
+    return Started(plan, sid, started_at, slot)
 
 
 def announce_start(started: Started, lock: WorkspaceLock | None) -> None:
@@ -91,10 +111,27 @@ def announce_start(started: Started, lock: WorkspaceLock | None) -> None:
 
 
 def finish(store: Store, started: Started, outcome: SessionOutcome) -> SessionRecord:
-    """The outcome, the posterior update and the blocks, in one transaction."""
-    return store.finish_session(
-        started.id, outcome, half_life_s=started.plan.config.bandit.half_life_s
-    )
+    """The outcome, the posterior update and the blocks, in one transaction. The outcome is
+    written to its reserved file first: if the store fails now (a full disk, damaged pages), it
+    is kept there, this raises StoreUnavailable (exit 69) naming the file, and the next run
+    records it (rota.session.recover.replay_outbox)."""
+    slot = started.slot
+    kept = slot is not None and slot.write(outcome)
+    try:
+        rec = store.finish_session(
+            started.id, outcome, half_life_s=started.plan.config.bandit.half_life_s
+        )
+    except StoreUnavailable as exc:
+        if not kept or slot is None:
+            raise
+        slot.close()
+        raise StoreUnavailable(
+            f"{exc}. Session {started.id} ran ({outcome.status}); its outcome is kept in "
+            f"{slot.path} and the next `rota run` records it"
+        ) from None
+    if slot is not None:
+        slot.discard()
+    return rec
 
 
 JUDGE_CATEGORY = "judge"  # the category of a judge's own run (never graded)
@@ -128,7 +165,7 @@ def finish_judge(store: Store, started: Started, use: JudgeUse) -> SessionRecord
             level="notice",
             session=rec.id,
             scope=f"{b.scope_kind}:{b.scope}",
-            until=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(b.until)),
+            until=utc(b.until, "%Y-%m-%dT%H:%M:%SZ"),
             source=b.source,
             reason=b.reason,
         )
@@ -137,7 +174,13 @@ def finish_judge(store: Store, started: Started, use: JudgeUse) -> SessionRecord
 
 def finish_after_error(store: Store, started: Started, exc: BaseException, now: float) -> None:
     """Never leave a `running` record behind for a bug or an unexpected error: it becomes
-    `crashed`, ungraded, with the error in its detail. Never raises."""
+    `crashed`, ungraded, with the error in its detail; unless its real outcome is kept on disk
+    (the store failed at the end), which the next run records. Never raises."""
+    slot = started.slot
+    if slot is not None:
+        slot.close()
+        if slot.written:
+            return
     try:
         cur = store.get_session(started.id)
         if cur is not None and cur.status == RUNNING:
@@ -169,7 +212,7 @@ def announce_end(rec: SessionRecord, outcome: SessionOutcome, res: ProcessResult
             level="notice",
             session=rec.id,
             scope=f"{b.scope_kind}:{b.scope}",
-            until=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(b.until)),
+            until=utc(b.until, "%Y-%m-%dT%H:%M:%SZ"),
             source=b.source,
             reason=b.reason,
         )

@@ -98,6 +98,8 @@ def run_once(
                     now=clock(),
                     lock=lock,
                     grace_s=config.run.kill_grace_seconds,
+                    state_dir=site.state_dir,
+                    half_life_s=config.bandit.half_life_s,
                 )
                 refresh(store, config, site.workspace, site.workspace_id, clock())
             stop.check()
@@ -121,7 +123,9 @@ def run_once(
             if opts.dry_run:
                 return dry_run(plan, recovered)
             stop.check()
-            return run_session(store, plan, lock, stop, clock, recovered, hooks, opts.watch)
+            result = run_session(store, plan, lock, stop, clock, recovered, hooks, opts.watch)
+            apply_retention(store, config, site, clock())
+            return result
     finally:
         if lock is not None:
             lock.release()
@@ -220,6 +224,8 @@ def run_session(
         raise
     record.announce_start(started, lock)
     hooks.session_started(session_id=started.id, category=plan.category, arm=plan.arm)
+    if started.slot is None:
+        log.note("could not reserve the outcome file under the state folder: no safety net")
     try:
         if watch is not None:
             log.watch(*watch(started))
@@ -246,6 +252,26 @@ def run_session(
         plan=plan,
         recovered=recovered,
     )
+
+
+def apply_retention(store: Store, config: Config, site: Site, now: float) -> None:
+    """Bounded growth after each session ([retention]; rota.store.retention). Best effort: a
+    prune that fails is done by a later run, and never costs this session its exit code."""
+    from rota.store.retention import prune
+
+    try:
+        report = prune(store, site.state_dir / "logs", config.retention, now)
+    except Exception as exc:
+        journal.log_event("retention", level="warning", reason=f"prune failed: {exc}")
+        return
+    if report.sessions or report.log_files or report.logs_capped:
+        journal.log_event(
+            "pruned",
+            sessions=report.sessions,
+            decisions=report.rows.get("decisions", 0),
+            log_files=report.log_files,
+            logs_capped=report.logs_capped,
+        )
 
 
 def exit_code(outcome: SessionOutcome, stop: StopFlag) -> int:

@@ -229,9 +229,33 @@ class Store(ABC):
 
     @abstractmethod
     def finish_session(
-        self, session_id: int, outcome: SessionOutcome, *, half_life_s: float
+        self,
+        session_id: int,
+        outcome: SessionOutcome,
+        *,
+        half_life_s: float,
+        reopen: bool = False,
     ) -> SessionRecord:
-        """Record the outcome, update the credited arm's posterior and add blocks: one transaction."""
+        """Record the outcome, update the credited arm's posterior and add blocks: one transaction.
+        reopen: finish an `abandoned` session too (an outcome kept on disk, replayed)."""
+
+    @abstractmethod
+    def import_session(
+        self,
+        *,
+        category: str,
+        arm: str,
+        started_at: float,
+        pid: int | None,
+        machine: str,
+        workspace: str,
+        log_path: str,
+        detail: Mapping[str, Any],
+        outcome: SessionOutcome,
+        half_life_s: float,
+    ) -> int:
+        """Record a whole session with its outcome in one transaction (a replayed session whose
+        row the store lost). Returns its id."""
 
     @abstractmethod
     def set_grade(
@@ -383,6 +407,10 @@ class Store(ABC):
     def machine_summary(self, since: float) -> list[MachineSummary]:
         """Sessions per machine started since `since`, with the running ones; busiest first."""
 
+    @abstractmethod
+    def repair_clock(self, now: float) -> list[str]:
+        """Write back what a wrong clock left (rota.clock); returns the warnings."""
+
     # -- misc -------------------------------------------------------------------------------------
     @abstractmethod
     def counts(self) -> dict[str, int]:
@@ -499,9 +527,11 @@ def dumps(obj: Any) -> str:
 
 
 def loads(text: str | None) -> Any:
+    """A stored JSON object; {} for anything else (a damaged row must not stop a command)."""
     if not text:
         return {}
     try:
-        return json.loads(text)
-    except ValueError:
+        obj = json.loads(text)
+    except (ValueError, TypeError):
         return {}
+    return obj if isinstance(obj, dict) else {}

@@ -22,26 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rota.quota.history import LEARN_LOOKBACK_S
+from rota.config import MIN_SESSIONS_DAYS
+from rota.config import RetentionSettings as Retention
 from rota.store.base import RUNNING
 
 DAY = 86400.0
-MIN_SESSIONS_DAYS = LEARN_LOOKBACK_S / DAY + 2  # 30: what selection reads, and a margin
 BLOCK_KEEP_S = 2 * DAY  # a block is kept this long after it ended (backoff looks back a day)
 QUOTA_KEEP_S = 7 * DAY  # cached probe answers older than this are never read
 OMITTED = b"\n[rota] ... %d bytes of output left out here (log capped at %d KiB) ...\n"
-
-
-@dataclass(frozen=True, slots=True)
-class Retention:
-    sessions_days: float = 180.0  # sessions and their decisions
-    logs_days: float = 30.0
-    logs_max_mib: float = 512.0  # all logs together
-    log_max_kib: float = 8192.0  # one session's log: head and tail kept
-
-    @property
-    def log_max_bytes(self) -> int:
-        return int(self.log_max_kib * 1024)
 
 
 @dataclass
@@ -72,13 +60,21 @@ class PruneReport:
 # The rows each table loses, as (count, delete) statements with the same WHERE clause. Table names
 # are constants; every value goes through a placeholder.
 _PRUNES: tuple[tuple[str, str, str], ...] = (
-    ("sessions", "sessions WHERE started_at < ? AND status <> ?", "cutoff,running"),
+    # A session goes once it both started and ended before the cutoff (one marked abandoned
+    # today keeps its record); the started_at test uses its index.
+    (
+        "sessions",
+        "sessions WHERE started_at < ? AND COALESCE(ended_at, started_at) < ? AND status <> ?",
+        "cutoff,cutoff,running",
+    ),
     (
         "decisions",
-        # those no surviving session points at (the same whether or not sessions went first)
-        "decisions WHERE at < ? AND NOT EXISTS (SELECT 1 FROM sessions WHERE "
-        "sessions.decision_id = decisions.id AND (sessions.started_at >= ? OR sessions.status = ?))",
-        "cutoff,cutoff,running",
+        # those no surviving session points at (the same whether or not sessions went first);
+        # NOT IN over a subquery is evaluated once, not per decision
+        "decisions WHERE at < ? AND id NOT IN (SELECT decision_id FROM sessions WHERE "
+        "decision_id IS NOT NULL AND (started_at >= ? OR COALESCE(ended_at, started_at) >= ? "
+        "OR status = ?))",
+        "cutoff,cutoff,cutoff,running",
     ),
     ("blocks", "blocks WHERE until_ts < ?", "block_cutoff"),
     ("quota_cache", "quota_cache WHERE observed_at < ?", "quota_cutoff"),

@@ -7,12 +7,14 @@ through a placeholder: no SQL is ever built from data. Subclasses provide the co
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 
 from rota.learning import bandit
 from rota.learning.bandit import Evidence
 from rota.quota.state import Block, QuotaState
 from rota.quota.uses import Use, uses_from_rows
+from rota.store import rows
 from rota.store.base import (
     ABANDONED,
     COMPLETED,
@@ -28,7 +30,6 @@ from rota.store.base import (
     Store,
     compact_detail,
     dumps,
-    full_detail,
     loads,
 )
 
@@ -118,18 +119,33 @@ class SQLStore(Store):
 
     def evidence_in(self, cur: Any) -> dict[tuple[str, str], Evidence]:
         """Every evidence row, read through an open cursor (inside a caller's transaction)."""
-        rows = self._all(cur, "SELECT category, arm, s, f, t, n, sum_r, sum_r2 FROM evidence")
-        return {(r[0], r[1]): _evidence_from_row(r[2:]) for r in rows}
+        out = {}
+        for r in self._all(cur, "SELECT category, arm, s, f, t, n, sum_r, sum_r2 FROM evidence"):
+            ev = rows.evidence(r[2:])
+            if ev is None:
+                rows.damaged("evidence", f"({r[0]}, {r[1]})", "its arm is taken as untried")
+                continue
+            out[(r[0], r[1])] = ev
+        return out
 
     def evidence_and_changes(
         self,
     ) -> tuple[dict[tuple[str, str], Evidence], dict[tuple[str, str], float]]:
         with self._read() as cur:
-            rows = self._all(
+            found = self._all(
                 cur, "SELECT category, arm, s, f, t, n, sum_r, sum_r2, changed_at FROM evidence"
             )
-        evidence = {(r[0], r[1]): _evidence_from_row(r[2:8]) for r in rows}
-        return evidence, {(r[0], r[1]): float(r[8]) for r in rows if r[8]}
+        evidence, changed = {}, {}
+        for r in found:
+            ev = rows.evidence(r[2:8])
+            if ev is None:
+                rows.damaged("evidence", f"({r[0]}, {r[1]})", "its arm is taken as untried")
+                continue
+            evidence[(r[0], r[1])] = ev
+            at = rows.num(r[8])
+            if at:
+                changed[(r[0], r[1])] = at
+        return evidence, changed
 
     def drifts(self) -> dict[tuple[str, str], Drift]:
         with self._read() as cur:
@@ -139,8 +155,13 @@ class SQLStore(Store):
         from rota.learning.change import Drift
 
         columns, _ = _drift_sql()
-        rows = self._all(cur, f"SELECT category, arm, {columns} FROM evidence")  # noqa: S608
-        return {(r[0], r[1]): Drift._make(map(float, r[2:])) for r in rows}
+        found = self._all(cur, f"SELECT category, arm, {columns} FROM evidence")  # noqa: S608
+        out = {}
+        for r in found:
+            d = rows.drift(r[2:], Drift)
+            if d is not None:  # a damaged test starts again (learning.change.NO_DRIFT)
+                out[(r[0], r[1])] = d
+        return out
 
     def _locked_arm(
         self, cur: Any, category: str, arm: str, now: float
@@ -148,11 +169,16 @@ class SQLStore(Store):
         """Every evidence row of `arm` with its change test, for a grade in `category`: the rows
         it changes (step.rows_of) are created first if missing (empty, at `now`), and locked in
         that order; the arm's overall row comes first, so every writer of the arm waits there and
-        an arm-wide change may then rewrite the arm's other rows."""
+        an arm-wide change may then rewrite the arm's other rows.
+
+        A damaged row starts again from nothing, and one stamped by a clock that was ahead is
+        taken as of now (rota.clock): either would otherwise stop the arm from learning."""
+        from rota.clock import believable_evidence
         from rota.learning import step
         from rota.learning.change import Drift
 
         columns, _ = _drift_sql()
+        wall = max(now, time.time())
         for cat, name in step.rows_of(category, arm):
             self._exec(
                 cur,
@@ -172,14 +198,27 @@ class SQLStore(Store):
             "WHERE arm = ?",
             (arm,),
         )
-        rows = {(r[0], arm): _evidence_from_row(r[1:7]) for r in found}
-        drifts = {(r[0], arm): Drift._make(map(float, r[7:])) for r in found}
-        return rows, drifts
+        locked, drifts = {}, {}
+        for r in found:
+            ev = rows.evidence(r[1:7])
+            if ev is None:
+                rows.damaged("evidence", f"({r[0]}, {arm})", "it starts again from nothing")
+                ev = Evidence(t=now)
+            ev, warning = believable_evidence(ev, wall)
+            if warning:
+                _clock_warning(f"{warning}: ({r[0]}, {arm})")
+            locked[(r[0], arm)] = ev
+            d = rows.drift(r[7:], Drift)
+            if d is not None:
+                if d.changed_at > wall:  # a change found by a clock that was ahead: found now
+                    d = d._replace(changed_at=wall)
+                drifts[(r[0], arm)] = d
+        return locked, drifts
 
     def _save_rows(
         self,
         cur: Any,
-        rows: Mapping[tuple[str, str], Evidence],
+        learnt: Mapping[tuple[str, str], Evidence],
         drifts: Mapping[tuple[str, str], Drift] | None = None,
     ) -> None:
         """Write evidence rows, new or replaced, each with its change test (a fresh one when
@@ -188,7 +227,7 @@ class SQLStore(Store):
 
         _, save = _drift_sql()
         drifts = drifts or {}
-        for (cat, name), ev in rows.items():
+        for (cat, name), ev in learnt.items():
             d = drifts.get((cat, name)) or NO_DRIFT
             self._exec(cur, save, (cat, name, ev.s, ev.f, ev.t, ev.n, ev.sum_r, ev.sum_r2, *d))
 
@@ -265,50 +304,104 @@ class SQLStore(Store):
             )
 
     def finish_session(
-        self, session_id: int, outcome: SessionOutcome, *, half_life_s: float
+        self,
+        session_id: int,
+        outcome: SessionOutcome,
+        *,
+        half_life_s: float,
+        reopen: bool = False,
     ) -> SessionRecord:
         with self._write() as cur:
-            rec = self._session(cur, session_id, lock=True)
-            if rec is None:
-                raise KeyError(f"no session {session_id}")
-            if rec.status != RUNNING:
-                raise ValueError(f"session {session_id} is already {rec.status}")
-            credited = outcome.arm_ran or rec.arm
-            arm_ran = credited if credited != rec.arm else None  # NULL: the arm chosen ran
-            graded_at = outcome.ended_at if outcome.reward is not None else None
-            detail = dict(rec.detail)
-            detail.update(outcome.detail)
-            detail = compact_detail(detail, rec.arm, rec.workspace, rec.log_path)
-            self._exec(
+            return self._finish(cur, session_id, outcome, half_life_s, reopen=reopen)
+
+    def import_session(
+        self,
+        *,
+        category: str,
+        arm: str,
+        started_at: float,
+        pid: int | None,
+        machine: str,
+        workspace: str,
+        log_path: str,
+        detail: Mapping[str, Any],
+        outcome: SessionOutcome,
+        half_life_s: float,
+    ) -> int:
+        with self._write() as cur:
+            sid = self._insert_id(
                 cur,
-                "UPDATE sessions SET status = ?, ended_at = ?, exit_code = ?, arm_ran = ?, "
-                "reward = ?, graded_at = ?, signals = ?, detail = ? WHERE id = ?",
+                "INSERT INTO sessions (category, arm, status, started_at, decision_id, pid, "
+                "machine, workspace, log_path, signals, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    outcome.status,
-                    outcome.ended_at,
-                    outcome.exit_code,
-                    arm_ran,
-                    outcome.reward,
-                    graded_at,
-                    dumps(dict(outcome.signals)),
-                    dumps(detail),
-                    session_id,
+                    category,
+                    arm,
+                    RUNNING,
+                    started_at,
+                    None,
+                    pid,
+                    machine,
+                    workspace,
+                    log_path,
+                    "{}",
+                    dumps(compact_detail(detail, arm, workspace, log_path)),
                 ),
             )
-            if outcome.reward is not None:
-                from rota.learning import step  # the write path: a decision never learns
+            self._finish(cur, sid, outcome, half_life_s)
+            return sid
 
-                at = outcome.ended_at
-                rows, drifts = self._locked_arm(cur, rec.category, credited, at)
-                learnt = step.observe(
-                    rows, drifts, rec.category, credited, outcome.reward, at, half_life_s
-                )
-                self._save_rows(cur, learnt.rows, {**drifts, **learnt.drifts})
-            for b in outcome.blocks:
-                self._insert_block(cur, b)
-            out = self._session(cur, session_id)
-            assert out is not None
-            return out
+    def _finish(
+        self,
+        cur: Any,
+        session_id: int,
+        outcome: SessionOutcome,
+        half_life_s: float,
+        *,
+        reopen: bool = False,
+    ) -> SessionRecord:
+        rec = self._session(cur, session_id, lock=True)
+        if rec is None:
+            raise KeyError(f"no session {session_id}")
+        if rec.status != RUNNING and not (reopen and rec.status == ABANDONED):
+            raise ValueError(f"session {session_id} is already {rec.status}")
+        credited = outcome.arm_ran or rec.arm
+        arm_ran = credited if credited != rec.arm else None  # NULL: the arm chosen ran
+        graded_at = outcome.ended_at if outcome.reward is not None else None
+        detail = dict(rec.detail)
+        detail.pop("abandoned_reason", None)
+        detail.update(outcome.detail)
+        detail = compact_detail(detail, rec.arm, rec.workspace, rec.log_path)
+        self._exec(
+            cur,
+            "UPDATE sessions SET status = ?, ended_at = ?, exit_code = ?, arm_ran = ?, "
+            "reward = ?, graded_at = ?, signals = ?, detail = ? WHERE id = ?",
+            (
+                outcome.status,
+                outcome.ended_at,
+                outcome.exit_code,
+                arm_ran,
+                outcome.reward,
+                graded_at,
+                dumps(dict(outcome.signals)),
+                dumps(detail),
+                session_id,
+            ),
+        )
+        if outcome.reward is not None:
+            from rota.learning import step  # the write path: a decision never learns
+
+            at = outcome.ended_at
+            locked, drifts = self._locked_arm(cur, rec.category, credited, at)
+            learnt = step.observe(
+                locked, drifts, rec.category, credited, outcome.reward, at, half_life_s
+            )
+            self._save_rows(cur, learnt.rows, {**drifts, **learnt.drifts})
+        for b in outcome.blocks:
+            self._insert_block(cur, b)
+        out = self._session(cur, session_id)
+        assert out is not None
+        return out
 
     def set_grade(
         self,
@@ -332,18 +425,18 @@ class SQLStore(Store):
             cat = rec.category
             from rota.learning import step
 
-            rows, drifts = self._locked_arm(cur, cat, arm, observed_at)
+            locked, drifts = self._locked_arm(cur, cat, arm, observed_at)
             if rec.reward is not None and rec.graded_at is not None:
                 back = step.unobserve(
-                    rows, drifts, cat, arm, rec.reward, rec.graded_at, half_life_s
+                    locked, drifts, cat, arm, rec.reward, rec.graded_at, half_life_s
                 )
-                rows.update(back.rows)
+                locked.update(back.rows)
                 drifts.update(back.drifts)
             # The corrected grade counts as observed when the session was, so it decays the same.
-            learnt = step.observe(rows, drifts, cat, arm, reward, observed_at, half_life_s)
-            rows.update(learnt.rows)
+            learnt = step.observe(locked, drifts, cat, arm, reward, observed_at, half_life_s)
+            locked.update(learnt.rows)
             drifts.update(learnt.drifts)
-            self._save_rows(cur, rows, drifts)
+            self._save_rows(cur, locked, drifts)
             merged = dict(rec.signals)
             merged.update(signals or {})
             history = list(merged.get("grade_history", []))
@@ -378,7 +471,7 @@ class SQLStore(Store):
             + (self.for_update if lock else ""),
             (session_id,),
         )
-        return _session_from_row(r) if r else None
+        return rows.session(r) if r else None
 
     def get_session(self, session_id: int) -> SessionRecord | None:
         with self._read() as cur:
@@ -418,47 +511,47 @@ class SQLStore(Store):
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         params.append(int(limit))
         with self._read() as cur:
-            rows = self._all(
+            found = self._all(
                 cur,
                 f"SELECT {SESSION_COLUMNS} FROM sessions{clause} "  # noqa: S608 - constant parts
                 "ORDER BY started_at DESC, id DESC LIMIT ?",
                 params,
             )
-        return [_session_from_row(r) for r in rows]
+        return [rows.session(r) for r in found]
 
     def recent_outcomes(self, limit: int) -> list[tuple[str, str, float | None]]:
         with self._read() as cur:
-            rows = self._all(
+            found = self._all(
                 cur,
                 "SELECT COALESCE(arm_ran, arm), status, COALESCE(ended_at, started_at) "
                 "FROM sessions ORDER BY started_at DESC, id DESC LIMIT ?",
                 (int(limit),),
             )
         return [
-            (r[0], r[1], None if r[2] is None else float(r[2])) for r in rows if r[1] != RUNNING
+            (rows.text(r[0]), rows.text(r[1]), rows.num(r[2])) for r in found if r[1] != RUNNING
         ]
 
     def recent_uses(self, since: float, limit: int, levels: int = 0) -> list[Use]:
         done = (since, RUNNING, ABANDONED, INTERRUPTED)
         with self._read() as cur:
-            rows = self._all(cur, _RECENT_USES, (RATE_LIMITED, RATE_LIMITED, *done, int(limit)))
+            found = self._all(cur, _RECENT_USES, (RATE_LIMITED, RATE_LIMITED, *done, int(limit)))
             recent = []
-            if levels > 0 and rows:
+            if levels > 0 and found:
                 # The same rows in the same order; a session recorded in between shifts them,
                 # so a row takes a detail only from the row with its own start time.
-                recent = self._all(cur, _RECENT_DETAILS, (*done, min(int(levels), len(rows))))
+                recent = self._all(cur, _RECENT_DETAILS, (*done, min(int(levels), len(found))))
         if recent:
-            rows = [
+            found = [
                 (*row[:3], extra[1] if row[3] is None and extra[0] == row[2] else row[3])
-                for row, extra in zip(rows, recent, strict=False)
-            ] + rows[len(recent) :]
-        return uses_from_rows(rows)
+                for row, extra in zip(found, recent, strict=False)
+            ] + found[len(recent) :]
+        return uses_from_rows([r for r in found if rows.usable_use(r)])
 
     def measured_costs(
         self, since: float, limit: int, *, exclude_category: str = "judge"
     ) -> list[tuple[str, float | None, float | None]]:
         with self._read() as cur:
-            rows = self._all(
+            found = self._all(
                 cur,
                 f"SELECT COALESCE(arm_ran, arm), {self.cost_usd_sql}, {self.cost_tokens_sql} "  # noqa: S608 - class constants
                 "FROM sessions WHERE started_at >= ? AND status IN (?, ?, ?) AND category <> ? "
@@ -466,7 +559,7 @@ class SQLStore(Store):
                 (since, COMPLETED, CRASHED, TIMED_OUT, exclude_category, int(limit)),
             )
         out = []
-        for arm, usd, tokens in rows:
+        for arm, usd, tokens in found:
             u = float(usd) if isinstance(usd, (int, float)) and not isinstance(usd, bool) else None
             t = (
                 float(tokens)
@@ -478,12 +571,12 @@ class SQLStore(Store):
 
     def running_sessions(self) -> list[SessionRecord]:
         with self._read() as cur:
-            rows = self._all(
+            found = self._all(
                 cur,
                 f"SELECT {SESSION_COLUMNS} FROM sessions WHERE status = ? ORDER BY id",  # noqa: S608
                 (RUNNING,),
             )
-        return [_session_from_row(r) for r in rows]
+        return [rows.session(r) for r in found]
 
     def mark_abandoned(self, session_id: int, now: float, reason: str) -> bool:
         with self._write() as cur:
@@ -501,23 +594,28 @@ class SQLStore(Store):
 
     def graded_observations(self) -> list[tuple[str, str, float, float]]:
         with self._read() as cur:
-            rows = self._all(
+            found = self._all(
                 cur,
                 "SELECT category, COALESCE(arm_ran, arm), reward, graded_at FROM sessions "
                 "WHERE reward IS NOT NULL AND graded_at IS NOT NULL ORDER BY graded_at, id",
             )
-        return [(r[0], r[1], float(r[2]), float(r[3])) for r in rows]
+        out = []
+        for r in found:
+            reward, at = rows.num(r[2]), rows.num(r[3])
+            if reward is not None and at is not None:
+                out.append((rows.text(r[0]), rows.text(r[1]), reward, at))
+        return out
 
     # -- reading history back --------------------------------------------------------------------
     def sessions_since(self, since: float, limit: int) -> list[SessionRecord]:
         with self._read() as cur:
-            rows = self._all(
+            found = self._all(
                 cur,
                 f"SELECT {SESSION_COLUMNS} FROM sessions WHERE started_at >= ? "  # noqa: S608
                 "ORDER BY started_at DESC, id DESC LIMIT ?",
                 (since, int(limit)),
             )
-        return [_session_from_row(r) for r in reversed(rows)]
+        return [rows.session(r) for r in reversed(found)]
 
     def decisions_by_id(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         wanted = sorted({int(i) for i in ids})
@@ -537,25 +635,25 @@ class SQLStore(Store):
                     # The columns back into the record (record_decision keeps them apart).
                     out[int(row_id)] = {
                         **body,
-                        "decided_at": float(at),
-                        "category": category,
+                        "decided_at": rows.num(at) or 0.0,
+                        "category": rows.text(category),
                         "arm": arm,
                     }
         return out
 
     def blocks_since(self, since: float) -> list[Block]:
         with self._read() as cur:
-            rows = self._all(
+            found = self._all(
                 cur,
                 f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE until_ts >= ? "  # noqa: S608
                 "ORDER BY created_at, until_ts",
                 (since,),
             )
-        return [_block_from_row(r) for r in rows]
+        return [b for r in found if (b := rows.block(r)) is not None]
 
     def session_totals(self) -> list[SessionTotal]:
         with self._read() as cur:
-            rows = self._all(
+            found = self._all(
                 cur,
                 "SELECT category, COALESCE(arm_ran, arm), status, COUNT(*), COUNT(reward), "
                 "COALESCE(SUM(reward), 0), MAX(started_at), MAX(ended_at) FROM sessions "
@@ -563,22 +661,22 @@ class SQLStore(Store):
             )
         return [
             SessionTotal(
-                category=r[0],
-                arm=r[1],
-                status=r[2],
-                sessions=int(r[3]),
-                graded=int(r[4]),
-                grade_sum=float(r[5]),
-                last_started_at=None if r[6] is None else float(r[6]),
-                last_ended_at=None if r[7] is None else float(r[7]),
+                category=rows.text(r[0]),
+                arm=rows.text(r[1]),
+                status=rows.text(r[2]),
+                sessions=rows.integer(r[3]) or 0,
+                graded=rows.integer(r[4]) or 0,
+                grade_sum=rows.num(r[5]) or 0.0,
+                last_started_at=rows.num(r[6]),
+                last_ended_at=rows.num(r[7]),
             )
-            for r in rows
+            for r in found
         ]
 
     def last_decision_at(self) -> float | None:
         with self._read() as cur:
             r = self._one(cur, "SELECT MAX(at) FROM decisions")
-        return None if r is None or r[0] is None else float(r[0])
+        return None if r is None else rows.num(r[0])
 
     # -- blocks -----------------------------------------------------------------------------------
     def _insert_block(self, cur: Any, b: Block) -> None:
@@ -599,13 +697,28 @@ class SQLStore(Store):
             )
 
     def active_blocks(self, now: float) -> list[Block]:
+        """Blocks in force at `now`, as rota.clock believes them (a block stamped by a clock that
+        was ahead is taken as made now; one rota made ends within its window)."""
+        from rota.clock import believable_block
+
         with self._read() as cur:
-            rows = self._all(
+            found = self._all(
                 cur,
                 f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE until_ts > ? ORDER BY until_ts",  # noqa: S608
                 (now,),
             )
-        return [_block_from_row(r) for r in rows]
+        out = []
+        for r in found:
+            b = rows.block(r)
+            if b is None:
+                rows.damaged("blocks", f"on {r[0]}:{r[1]}", "it is ignored")
+                continue
+            b, warning = believable_block(b, now)
+            if warning:
+                _clock_warning(warning)
+            if b.until > now:
+                out.append(b)
+        return out
 
     def latest_block(self, scope_kind: str, scope: str) -> Block | None:
         with self._read() as cur:
@@ -615,7 +728,50 @@ class SQLStore(Store):
                 "ORDER BY created_at DESC, until_ts DESC LIMIT 1",
                 (scope_kind, scope),
             )
-        return _block_from_row(r) if r else None
+        return rows.block(r) if r else None
+
+    def repair_clock(self, now: float) -> list[str]:
+        """Write back what a wrong clock left (rota.clock), so that what it fixes stays fixed:
+        evidence and blocks stamped ahead of `now` are taken as made now, and a block rota made
+        ends within its window. Returns the warnings. `rota run` calls it."""
+        from rota.clock import MAX_AHEAD_S, believable_block, believable_evidence
+
+        warnings: list[str] = []
+        with self._write() as cur:
+            ahead = self._all(
+                cur,
+                "SELECT category, arm, s, f, t, n, sum_r, sum_r2 FROM evidence WHERE t > ?",
+                (now + MAX_AHEAD_S,),
+            )
+            for r in ahead:
+                ev = rows.evidence(r[2:])
+                if ev is not None:
+                    fixed, warning = believable_evidence(ev, now)
+                    self._exec(
+                        cur,
+                        "UPDATE evidence SET t = ? WHERE category = ? AND arm = ?",
+                        (fixed.t, r[0], r[1]),
+                    )
+                    warnings.append(f"{warning}: ({r[0]}, {r[1]})")
+            self._exec(  # a change found by a clock that was ahead counts as found now
+                cur, "UPDATE evidence SET changed_at = ? WHERE changed_at > ?", (now, now)
+            )
+            active = self._all(
+                cur, f"SELECT id, {BLOCK_COLUMNS} FROM blocks WHERE until_ts > ?", (now,)  # noqa: S608
+            )
+            for r in active:
+                b = rows.block(r[1:])
+                if b is None:
+                    continue
+                fixed_b, warning = believable_block(b, now)
+                if warning:
+                    self._exec(
+                        cur,
+                        "UPDATE blocks SET until_ts = ?, created_at = ? WHERE id = ?",
+                        (fixed_b.until, fixed_b.created_at, r[0]),
+                    )
+                    warnings.append(warning)
+        return warnings
 
     # -- quota cache ------------------------------------------------------------------------------
     def put_quota_states(self, states: Sequence[QuotaState], *, source_key: str = "") -> None:
@@ -639,22 +795,25 @@ class SQLStore(Store):
 
     def cached_quota_states(self, max_age_s: float, now: float) -> list[QuotaState]:
         with self._read() as cur:
-            rows = self._all(
+            found = self._all(
                 cur,
                 'SELECT state FROM quota_cache WHERE observed_at >= ? ORDER BY scope_kind, scope, "window"',
                 (now - max_age_s,),
             )
         out = []
-        for (text,) in rows:
+        for (text,) in found:
             d = loads(text)
             if d:
-                out.append(QuotaState.from_dict(d))
+                try:
+                    out.append(QuotaState.from_dict(d))
+                except (TypeError, ValueError, OverflowError, AttributeError):
+                    rows.damaged("quota_cache", str(d.get("scope", "?")), "it is ignored")
         return out
 
     # -- fleet visibility (shared SQL; leases are per dialect) -----------------------------------
     def machine_summary(self, since: float) -> list[MachineSummary]:
         with self._read() as cur:
-            rows = self._all(
+            found = self._all(
                 cur,
                 "SELECT machine, SUM(CASE WHEN started_at >= ? THEN 1 ELSE 0 END), "
                 "SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), MAX(started_at) FROM sessions "
@@ -663,12 +822,12 @@ class SQLStore(Store):
             )
         out = [
             MachineSummary(
-                machine=r[0] or "",
-                sessions=int(r[1] or 0),
-                running=int(r[2] or 0),
-                last_started_at=None if r[3] is None else float(r[3]),
+                machine=rows.text(r[0]),
+                sessions=rows.integer(r[1]) or 0,
+                running=rows.integer(r[2]) or 0,
+                last_started_at=rows.num(r[3]),
             )
-            for r in rows
+            for r in found
         ]
         return sorted(out, key=lambda m: (-m.sessions, -m.running, m.machine))
 
@@ -681,47 +840,7 @@ class SQLStore(Store):
         return out
 
 
-def _session_from_row(r: Sequence[Any]) -> SessionRecord:
-    return SessionRecord(
-        id=int(r[0]),
-        category=r[1],
-        arm=r[2],
-        arm_ran=r[3],
-        status=r[4],
-        started_at=float(r[5]),
-        ended_at=None if r[6] is None else float(r[6]),
-        exit_code=None if r[7] is None else int(r[7]),
-        reward=None if r[8] is None else float(r[8]),
-        graded_at=None if r[9] is None else float(r[9]),
-        signals=loads(r[10]),
-        detail=full_detail(loads(r[11]), r[2], r[15] or "", r[16] or ""),
-        decision_id=None if r[12] is None else int(r[12]),
-        pid=None if r[13] is None else int(r[13]),
-        machine=r[14] or "",
-        workspace=r[15] or "",
-        log_path=r[16] or "",
-    )
+def _clock_warning(text: str) -> None:
+    from rota import journal
 
-
-def _evidence_from_row(r: Sequence[Any]) -> Evidence:
-    """(s, f, t, n, sum_r, sum_r2) as the evidence table holds them."""
-    return Evidence(
-        s=float(r[0]),
-        f=float(r[1]),
-        t=float(r[2]),
-        n=int(r[3]),
-        sum_r=float(r[4]),
-        sum_r2=float(r[5]),
-    )
-
-
-def _block_from_row(r: Sequence[Any]) -> Block:
-    return Block(
-        scope_kind=r[0],
-        scope=r[1],
-        until=float(r[2]),
-        reason=r[3] or "",
-        source=r[4] or "",
-        created_at=float(r[5] or 0.0),
-        hits=int(r[6] or 1),
-    )
+    journal.log_event("clock", level="warning", reason=text)

@@ -6,6 +6,7 @@ import os
 import sqlite3
 
 from rota.errors import StoreUnavailable
+from rota.privatefs import private_dir
 from rota.store.leases import SQLiteFleet
 from rota.store.sql import SQLStore
 
@@ -116,7 +117,7 @@ class SQLiteStore(SQLiteFleet, SQLStore):  # SQLiteFleet: lease rows for fleet p
             if self.file != ":memory:":
                 parent = os.path.dirname(self.file)
                 if parent:
-                    os.makedirs(parent, mode=0o700, exist_ok=True)
+                    private_dir(parent)
                 # Create the file owner-only before SQLite opens it; WAL/SHM files copy its mode.
                 fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o600)
                 os.close(fd)
@@ -164,11 +165,25 @@ class SQLiteStore(SQLiteFleet, SQLStore):  # SQLiteFleet: lease rows for fleet p
             cur.execute("ROLLBACK")
             raise
 
+    def _failed(self, exc: BaseException) -> StoreUnavailable:
+        """A store error after the file opened (a full disk, damaged pages): exit 69, with the
+        file and the fix."""
+        text = str(exc) or type(exc).__name__
+        hint = ""
+        if "full" in text:
+            hint = "; free some space on its disk"
+        elif "malformed" in text or "not a database" in text or "corrupt" in text:
+            hint = (
+                "; the file is damaged: move it aside (rota starts a new one) or rebuild it "
+                f"with `sqlite3 {self.file} .recover`"
+            )
+        return StoreUnavailable(f"the state store {self.file} failed: {text}{hint}")
+
     def _write(self) -> _Transaction:
-        return _Transaction(self.conn.cursor())
+        return _Transaction(self)
 
     def _read(self) -> _Reading:
-        return _Reading(self.conn)
+        return _Reading(self)
 
     def _insert_id(self, cur: Any, statement: str, params: Any) -> int:
         cur.execute(statement, params)
@@ -185,27 +200,61 @@ class SQLiteStore(SQLiteFleet, SQLStore):  # SQLiteFleet: lease rows for fleet p
 # `rota select` path.
 class _Transaction:
     """A write transaction (BEGIN IMMEDIATE: SQLite serialises writers): committed when the
-    block ends, rolled back when it raises."""
+    block ends, rolled back when it raises. A failure of the store itself becomes
+    StoreUnavailable (exit 69) naming the file."""
 
-    def __init__(self, cur: sqlite3.Cursor) -> None:
-        self.cur = cur
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+        self.cur = store.conn.cursor()
 
     def __enter__(self) -> sqlite3.Cursor:
-        self.cur.execute("BEGIN IMMEDIATE")
+        try:
+            self.cur.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self.store._failed(exc) from None
         return self.cur
 
-    def __exit__(self, kind: object, exc: object, tb: object) -> None:
-        self.cur.execute("ROLLBACK" if kind is not None else "COMMIT")
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if kind is None:
+            try:
+                self.cur.execute("COMMIT")
+                return
+            except sqlite3.Error as failed:
+                _rollback(self.cur)
+                raise self.store._failed(failed) from None
+        _rollback(self.cur)
+        if exc is not None and _store_failure(exc):
+            raise self.store._failed(exc) from None
 
 
 class _Reading:
-    """A cursor for reads (autocommit: each statement sees the latest commit)."""
+    """A cursor for reads (autocommit: each statement sees the latest commit); a failure of the
+    store itself becomes StoreUnavailable (exit 69) naming the file."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
 
     def __enter__(self) -> sqlite3.Cursor:
-        return self.conn.cursor()
+        try:
+            return self.store.conn.cursor()
+        except sqlite3.Error as exc:
+            raise self.store._failed(exc) from None
 
-    def __exit__(self, *exc: object) -> None:
-        return None
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if exc is not None and _store_failure(exc):
+            raise self.store._failed(exc) from None
+
+
+def _rollback(cur: sqlite3.Cursor) -> None:
+    try:
+        cur.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass  # no transaction left to roll back (SQLite ends one on some errors itself)
+
+
+def _store_failure(exc: BaseException) -> bool:
+    """An error of the store itself (a full disk, damaged pages, a locked or vanished file), not
+    a statement rota got wrong (a constraint, a misuse), which stays a bug to see."""
+    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+        exc, (sqlite3.IntegrityError, sqlite3.ProgrammingError)
+    )
