@@ -163,6 +163,15 @@ def test_an_outcome_already_recorded_is_dropped(tmp_path: Path) -> None:
     assert store.evidence()[("code", "agent:m1")].n == 1  # not counted twice
 
 
+def test_a_live_process_records_its_own_outcome(tmp_path: Path) -> None:
+    """Written ahead by a run that is about to record it: another run must not take it."""
+    store = SQLiteStore(tmp_path / "rota.db")
+    ident = _started(store)
+    path = _keep(tmp_path, ident)
+    assert _replay(store, tmp_path, alive=True).kept == [path.name] and path.exists()
+    assert store.get_session(ident["id"]).status == "running"  # type: ignore[union-attr]
+
+
 def test_a_reservation_without_outcome_is_kept_while_its_process_lives(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "rota.db")
     ident = _started(store)

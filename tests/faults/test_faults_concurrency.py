@@ -85,7 +85,7 @@ def test_sessions_from_many_workspaces_on_one_store_are_all_recorded(tmp_path: P
         f"{len(sessions)} recorded, {codes.count(75)} busy, {len(mismatch)} posteriors off, "
         f"integrity {integrity(fenv.db)} ({elapsed:.1f} s)"
     )
-    assert all(no_traceback(err) for _, err in results)
+    assert [err[-1500:] for _, err in results if not no_traceback(err)] == []
     # Two runs on one workspace may overlap: the later one exits 75 and is not a session.
     odd = [(c, err[-600:]) for c, err in results if c not in (0, 75)]
     assert odd == []

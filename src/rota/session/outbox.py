@@ -161,7 +161,7 @@ def replay(
     machine: str,
     alive: Callable[[int | None, float | None], bool],
 ) -> ReplayReport:
-    """Record every kept outcome in the store (once), and drop what is done with.
+    """Record every outcome a dead process kept (once), and drop what is done with.
 
     A kept outcome whose session is still `running` (or was marked `abandoned` meanwhile) is
     finished with it; one whose session row is missing (the database was replaced) is recorded as
@@ -176,13 +176,14 @@ def replay(
         report.errors.append(name)
     for item in items:
         s = item.session
+        # Only a dead process's file is ours to act on: a live one writes its outcome ahead of
+        # recording it itself (and another machine's files are that machine's).
+        if s.get("machine") != machine or alive(_int(s.get("pid")), _float(s.get("started_at"))):
+            report.kept.append(item.path.name)
+            continue
         if item.outcome is None:
-            mine = s.get("machine") == machine
-            if mine and not alive(_int(s.get("pid")), _float(s.get("started_at"))):
-                _unlink(item.path)  # died mid-session: recovery marks it abandoned
-                report.dropped.append(item.path.name)
-            else:
-                report.kept.append(item.path.name)
+            _unlink(item.path)  # died mid-session: recovery marks it abandoned
+            report.dropped.append(item.path.name)
             continue
         outcome = _decode_outcome(item.outcome)
         sid = _record(store, s, outcome, half_life_s)
