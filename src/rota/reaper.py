@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from typing import IO
 
 PR_SET_PDEATHSIG = 1
+IGNORED_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}  # by the watcher
 POLL_S = 0.05
 DEFAULT_GRACE_S = 5.0
 
@@ -147,6 +148,9 @@ class Reaper:
     def _start(self) -> IO[bytes] | None:
         import subprocess
 
+        # Born with these signals blocked (the mask survives fork and exec), so that none can
+        # end it before it has set them to be ignored: only the pipe closing ends the watch.
+        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, IGNORED_SIGNALS)
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "rota.reaper", repr(float(self.grace_s))],
@@ -159,6 +163,8 @@ class Reaper:
             )
         except OSError:
             return None
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         self._pid = proc.pid
         # Not waited for: it outlives us on purpose. Python would warn about the unwaited child
         # at exit; the kernel reparents it.
@@ -236,8 +242,9 @@ def watch(stream: IO[bytes], grace_s: float) -> int:
 
 
 def main(argv: list[str]) -> int:
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    for s in IGNORED_SIGNALS:
         signal.signal(s, signal.SIG_IGN)  # only the pipe closing ends the watch
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, IGNORED_SIGNALS)  # blocked since birth
     try:
         grace = float(argv[0]) if argv else DEFAULT_GRACE_S
     except ValueError:
