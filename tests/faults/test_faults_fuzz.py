@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -151,11 +152,12 @@ def _finite_numbers(obj: Any, where: str = "") -> list[str]:
     bad = []
     if isinstance(obj, float):
         return [] if math.isfinite(obj) else [where]
-    if isinstance(obj, dict) or hasattr(obj, "items"):
+    if isinstance(obj, Mapping):
         for k, v in obj.items():
             bad += _finite_numbers(v, f"{where}.{k}")
-    elif hasattr(obj, "_fields"):
-        for k in obj._fields:
+    elif isinstance(getattr(obj, "_fields", None), tuple) or hasattr(type(obj), "__slots__"):
+        names = obj._fields if isinstance(getattr(obj, "_fields", None), tuple) else obj.__slots__
+        for k in names:
             bad += _finite_numbers(getattr(obj, k), f"{where}.{k}")
     elif isinstance(obj, (list, tuple)):
         for i, v in enumerate(obj):
