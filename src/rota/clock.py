@@ -24,7 +24,7 @@ EARLIEST = 1_577_836_800.0  # 2020-01-01T00:00Z: no rota record is older; earlie
 MAX_AHEAD_S = 300.0  # fleet members' clocks may differ by this much without a warning
 DAY = 86400.0
 MAX_BLOCK_S = 31 * DAY  # the longest window any vendor has: a month
-MAX_RESET_S = 366 * DAY  # a "reset" further away than a year is not a reset time
+MAX_RESET_S = 400 * DAY  # as rota.resettime.HARD_CAP_S: a "reset" further away is none
 
 # Window names the profiles and probes use -> their length.
 WINDOW_SECONDS = {
