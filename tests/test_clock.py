@@ -89,7 +89,7 @@ def test_a_block_ends_within_its_window() -> None:
     [
         (NOW + 3600, True),
         (NOW - 120, False),
-        (NOW + 400 * DAY, False),
+        (NOW + 401 * DAY, False),
         (math.inf, False),
         (math.nan, False),
         (1e20, False),
