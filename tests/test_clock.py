@@ -76,11 +76,11 @@ def test_an_ordinary_block_is_left_alone() -> None:
 
 
 def test_a_block_ends_within_its_window() -> None:
-    assert cap_until(NOW + 30 * DAY, NOW, "five_hour") == NOW + 5 * 3600
-    assert cap_until(NOW + 30 * DAY, NOW, "seven_day_opus") == NOW + 7 * DAY
+    assert cap_until(NOW + 30 * DAY, NOW, "five_hour") == NOW + 5 * 3600 + DAY
+    assert cap_until(NOW + 30 * DAY, NOW, "seven_day_opus") == NOW + 8 * DAY
     assert cap_until(NOW + 40 * DAY, NOW, "") == NOW + MAX_BLOCK_S
     assert cap_until(NOW + 3600, NOW, "five_hour") == NOW + 3600
-    assert cap_until(math.inf, NOW, "five_hour") == NOW + 5 * 3600
+    assert cap_until(math.inf, NOW, "five_hour") == NOW + 5 * 3600 + DAY
     assert window_seconds("whatever") is None
 
 

@@ -8,8 +8,9 @@ for 30 real days. So:
 
 - a time more than MAX_AHEAD_S in the future is not believed: evidence and blocks stamped then
   are taken as made now (with a warning);
-- a block never lasts longer than the window it stands for (five hours for a five-hour window),
-  and no block or reset lies further ahead than MAX_BLOCK_S;
+- a block never lasts longer than the window it stands for (five hours for a five-hour window,
+  with a day's slack for a reset named by a wall time), and none lies further ahead than
+  MAX_BLOCK_S;
 - a time that is not a finite number, or before EARLIEST, is damage.
 """
 
@@ -73,9 +74,14 @@ def reset_within_reach(resets_at: object, ref: float) -> float | None:
     return float(resets_at)  # type: ignore[arg-type]
 
 
+WALL_SLACK_S = DAY  # a reset named by a wall time ("resets 6pm") may lie up to a day ahead
+
+
 def cap_until(until: float, now: float, window: str = "") -> float:
-    """A block's end, at most one window (or MAX_BLOCK_S) from now."""
-    longest = window_seconds(window) or MAX_BLOCK_S
+    """A block's end: at most the window it names (and a day's slack for a wall-clock reset)
+    from now, or MAX_BLOCK_S when the window is unknown."""
+    length = window_seconds(window)
+    longest = min(length + WALL_SLACK_S, MAX_BLOCK_S) if length else MAX_BLOCK_S
     if not finite(until):
         return now + longest
     return min(until, now + longest)
