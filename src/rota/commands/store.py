@@ -173,7 +173,7 @@ def run_prune(args: argparse.Namespace) -> int:
     data = report.to_dict()
     data["store_bytes_before"], data["store_bytes_after"] = before, after
     if args.json:
-        print_json(data)
+        print_document(data)
         return EXIT_OK
     verb = "would drop" if args.dry_run else "dropped"
     rows = ", ".join(f"{n} {table_name}" for table_name, n in report.rows.items())
