@@ -36,7 +36,7 @@ persistent = "no"
 """
 
 EXPECTED = [
-    (5, "bandit.half_life_days", "expected a number >= 0.01"),
+    (5, "bandit.half_life_days", "expected a finite number from 0.01 to 3650"),
     (6, "bandit.cost_weigth", "unknown key 'cost_weigth'"),
     (9, "harnesses.codex.models.gpt-5.4.tier", "unknown tier 'medium'"),
     (12, "pools.chatgpt.harnesses[0]", "unknown harness 'codexx'"),
