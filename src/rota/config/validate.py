@@ -326,7 +326,7 @@ def _parse_harnesses(
                 )
                 cost = 1.0
             else:
-                cost = m.number("cost", 1.0, minimum=0)
+                cost = m.number("cost", 1.0, minimum=0, maximum=1e6)
             m_enabled = m.boolean("enabled", True)
             m.finish()
             arm = ArmConfig(
