@@ -391,7 +391,8 @@ def test_defect6_a_session_recorded_a_year_ahead_does_not_freeze_learning(
         for p in _status_posteriors(fenv)
         if p["arm"] == "agent:m1" and p["category"] == "code"
     ]
-    assert after[0] > mean[0] + 0.1, (mean, after)
+    # Frozen, ten good grades moved the mean by 1e-8; learning, they move it by several points.
+    assert after[0] > mean[0] + 0.03, (mean, after)
 
 
 def test_defect6_a_limit_hit_with_the_clock_30_days_ahead_blocks_for_its_window_only(

@@ -24,6 +24,8 @@ Read on every `rota select` (the config is validated each time): no heavy import
 
 from __future__ import annotations
 
+import math
+
 from rota.config.schema import GAINS, PENALTIES, GradingSettings
 from rota.errors import ConfigError
 
@@ -41,14 +43,14 @@ JUDGE_HARNESSES = ("claude-code", "codex", "gemini")
 # The weights of the grade before trajectory grading, still accepted: each maps to a gain.
 LEGACY_WEIGHTS = {"exit": "finished", "harness": "finished", "files": "size"}
 
-_NUMBERS = {  # key: (minimum, maximum or None)
-    "size_half": (1.0, None),
-    "file_lines": (0.0, None),
+_NUMBERS = {  # key: (minimum, maximum): finite ranges, as every number in the config
+    "size_half": (1.0, 1e9),
+    "file_lines": (0.0, 1e6),
     "uncommitted_share": (0.0, 1.0),
-    "judge_timeout_seconds": (1.0, None),
-    "followup_days": (0.0, None),
+    "judge_timeout_seconds": (1.0, 86400.0),
+    "followup_days": (0.0, 365.0),
 }
-_INTEGERS = {"storm_free": 0, "storm_full": 1}
+_INTEGERS = {"storm_free": (0, 100_000), "storm_full": (1, 100_000)}
 _BOOLS = ("test_before", "judge_exclude_same_family")
 _KEYS = sorted(
     [*_NUMBERS, *_INTEGERS, *_BOOLS, "judge", "followup_command", "weights", "penalties"]
@@ -56,7 +58,8 @@ _KEYS = sorted(
 
 
 def _number(v: object) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    """A finite number: NaN and infinities are refused (a NaN passes every bound)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 class _Found(Exception):
@@ -81,9 +84,9 @@ def _table(v: object, known: dict[str, float], key: str, legacy: bool, found: li
                     f"unknown {what} {name!r}; expected one of: {', '.join(sorted(known))}",
                 )
             )
-        elif not _number(w) or w < 0 or (not legacy and w > 1):
-            rng = ">= 0" if legacy else "from 0 to 1"
-            found.append(_Found(f"{key}.{name}", f"expected a number {rng}, got {w!r}"))
+        elif not _number(w) or w < 0 or w > (100 if legacy else 1):
+            rng = "from 0 to 100" if legacy else "from 0 to 1"
+            found.append(_Found(f"{key}.{name}", f"expected a finite number {rng}, got {w!r}"))
         else:
             known[target] = float(w)
 
@@ -122,14 +125,14 @@ def _parse(table: Mapping[str, Any], found: list[_Found]) -> GradingSettings:
             _table(v, penalties, key, False, found)
         elif key in _NUMBERS:
             lo, hi = _NUMBERS[key]
-            if not _number(v) or v < lo or (hi is not None and v > hi):
-                rng = f"from {lo:g} to {hi:g}" if hi is not None else f">= {lo:g}"
-                found.append(err(key, f"expected a number {rng}, got {v!r}"))
+            if not _number(v) or v < lo or v > hi:
+                found.append(err(key, f"expected a finite number from {lo:g} to {hi:g}, got {v!r}"))
                 continue
             out[key] = float(v)
         elif key in _INTEGERS:
-            if not isinstance(v, int) or isinstance(v, bool) or v < _INTEGERS[key]:
-                found.append(err(key, f"expected an integer >= {_INTEGERS[key]}, got {v!r}"))
+            lo_i, hi_i = _INTEGERS[key]
+            if not isinstance(v, int) or isinstance(v, bool) or not lo_i <= v <= hi_i:
+                found.append(err(key, f"expected an integer from {lo_i} to {hi_i}, got {v!r}"))
                 continue
             out[key] = v
         elif key in _BOOLS:
