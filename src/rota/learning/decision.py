@@ -113,11 +113,12 @@ class Decision:
 
     @property
     def harness(self) -> str | None:
-        return self.arm.split(":", 1)[0] if self.arm else None
+        return self.arm.partition(":")[0] if self.arm else None
 
     @property
     def model(self) -> str | None:
-        return self.arm.split(":", 1)[1] if self.arm else None
+        # partition: a stored arm without a colon (a damaged row) reads as no model, not an error
+        return self.arm.partition(":")[2] if self.arm else None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -263,6 +264,7 @@ def _from_record(rec: Mapping[str, Any], config: Config | None) -> Decision:
             continue  # a damaged candidate: the others still read
         candidates.append(c)
     arm = rec.get("arm")
+    arm = arm if isinstance(arm, str) else None  # a damaged column: no arm to name
     best = next((c for c in candidates if c.arm == arm), None)
     why_code = tuple(rec.get("why") or ())
     reset = rec.get("reset")

@@ -79,13 +79,14 @@ def usable_use(r: Sequence[Any]) -> bool:
     return isinstance(r[0], str) and num(r[2]) is not None and (r[3] is None or isinstance(r[3], str))
 
 
-def drift(r: Sequence[Any], make: Any) -> Any:
-    """A change test's columns (rota.learning.change.Drift order) through `make` (Drift._make);
-    None when one is not a finite number: the test then starts again."""
+def drift(r: Sequence[Any], drift_type: Any) -> Any:
+    """A change test's columns as a `drift_type` (rota.learning.change.Drift, passed in: the
+    learning step stays off the read path); None when one is not a finite number: the test then
+    starts again."""
     values = [num(x) for x in r]
     if any(v is None for v in values):
         return None
-    return make(values)
+    return drift_type._make(values)
 
 
 def num(v: Any, *, finite: bool = True) -> float | None:

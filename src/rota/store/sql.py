@@ -267,7 +267,13 @@ class SQLStore(Store):
         body = loads(r[4])
         if not isinstance(body, dict):
             body = {}
-        return {**body, "id": int(r[0]), "decided_at": float(r[1]), "category": r[2], "arm": r[3]}
+        return {
+            **body,
+            "id": int(r[0]),
+            "decided_at": rows.num(r[1]) or 0.0,
+            "category": rows.text(r[2]),
+            "arm": r[3] if isinstance(r[3], str) else None,  # a damaged column names no arm
+        }
 
     def start_session(
         self,
@@ -637,7 +643,7 @@ class SQLStore(Store):
                         **body,
                         "decided_at": rows.num(at) or 0.0,
                         "category": rows.text(category),
-                        "arm": arm,
+                        "arm": arm if isinstance(arm, str) else None,
                     }
         return out
 
