@@ -70,6 +70,28 @@ def test_prune_rows_keeps_every_posterior_and_what_selection_reads(tmp_path: Pat
     assert [b.reason for b in store.active_blocks(NOW)] == ["new"]
 
 
+def test_a_harness_keeps_its_last_outcome_however_old(tmp_path: Path) -> None:
+    """A harness without a quota source is usable when its last session succeeded
+    (rota.probes reads the newest sessions' outcomes): pruning keeps that session."""
+    store = SQLiteStore(tmp_path / "rota.db")
+    for arm, days in (("old:m", 300), ("old:m", 200), ("a:m", 100), ("a:m", 1)):
+        sid = store.start_session(
+            category="code", arm=arm, started_at=NOW - days * DAY, decision_id=None, pid=1,
+            machine="box", workspace="ws",
+        )  # fmt: skip
+        store.finish_session(
+            sid,
+            SessionOutcome(status="completed", ended_at=NOW - days * DAY + 60, exit_code=0),
+            half_life_s=H,
+        )
+    from rota.probes import _last_outcomes
+
+    before = _last_outcomes(store)
+    assert set(before) == {"a", "old"}
+    assert prune_rows(store, Retention(sessions_days=30), NOW).sessions == 2  # a@100, old@300
+    assert _last_outcomes(store) == before
+
+
 def test_sessions_days_cannot_cut_into_what_selection_reads(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "rota.db")
     _history(store, [29, 20])

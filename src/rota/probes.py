@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 
 from rota.quota.state import QuotaState, last_outcome_states
+from rota.store.base import RECENT_OUTCOMES
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 
@@ -72,7 +73,7 @@ def _last_outcomes(store: Store | None) -> dict[str, tuple[str, float | None]]:
     if store is None:
         return {}
     try:
-        recent = store.recent_outcomes(100)
+        recent = store.recent_outcomes(RECENT_OUTCOMES)
     except Exception:  # a store problem must not stop selection; the probes just know less
         return {}
     out: dict[str, tuple[str, float | None]] = {}

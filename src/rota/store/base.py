@@ -33,6 +33,9 @@ TIMED_OUT = "timed_out"
 INTERRUPTED = "interrupted"
 ABANDONED = "abandoned"
 SESSION_STATES = (RUNNING, COMPLETED, RATE_LIMITED, CRASHED, TIMED_OUT, INTERRUPTED, ABANDONED)
+# The newest sessions whose outcomes the probes read (rota.probes: a harness without a quota
+# source is usable when its last session succeeded); retention never prunes them.
+RECENT_OUTCOMES = 100
 
 
 @record

@@ -24,7 +24,7 @@ from typing import Any
 
 from rota.config import MIN_SESSIONS_DAYS
 from rota.config import RetentionSettings as Retention
-from rota.store.base import RUNNING
+from rota.store.base import RECENT_OUTCOMES, RUNNING
 
 DAY = 86400.0
 BLOCK_KEEP_S = 2 * DAY  # a block is kept this long after it ended (backoff looks back a day)
@@ -61,11 +61,13 @@ class PruneReport:
 # are constants; every value goes through a placeholder.
 _PRUNES: tuple[tuple[str, str, str], ...] = (
     # A session goes once it both started and ended before the cutoff (one marked abandoned
-    # today keeps its record); the started_at test uses its index.
+    # today keeps its record), unless it is a harness's last outcome (see _last_outcomes). The
+    # started_at test uses its index.
     (
         "sessions",
-        "sessions WHERE started_at < ? AND COALESCE(ended_at, started_at) < ? AND status <> ?",
-        "cutoff,cutoff,running",
+        "sessions WHERE started_at < ? AND COALESCE(ended_at, started_at) < ? AND status <> ? "
+        "AND id NOT IN ({keep})",
+        "cutoff,cutoff,running,keep",
     ),
     (
         "decisions",
@@ -73,8 +75,8 @@ _PRUNES: tuple[tuple[str, str, str], ...] = (
         # NOT IN over a subquery is evaluated once, not per decision
         "decisions WHERE at < ? AND id NOT IN (SELECT decision_id FROM sessions WHERE "
         "decision_id IS NOT NULL AND (started_at >= ? OR COALESCE(ended_at, started_at) >= ? "
-        "OR status = ?))",
-        "cutoff,cutoff,cutoff,running",
+        "OR status = ? OR id IN ({keep})))",
+        "cutoff,cutoff,cutoff,running,keep",
     ),
     ("blocks", "blocks WHERE until_ts < ?", "block_cutoff"),
     ("quota_cache", "quota_cache WHERE observed_at < ?", "quota_cutoff"),
@@ -94,14 +96,36 @@ def prune_rows(
     }
     report = PruneReport(dry_run=dry_run, cutoff=cutoff)
     with store._write() as cur:
-        for table, where, names in _PRUNES:
-            params = tuple(values[n] for n in names.split(","))
+        keep = _last_outcomes(store, cur) or [-1]  # -1: no session has it; NOT IN () is no SQL
+        marks = ", ".join("?" for _ in keep)  # placeholders only: the ids are parameters
+        for table, template, names in _PRUNES:
+            where = template.replace("{keep}", marks)
+            params: tuple[Any, ...] = ()
+            for name in names.split(","):
+                params += tuple(keep) if name == "keep" else (values[name],)
             if dry_run:
                 n = store._one(cur, f"SELECT COUNT(*) FROM {where}", params)[0]  # noqa: S608
             else:
                 n = store._exec(cur, f"DELETE FROM {where}", params)  # noqa: S608
             report.rows[table] = int(n or 0)
     return report
+
+
+def _last_outcomes(store: Any, cur: Any) -> list[int]:
+    """The ids of each harness's newest finished session among the newest RECENT_OUTCOMES: what
+    rota.probes reads to call a harness without a quota source usable. Kept, so that pruning
+    leaves what a probe answers as it was."""
+    found = store._all(
+        cur,
+        "SELECT id, COALESCE(arm_ran, arm), status FROM sessions "
+        "ORDER BY started_at DESC, id DESC LIMIT ?",
+        (RECENT_OUTCOMES,),
+    )
+    newest: dict[str, int] = {}
+    for sid, arm, status in found:
+        if status != RUNNING:
+            newest.setdefault(str(arm).split(":", 1)[0], int(sid))
+    return sorted(newest.values())
 
 
 def prune_logs(
