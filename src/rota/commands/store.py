@@ -28,8 +28,9 @@ machine first (its timer and any running session).
 
 prune leaves every posterior and every learnt quota fact as it was: posteriors live in the
 evidence rows, which are never pruned, and selection reads only the last 28 days of sessions
-(sessions_days is at least 30). Every `rota run` prunes the same way after its session; `prune`
-also compacts a SQLite file (VACUUM). A running session and its log are never touched.
+(sessions_days is at least 30) and each harness's last outcome (always kept). Every `rota run`
+prunes the same way after its session; `prune` also compacts a SQLite file (VACUUM). A running
+session and its log are never touched.
 
 Store URLs: sqlite:///ABSOLUTE/PATH, postgresql://USER:PASSWORD@HOST:PORT/DB (passwords are never
 printed). Without --from, the source is the configured store if it is SQLite, else the default
