@@ -16,6 +16,12 @@ from rota.learning.bandit import Evidence
 from rota.quota.state import Block
 from rota.store.base import SessionRecord, full_detail, loads
 
+SESSION_COLUMNS = (
+    "id, category, arm, arm_ran, status, started_at, ended_at, exit_code, reward, graded_at, "
+    "signals, detail, decision_id, pid, machine, workspace, log_path"
+)
+BLOCK_COLUMNS = "scope_kind, scope, until_ts, reason, source, created_at, hits"
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 if TYPE_CHECKING:
     from typing import Any

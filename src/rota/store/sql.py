@@ -2,7 +2,8 @@
 
 Statements are written once with `?` placeholders; a dialect converts them. Every value goes
 through a placeholder: no SQL is ever built from data. Subclasses provide the connection,
-`_write()` (a serialised write transaction) and `_read()`.
+`_write()` (a serialised write transaction) and `_read()`. What is read back for the report and
+status is in rota.store.sql_history, blocks and clock repair in rota.store.sql_blocks.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from rota.learning import bandit
 from rota.learning.bandit import Evidence
-from rota.quota.state import Block, QuotaState
+from rota.quota.state import QuotaState
 from rota.quota.uses import Use, uses_from_rows
 from rota.store import rows
 from rota.store.base import (
@@ -23,15 +24,16 @@ from rota.store.base import (
     RATE_LIMITED,
     RUNNING,
     TIMED_OUT,
-    MachineSummary,
     SessionOutcome,
     SessionRecord,
-    SessionTotal,
     Store,
     compact_detail,
     dumps,
     loads,
 )
+from rota.store.rows import SESSION_COLUMNS
+from rota.store.sql_blocks import BlockRows, _clock_warning
+from rota.store.sql_history import HistoryReads
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the select path
 if TYPE_CHECKING:
@@ -40,11 +42,6 @@ if TYPE_CHECKING:
 
     from rota.learning.change import Drift
 
-SESSION_COLUMNS = (
-    "id, category, arm, arm_ran, status, started_at, ended_at, exit_code, reward, graded_at, "
-    "signals, detail, decision_id, pid, machine, workspace, log_path"
-)
-BLOCK_COLUMNS = "scope_kind, scope, until_ts, reason, source, created_at, hits"
 
 
 def _drift_sql() -> tuple[str, str]:
@@ -77,7 +74,7 @@ _RECENT_USES = (
 _RECENT_DETAILS = "SELECT started_at, detail " + _RECENT  # the same rows, in the same order
 
 
-class SQLStore(Store):
+class SQLStore(HistoryReads, BlockRows, Store):
     for_update = ""  # PostgreSQL: " FOR UPDATE" (SQLite serialises writers with BEGIN IMMEDIATE)
     # The measured cost recorded in a session's detail (rota.trajectory.record.cost_summary),
     # read by the database so that no detail is parsed in Python (PostgreSQL: its own syntax).
@@ -598,187 +595,6 @@ class SQLStore(Store):
             )
             return True
 
-    def graded_observations(self) -> list[tuple[str, str, float, float]]:
-        with self._read() as cur:
-            found = self._all(
-                cur,
-                "SELECT category, COALESCE(arm_ran, arm), reward, graded_at FROM sessions "
-                "WHERE reward IS NOT NULL AND graded_at IS NOT NULL ORDER BY graded_at, id",
-            )
-        out = []
-        for r in found:
-            reward, at = rows.num(r[2]), rows.num(r[3])
-            if reward is not None and at is not None:
-                out.append((rows.text(r[0]), rows.text(r[1]), reward, at))
-        return out
-
-    # -- reading history back --------------------------------------------------------------------
-    def sessions_since(self, since: float, limit: int) -> list[SessionRecord]:
-        with self._read() as cur:
-            found = self._all(
-                cur,
-                f"SELECT {SESSION_COLUMNS} FROM sessions WHERE started_at >= ? "  # noqa: S608
-                "ORDER BY started_at DESC, id DESC LIMIT ?",
-                (since, int(limit)),
-            )
-        return [rows.session(r) for r in reversed(found)]
-
-    def decisions_by_id(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-        wanted = sorted({int(i) for i in ids})
-        out: dict[int, dict[str, Any]] = {}
-        with self._read() as cur:
-            for k in range(0, len(wanted), 500):
-                chunk = wanted[k : k + 500]
-                marks = ", ".join("?" for _ in chunk)  # placeholders only; the ids are parameters
-                for row_id, at, category, arm, text in self._all(
-                    cur,
-                    "SELECT id, at, category, arm, explanation FROM decisions "  # noqa: S608
-                    f"WHERE id IN ({marks})",
-                    chunk,
-                ):
-                    d = loads(text)
-                    body = d if isinstance(d, dict) else {}
-                    # The columns back into the record (record_decision keeps them apart).
-                    out[int(row_id)] = {
-                        **body,
-                        "decided_at": rows.num(at) or 0.0,
-                        "category": rows.text(category),
-                        "arm": arm if isinstance(arm, str) else None,
-                    }
-        return out
-
-    def blocks_since(self, since: float) -> list[Block]:
-        with self._read() as cur:
-            found = self._all(
-                cur,
-                f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE until_ts >= ? "  # noqa: S608
-                "ORDER BY created_at, until_ts",
-                (since,),
-            )
-        return [b for r in found if (b := rows.block(r)) is not None]
-
-    def session_totals(self) -> list[SessionTotal]:
-        with self._read() as cur:
-            found = self._all(
-                cur,
-                "SELECT category, COALESCE(arm_ran, arm), status, COUNT(*), COUNT(reward), "
-                "COALESCE(SUM(reward), 0), MAX(started_at), MAX(ended_at) FROM sessions "
-                "GROUP BY category, COALESCE(arm_ran, arm), status",
-            )
-        return [
-            SessionTotal(
-                category=rows.text(r[0]),
-                arm=rows.text(r[1]),
-                status=rows.text(r[2]),
-                sessions=rows.integer(r[3]) or 0,
-                graded=rows.integer(r[4]) or 0,
-                grade_sum=rows.num(r[5]) or 0.0,
-                last_started_at=rows.num(r[6]),
-                last_ended_at=rows.num(r[7]),
-            )
-            for r in found
-        ]
-
-    def last_decision_at(self) -> float | None:
-        with self._read() as cur:
-            r = self._one(cur, "SELECT MAX(at) FROM decisions")
-        return None if r is None else rows.num(r[0])
-
-    # -- blocks -----------------------------------------------------------------------------------
-    def _insert_block(self, cur: Any, b: Block) -> None:
-        self._exec(
-            cur,
-            f"INSERT INTO blocks ({BLOCK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-            (b.scope_kind, b.scope, b.until, b.reason, b.source, b.created_at, b.hits),
-        )
-
-    def add_block(self, block: Block) -> None:
-        with self._write() as cur:
-            self._insert_block(cur, block)
-
-    def remove_blocks(self, scope_kind: str, scope: str) -> int:
-        with self._write() as cur:
-            return self._exec(
-                cur, "DELETE FROM blocks WHERE scope_kind = ? AND scope = ?", (scope_kind, scope)
-            )
-
-    def active_blocks(self, now: float) -> list[Block]:
-        """Blocks in force at `now`, as rota.clock believes them (a block stamped by a clock that
-        was ahead is taken as made now; one rota made ends within its window)."""
-        from rota.clock import believable_block
-
-        with self._read() as cur:
-            found = self._all(
-                cur,
-                f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE until_ts > ? ORDER BY until_ts",  # noqa: S608
-                (now,),
-            )
-        out = []
-        for r in found:
-            b = rows.block(r)
-            if b is None:
-                rows.damaged("blocks", f"on {r[0]}:{r[1]}", "it is ignored")
-                continue
-            b, warning = believable_block(b, now)
-            if warning:
-                _clock_warning(warning)
-            if b.until > now:
-                out.append(b)
-        return out
-
-    def latest_block(self, scope_kind: str, scope: str) -> Block | None:
-        with self._read() as cur:
-            r = self._one(
-                cur,
-                f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE scope_kind = ? AND scope = ? "  # noqa: S608
-                "ORDER BY created_at DESC, until_ts DESC LIMIT 1",
-                (scope_kind, scope),
-            )
-        return rows.block(r) if r else None
-
-    def repair_clock(self, now: float) -> list[str]:
-        """Write back what a wrong clock left (rota.clock), so that what it fixes stays fixed:
-        evidence and blocks stamped ahead of `now` are taken as made now, and a block rota made
-        ends within its window. Returns the warnings. `rota run` calls it."""
-        from rota.clock import MAX_AHEAD_S, believable_block, believable_evidence
-
-        warnings: list[str] = []
-        with self._write() as cur:
-            ahead = self._all(
-                cur,
-                "SELECT category, arm, s, f, t, n, sum_r, sum_r2 FROM evidence WHERE t > ?",
-                (now + MAX_AHEAD_S,),
-            )
-            for r in ahead:
-                ev = rows.evidence(r[2:])
-                if ev is not None:
-                    fixed, warning = believable_evidence(ev, now)
-                    self._exec(
-                        cur,
-                        "UPDATE evidence SET t = ? WHERE category = ? AND arm = ?",
-                        (fixed.t, r[0], r[1]),
-                    )
-                    warnings.append(f"{warning}: ({r[0]}, {r[1]})")
-            self._exec(  # a change found by a clock that was ahead counts as found now
-                cur, "UPDATE evidence SET changed_at = ? WHERE changed_at > ?", (now, now)
-            )
-            active = self._all(
-                cur, f"SELECT id, {BLOCK_COLUMNS} FROM blocks WHERE until_ts > ?", (now,)  # noqa: S608
-            )
-            for r in active:
-                b = rows.block(r[1:])
-                if b is None:
-                    continue
-                fixed_b, warning = believable_block(b, now)
-                if warning:
-                    self._exec(
-                        cur,
-                        "UPDATE blocks SET until_ts = ?, created_at = ? WHERE id = ?",
-                        (fixed_b.until, fixed_b.created_at, r[0]),
-                    )
-                    warnings.append(warning)
-        return warnings
-
     # -- quota cache ------------------------------------------------------------------------------
     def put_quota_states(self, states: Sequence[QuotaState], *, source_key: str = "") -> None:
         with self._write() as cur:
@@ -815,38 +631,3 @@ class SQLStore(Store):
                 except (TypeError, ValueError, OverflowError, AttributeError):
                     rows.damaged("quota_cache", str(d.get("scope", "?")), "it is ignored")
         return out
-
-    # -- fleet visibility (shared SQL; leases are per dialect) -----------------------------------
-    def machine_summary(self, since: float) -> list[MachineSummary]:
-        with self._read() as cur:
-            found = self._all(
-                cur,
-                "SELECT machine, SUM(CASE WHEN started_at >= ? THEN 1 ELSE 0 END), "
-                "SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), MAX(started_at) FROM sessions "
-                "WHERE started_at >= ? OR status = ? GROUP BY machine",
-                (since, RUNNING, since, RUNNING),
-            )
-        out = [
-            MachineSummary(
-                machine=rows.text(r[0]),
-                sessions=rows.integer(r[1]) or 0,
-                running=rows.integer(r[2]) or 0,
-                last_started_at=rows.num(r[3]),
-            )
-            for r in found
-        ]
-        return sorted(out, key=lambda m: (-m.sessions, -m.running, m.machine))
-
-    def counts(self) -> dict[str, int]:
-        out = {}
-        with self._read() as cur:
-            for table in ("evidence", "decisions", "sessions", "blocks", "quota_cache"):
-                # table names come from the constant tuple above, never from data
-                out[table] = int(self._one(cur, f"SELECT COUNT(*) FROM {table}")[0])  # noqa: S608
-        return out
-
-
-def _clock_warning(text: str) -> None:
-    from rota import journal
-
-    journal.log_event("clock", level="warning", reason=text)
