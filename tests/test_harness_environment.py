@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rota.harnesses.environment import declared_credentials, harness_environment, looks_secret
@@ -102,3 +104,52 @@ def test_a_key_two_harnesses_declare_goes_to_each_of_them() -> None:
 )
 def test_what_looks_secret(name: str, value: str, secret: bool) -> None:
     assert looks_secret(name, value) is secret
+
+
+def test_a_secret_named_for_the_harness_vendor_is_its_own() -> None:
+    from rota.harnesses.environment import for_harness
+
+    base = {
+        **ROTA_ENV,
+        "ANTHROPIC_AUTH_TOKEN": "proxy-token",
+        "COPILOT_PROVIDER_API_KEY": "byok",
+        "OPENAI_ORG_KEY": "org",
+    }
+    claude, withheld = for_harness(
+        base, profile="claude-code", name="claude-code", auth_env=("ANTHROPIC_API_KEY",)
+    )
+    assert claude["ANTHROPIC_AUTH_TOKEN"] == "proxy-token"
+    assert {"COPILOT_PROVIDER_API_KEY", "OPENAI_ORG_KEY", "OPENAI_API_KEY"} <= set(withheld)
+    copilot, _ = for_harness(base, profile="copilot", name="work-copilot", auth_env=())
+    assert copilot["COPILOT_PROVIDER_API_KEY"] == "byok" and "ANTHROPIC_AUTH_TOKEN" not in copilot
+    codex, _ = for_harness(base, profile="codex", name="codex", auth_env=("OPENAI_API_KEY",))
+    assert codex["OPENAI_ORG_KEY"] == "org" and codex["OPENAI_API_KEY"] == "sk-other"
+    # Another harness's declared credential stays withheld, whatever its name says.
+    gemini, withheld = for_harness(base, profile="gemini", name="gemini", auth_env=())
+    assert "ANTHROPIC_API_KEY" not in gemini and "ANTHROPIC_API_KEY" in withheld
+
+
+def test_the_judge_gets_its_own_credentials_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rota.config import parse_config
+    from rota.session.grading import judge_setup
+
+    for name, value in ROTA_ENV.items():
+        monkeypatch.setenv(name, value)
+    cfg = parse_config(
+        {
+            "categories": ["code"],
+            "workspace": {"path": str(tmp_path)},
+            "harnesses": {
+                "claude-code": {"models": {"haiku": {"tier": "low"}}},
+                "codex": {"models": {"gpt-5.4": {"tier": "medium"}}},
+            },
+            "grading": {"judge": "claude-code:haiku"},
+        },
+        path="judge.toml",
+    )
+    judge = judge_setup(cfg)
+    assert judge is not None
+    assert judge.env["ANTHROPIC_API_KEY"] == "sk-ant-own"
+    assert "OPENAI_API_KEY" not in judge.env and "GH_TOKEN" not in judge.env

@@ -229,14 +229,24 @@ def judge_setup(config: Config, blocked: Mapping[str, str] | None = None) -> Jud
     g = config.grading
     if not g.judge or g.judge not in config.arms:
         return None
+    from rota.harnesses.environment import for_harness
+
     harness = config.arms[g.judge].harness
     hc = config.harnesses[harness]
-    env = dict(os.environ)
-    env.update({str(k): str(v) for k, v in hc.env.items()})
+    profile = get_profile(harness, hc)
+    # The judge is a harness too: its own credentials, not every other harness's.
+    env, _ = for_harness(
+        os.environ,
+        profile=profile.name,
+        name=hc.name,
+        auth_env=profile.auth_env,
+        config_env=hc.env,
+        pass_env=hc.pass_env,
+    )
     return JudgeSetup(
         arm=g.judge,
         kind=reader_kind(harness, dict(hc.quota)),
-        profile=get_profile(harness, hc),
+        profile=profile,
         env=env,
         timeout_s=g.judge_timeout_seconds,
         exclude_same_family=g.judge_exclude_same_family,

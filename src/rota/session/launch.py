@@ -32,19 +32,19 @@ class Ran:
 
 
 def harness_env(
-    hc: HarnessConfig, auth_env: Sequence[str], extra: Mapping[str, str]
+    hc: HarnessConfig, profile: str, auth_env: Sequence[str], extra: Mapping[str, str]
 ) -> tuple[dict[str, str], list[str]]:
     """(environment, names withheld): rota's environment less other harnesses' credentials and
     anything else that looks like a secret (rota.harnesses.environment), then [harnesses.X] env,
-    then rota's own ROTA_* variables. `auth_env`: the profile's own credential variables;
-    [harnesses.X] pass_env names more ("*": everything)."""
-    from rota.harnesses.environment import declared_credentials, harness_environment
+    then rota's own ROTA_* variables. `profile`: the built-in profile's name; `auth_env`: its own
+    credential variables; [harnesses.X] pass_env names more ("*": everything)."""
+    from rota.harnesses.environment import for_harness
 
-    others = [v for name, vs in declared_credentials().items() if name != hc.name for v in vs]
-    return harness_environment(
+    return for_harness(
         os.environ,
-        own=auth_env,
-        others=others,
+        profile=profile,
+        name=hc.name,
+        auth_env=auth_env,
         config_env=hc.env,
         pass_env=hc.pass_env,
         extra=extra,
@@ -63,6 +63,7 @@ def run_harness(started: Started, lock: WorkspaceLock | None, stop: StopFlag, lo
     )
     env, withheld = harness_env(
         plan.hc,
+        plan.profile.name,
         plan.profile.auth_env,
         {
             "ROTA_SESSION_ID": str(started.id),
