@@ -108,6 +108,7 @@ def test_signals_at_random_moments_of_start_up(tmp_path: Path) -> None:
     figure(
         f"{n} SIGTERM/SIGINT at random moments: {codes.count(0)} finished first, "
         f"{sum(c in (130, 143) for c in codes)} exited 130/143, "
+        f"{sum(c < 0 for c in codes)} ended by the signal before Python's handlers, "
         f"{len(left)} processes left, "
         f"{statuses.count('running')} running, integrity {integrity(fenv.db)} "
         f"({time.monotonic() - t0:.1f} s)"
