@@ -70,6 +70,15 @@ def test_a_block_written_by_hand_lasts_as_asked() -> None:
     assert believable_block(b, NOW) == (b, "")
 
 
+def test_a_hold_until_a_person_fixes_the_harness_lasts_as_asked() -> None:
+    """An infra hold (credentials rejected, CLI missing: rota.session.infra) is no quota window."""
+    b = Block("harness", "claude-code", NOW + 365 * DAY, "credentials rejected", "infra", NOW, 1)
+    assert believable_block(b, NOW) == (b, "")
+    ahead = b._replace(created_at=NOW + 30 * DAY, until=NOW + 395 * DAY)
+    fixed, warning = believable_block(ahead, NOW)
+    assert fixed.created_at == NOW and fixed.until == NOW + 365 * DAY and "ahead" in warning
+
+
 def test_an_ordinary_block_is_left_alone() -> None:
     b = Block("arm", "a:b", NOW + 3600, "", "rate_limit", NOW - 60, 1)
     assert believable_block(b, NOW) == (b, "")

@@ -27,6 +27,10 @@ DAY = 86400.0
 MAX_BLOCK_S = 31 * DAY  # the longest window any vendor has: a month
 MAX_RESET_S = 400 * DAY  # as rota.resettime.HARD_CAP_S: a "reset" further away is none
 
+# Block sources that are holds, not quota windows: `rota block` (manual), and a harness held until
+# a person fixes its credentials or CLI (infra, rota.session.infra). They last as long as asked.
+HELD_SOURCES = ("manual", "infra")
+
 # Window names the profiles and probes use -> their length.
 WINDOW_SECONDS = {
     "five_hour": 5 * 3600.0,
@@ -94,18 +98,19 @@ def believable_block(block: Block, now: float) -> tuple[Block, str]:
       long as it was meant to last (at most MAX_BLOCK_S). `rota run` writes that back, so the
       block then ends at a fixed time.
     - A block rota made (a limit, a backoff) ends at most MAX_BLOCK_S after it was made: no
-      quota window is longer. A block written by hand (`rota block`) lasts as long as asked.
+      quota window is longer. A hold (HELD_SOURCES: written by hand with `rota block`, or left
+      until a person fixes the harness's credentials or CLI) lasts as long as asked.
     """
     created, until = block.created_at, block.until
     where = f"block on {block.scope_kind}:{block.scope}"
     if finite(created) and created > now + MAX_AHEAD_S:
         length = until - created if finite(until) else MAX_BLOCK_S
-        length = max(0.0, min(length, MAX_BLOCK_S) if block.source != "manual" else length)
+        length = max(0.0, length if block.source in HELD_SOURCES else min(length, MAX_BLOCK_S))
         return block._replace(created_at=now, until=now + length), (
             f"{where} was recorded {_days(created - now)} ahead of this clock; "
             f"it is taken as made now and lasts {_days(length)}"
         )
-    if block.source == "manual":
+    if block.source in HELD_SOURCES:
         return block, ""
     anchor = created if plausible(created, now) else now
     latest = anchor + MAX_BLOCK_S
