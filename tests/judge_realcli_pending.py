@@ -15,6 +15,7 @@ import json
 import time
 
 import pytest
+
 from mockapi.plan import SCENARIOS, Scenario
 from realcli.rota_run import rota_session
 from realcli.session import MockInNamespace, base_env

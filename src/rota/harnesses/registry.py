@@ -70,12 +70,15 @@ def profile_for(name: str, harness: HarnessConfig | None = None) -> HarnessProfi
     if harness.command:
         changes["argv"] = list(harness.command)
         changes["executable"] = harness.executable or harness.command[0]
+        changes["stdin_argv"] = None  # a command of the user's: its prompt is where it says
     elif harness.executable:
         argv = list(prof.argv)
         if argv and argv[0] == prof.executable:
             argv[0] = harness.executable
         changes["argv"] = argv
         changes["executable"] = harness.executable
+        if prof.stdin_argv and prof.stdin_argv[0] == prof.executable:
+            changes["stdin_argv"] = [harness.executable, *prof.stdin_argv[1:]]
     codes = quota.get("rate_limit_exit_codes")
     if isinstance(codes, list) and all(
         isinstance(c, int) and not isinstance(c, bool) for c in codes

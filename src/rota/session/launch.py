@@ -23,7 +23,8 @@ from rota.trajectory.workspace import Baseline
 
 @dataclass(frozen=True, slots=True)
 class Ran:
-    """How the harness ended, and the workspace as it was before it started."""
+    """How the harness ended, the workspace as it was before it started, and the environment it
+    ran with (a profile may read what the CLI wrote there, e.g. codex's $CODEX_HOME)."""
 
     result: ProcessResult
     before: Baseline
@@ -31,10 +32,15 @@ class Ran:
 
 
 def harness_env(hc: HarnessConfig, extra: Mapping[str, str]) -> dict[str, str]:
-    """os.environ, then [harnesses.X] env, then rota's own ROTA_* variables."""
+    """os.environ, then [harnesses.X] env, then rota's own ROTA_* variables and PWD.
+
+    PWD is the workspace: a CLI that works in $PWD rather than in its process's working directory
+    (opencode) must not inherit the directory rota was started from."""
     env = dict(os.environ)
     env.update({str(k): str(v) for k, v in hc.env.items()})
     env.update(extra)
+    if "ROTA_WORKSPACE" in extra:
+        env["PWD"] = extra["ROTA_WORKSPACE"]
     return env
 
 
@@ -75,6 +81,13 @@ def run_harness(started: Started, lock: WorkspaceLock | None, stop: StopFlag, lo
         log=log,
     )
     before = grading.prepare(ws, cfg.run.test_command, cfg.grading, checks)
+    refusal = plan.profile.refusal(env)
+    if refusal:  # it would refuse to start: say why, and run nothing
+        log.note(f"not started: {refusal}")
+        now = time.time()
+        return Ran(ProcessResult(list(plan.argv), now, now, error=refusal), before, env)
+    if plan.stdin is not None:
+        log.note(f"the prompt ({len(plan.stdin)} bytes) goes on standard input")
     res = run_process(
         plan.argv,
         cwd=ws,
@@ -83,6 +96,7 @@ def run_harness(started: Started, lock: WorkspaceLock | None, stop: StopFlag, lo
         kill_grace_s=plan.config.run.kill_grace_seconds,
         stop=stop,
         log=log,
+        stdin_data=plan.stdin,
         on_spawn=(lambda pgid: lock.update(child_pgid=pgid)) if lock is not None else None,
     )
     log.note(f"harness: {res.describe()} after {res.duration_s:.1f}s")

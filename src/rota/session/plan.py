@@ -126,6 +126,7 @@ class Plan:
     paths: SessionPaths
     argv: Sequence[str]
     timeout_s: float
+    stdin: bytes | None = None  # the prompt, when it is too long for an argument
 
     @property
     def decision(self) -> Decision:
@@ -167,16 +168,23 @@ def make_plan(
         "workspace": str(site.workspace),
         "category": category,
     }
+    stdin: bytes | None = None
     try:
         argv = build_argv(profile.argv, values)
     except ArgvTooLong as exc:
-        raise ConfigError(
-            str(exc),
-            path=str(config.path) if config.path else None,
-            key=f"harnesses.{arm_cfg.harness}.command",
-        ) from None
+        if profile.stdin_argv is None or hc.command:
+            raise ConfigError(
+                str(exc),
+                path=str(config.path) if config.path else None,
+                key=f"harnesses.{arm_cfg.harness}.command",
+            ) from None
+        # The CLI reads a prompt from standard input: too long for an argument, it goes there.
+        argv = build_argv(profile.stdin_argv, {**values, "prompt": ""})
+        stdin = prompt.text.encode("utf-8", "surrogateescape")
     timeout_s = float(hc.timeout_minutes) * 60.0
-    return Plan(config, site, category, choice, arm, hc, profile, prompt, paths, argv, timeout_s)
+    return Plan(
+        config, site, category, choice, arm, hc, profile, prompt, paths, argv, timeout_s, stdin
+    )
 
 
 __all__ = ["Choice", "Forced", "Plan", "Site", "choose", "make_plan"]
