@@ -146,6 +146,7 @@ def test_infrastructure_failures_limits_and_interrupts_never_move_a_posterior(
         extra=LIMIT_PIN,
     )
     code, out, err = run_env.run_json("run")
-    assert out["session"]["status"] == "crashed" and out["session"]["reward"] is None
+    assert out["session"]["status"] == "unavailable" and out["session"]["reward"] is None
+    assert out["session"]["detail"]["infra"]["kind"] == "cli"
     assert evidence(run_env) == before
     assert wait_until(lambda: True)
