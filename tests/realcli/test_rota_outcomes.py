@@ -23,6 +23,7 @@ from realcli.batch import run_all
 from realcli.clis import CLIS
 from realcli.conftest import require_cli
 from realcli.rota_run import CONFIG_MODEL, RotaRun
+from rota.reward.score import commits_gain
 
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
 
@@ -91,12 +92,24 @@ def _new_commits(n: int) -> Callable[[RotaRun], None]:
     return check
 
 
-def _signals(**want: float) -> Callable[[RotaRun], None]:
-    """The grade's signals (rota.session.grading) say what the session did."""
+def _graded(
+    *, commits: int | None = None, files: bool | None = None, finished: bool | None = None
+) -> Callable[[RotaRun], None]:
+    """The grade (rota.reward.score, stored under signals["grade"]) and the workspace summary it
+    was computed from say what the session did: exited 0 with no error of its own (finished),
+    how many commits it made, whether it changed files."""
 
     def check(run: RotaRun) -> None:
-        got = dict(run.session.signals)
-        assert {k: got.get(k) for k in want} == want, got
+        signals, detail = dict(run.session.signals), dict(run.session.detail)
+        gains = signals.get("grade", {}).get("gains", {})
+        ws = detail.get("workspace", {})
+        if finished is not None:
+            assert gains.get("finished", {}).get("value") == (1.0 if finished else 0.0), gains
+        if commits is not None:
+            assert ws.get("commits") == commits, ws
+            assert gains.get("commits", {}).get("value") == round(commits_gain(commits), 4), gains
+        if files is not None:
+            assert bool(ws.get("files_touched")) == files, ws
 
     return check
 
@@ -110,8 +123,9 @@ def _all(*checks: Callable[[RotaRun], None]) -> Callable[[RotaRun], None]:
 
 
 def _answered(run: RotaRun) -> None:
-    assert dict(run.session.signals).get("harness", 1.0) == 1.0, dict(run.session.signals)
-    assert dict(run.session.detail).get("process", {}).get("exit_code") == 0
+    """The CLI took the prompt as a prompt: it exited 0 and reported no error of its own."""
+    _graded(finished=True)(run)
+    assert run.session.exit_code == 0, dict(run.session.detail)
 
 
 def _credited(cli: str) -> Callable[[RotaRun], None]:
@@ -192,22 +206,30 @@ def expectations(cli: str) -> dict[str, Expect]:
     provider = Expect(UNAVAILABLE, scope="harness", source="infra", infra="provider")
     return {
         "text": Expect(
-            COMPLETED, graded=True, check=_all(_new_commits(0), _signals(exit=1.0, commits=0.0))
+            COMPLETED,
+            graded=True,
+            # aider writes a .gitignore (".aider*") on its first run in a repository
+            check=_all(_new_commits(0), _graded(finished=True, commits=0, files=cli == "aider")),
         ),
         "commit-several": Expect(
             COMPLETED,
             graded=True,
-            check=_all(_new_commits(1 if cli == "aider" else 2), _signals(commits=1.0)),
+            check=_all(
+                _new_commits(1 if cli == "aider" else 2),
+                _graded(finished=True, commits=1 if cli == "aider" else 2, files=True),
+            ),
         ),
         "commit-one": Expect(
-            COMPLETED, graded=True, check=_all(_new_commits(1), _signals(commits=1.0, files=1.0))
+            COMPLETED,
+            graded=True,
+            check=_all(_new_commits(1), _graded(finished=True, commits=1, files=True)),
         ),
         "change-only": Expect(  # aider commits every edit it applies
             COMPLETED,
             graded=True,
             check=_all(
                 _new_commits(1 if cli == "aider" else 0),
-                _signals(files=1.0, commits=1.0 if cli == "aider" else 0.0),
+                _graded(finished=True, files=True, commits=1 if cli == "aider" else 0),
             ),
         ),
         "failing-tools": Expect(COMPLETED, graded=True),

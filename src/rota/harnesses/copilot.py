@@ -101,7 +101,8 @@ def profile() -> CopilotProfile:
         argv=["copilot", "--prompt={prompt}", *_ARGV[1:]],
         stdin_argv=list(_ARGV),
         auth_files=(".copilot/config.json",),
-        auth_env=("COPILOT_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"),
+        # COPILOT_PROVIDER_API_KEY: own-key mode (with COPILOT_PROVIDER_BASE_URL), no GitHub login
+        auth_env=("COPILOT_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN", "COPILOT_PROVIDER_API_KEY"),
         default_models={
             "claude-sonnet-4.6": {"tier": "medium", "cost": 1.0},
             "gpt-5.4": {"tier": "high", "cost": 1.0},

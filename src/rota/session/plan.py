@@ -173,8 +173,18 @@ def make_plan(
         argv = build_argv(profile.argv, values)
     except ArgvTooLong as exc:
         if profile.stdin_argv is None or hc.command:
+            from rota.harnesses.registry import builtin_profile
+
+            message = str(exc)
+            own = builtin_profile(arm_cfg.harness) if hc.command else None
+            if own is not None and own.stdin_argv is not None:
+                # advice that works for this CLI: its built-in template reads a long prompt
+                message += (
+                    f", or remove `command` (rota's own template for {arm_cfg.harness} sends "
+                    "a prompt this long on standard input)"
+                )
             raise ConfigError(
-                str(exc),
+                message,
                 path=str(config.path) if config.path else None,
                 key=f"harnesses.{arm_cfg.harness}.command",
             ) from None

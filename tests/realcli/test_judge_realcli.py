@@ -2,10 +2,6 @@
 with `[grading] judge` set runs a session, then the judge (`claude -p --tools ""`, no write
 access) on its digest; the score and reasons are recorded. A judge that answers no score, is
 rate-limited or times out leaves the session graded from the rest.
-
-WAITING for the real-CLI test infrastructure (tests/realcli/, tests/mockapi/) to land on main:
-then move this file to tests/realcli/test_judge_realcli.py. It passed (5 tests, 74 s) against the
-realcli branch's mocks and the installed claude-code 2.1.197. Not collected until then (its name).
 """
 
 from __future__ import annotations
