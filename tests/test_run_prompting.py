@@ -112,21 +112,8 @@ def test_bad_arguments_are_usage_errors(run_env: RunEnv) -> None:
     assert run_env.sessions() == []
 
 
-LONG_PROMPT = "Read all of this before you start. " * 6000  # 210 KB: more than one argument holds
-
-
-def test_a_prompt_too_long_for_an_argument_goes_on_standard_input(run_env: RunEnv) -> None:
-    run_env.config_with(extra='[rules.code]\npin = ["claude-code:sonnet"]')
-    prompt = run_env.root / "long.md"
-    prompt.write_text(LONG_PROMPT)
-    run_env.queue("claude", "ok")
-    code, out, err = run_env.run_json("run", "--prompt-file", str(prompt))
-    assert code == 0 and out["session"]["status"] == "completed", err
-    (call,) = run_env.calls()
-    assert call["prompt"] == LONG_PROMPT  # the fake read it from standard input
-    assert "--" not in call["argv"] and not any(LONG_PROMPT[:50] in a for a in call["argv"])
-    log = Path(out["session"]["log_path"]).read_text()
-    assert f"the prompt ({len(LONG_PROMPT)} bytes) goes on standard input" in log
+LONG_PROMPT = "Read all of this before you start. " * 6000  # 210 KB: no argument holds it
+# (the built-in template sends it on stdin: tests/test_run_unavailable.py)
 
 
 def test_a_long_prompt_with_a_command_of_ones_own_is_78_with_advice_for_that_cli(
