@@ -54,7 +54,8 @@ def test_argv_follows_harnesses_md() -> None:
     codex = get_profile("codex").argv
     assert "--ephemeral" not in codex and "--full-auto" not in codex
     assert codex[:2] == ["codex", "exec"] and "--json" in codex
-    assert codex[codex.index("--add-dir") + 1] == "{workspace}/.git"  # so that it can commit
+    dirs = [codex[i + 1] for i, a in enumerate(codex) if a == "--add-dir"]
+    assert dirs == ["{git_dir}", "{git_common_dir}"]  # so that it can commit
     assert get_profile("gptme").argv == [
         "gptme", "-n", "-m", "{model}", "-w", "{workspace}", "--", "{prompt}",
     ]  # fmt: skip

@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,13 +91,15 @@ def rota_session(
     model: str | None = None,
     args: tuple[str, ...] = (),
     config_extra: str = "",
+    workspace: Callable[[Path, dict[str, str]], None] = make_workspace,
 ) -> RotaRun:
+    """`workspace(path, env)` makes the workspace (default: a fresh repository, one commit)."""
     home, ws, state = root / "home", root / "workspace", root / "state"
     for d in (home, home / "tmp", state):
         d.mkdir(parents=True, exist_ok=True)
     (home / ".gitconfig").write_text("[user]\n\tname = Agent\n\temail = agent@example.invalid\n")
     env = base_env(home, ws)
-    make_workspace(ws, env)
+    workspace(ws, env)
     ns = LoopbackNamespace(lambda: MockAPI(handler(scenario)))
     api: MockAPI = ns.value  # type: ignore[assignment]
     api.start()

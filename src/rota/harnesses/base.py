@@ -81,7 +81,7 @@ class HarnessProfile:
     """A harness: its headless argv, how it reports limits and the model that ran, its quota probe.
 
     argv is a template; each element may contain {model}, {prompt}, {prompt_file}, {workspace},
-    {category}. It is never joined into a shell string.
+    {category}, {git_dir}. It is never joined into a shell string.
     """
 
     name: str

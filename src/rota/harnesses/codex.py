@@ -1,5 +1,6 @@
-"""Codex CLI: `codex exec -m MODEL --sandbox workspace-write --add-dir WORKSPACE/.git --json … --
-PROMPT` (a long prompt on stdin with `-`).
+"""Codex CLI: `codex exec -m MODEL --sandbox workspace-write --add-dir GIT_DIR --add-dir
+GIT_COMMON_DIR --json … -- PROMPT` (a long prompt on stdin with `-`; the git dirs: where the
+workspace's commits go, rota.session.plan.git_dirs).
 
 Limits and failures: the `error` / `turn.failed` events on stdout; a reset is in their wording
 ("try again at 11:23 PM", "… at Dec 4th, 2026 10:42 PM"). The model that ran: a reroute, else the
@@ -145,7 +146,9 @@ class CodexProfile(BuiltinProfile):
 
 
 # workspace-write mounts <workspace>/.git read-only, so an agent's commits fail
-# (openai/codex#7071): --add-dir makes it writable too.
+# (openai/codex#7071): --add-dir makes the git directories writable too. Not {workspace}/.git: in
+# a linked worktree `.git` is a file (an --add-dir that is a file makes codex's sandbox fail every
+# command), and the commits go to the worktree's own git dir and the main repository's .git.
 _ARGV = (
     "codex",
     "exec",
@@ -154,7 +157,9 @@ _ARGV = (
     "--sandbox",
     "workspace-write",
     "--add-dir",
-    "{workspace}/.git",
+    "{git_dir}",
+    "--add-dir",
+    "{git_common_dir}",
     "--json",
     "--skip-git-repo-check",
 )

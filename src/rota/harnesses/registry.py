@@ -161,14 +161,12 @@ def config_problems(harness: HarnessConfig) -> list[tuple[str, str]]:
                 "add {model} so each arm runs its own model",
             )
         )
+    from rota.session.argv import PLACEHOLDERS
+
     for field in re.findall(r"\{(\w*)\}", joined):
-        if field not in ("model", "prompt", "prompt_file", "workspace", "category"):
-            out.append(
-                (
-                    f"{key}.command uses an unknown placeholder {{{field}}}",
-                    "use {model}, {prompt}, {prompt_file}, {workspace} or {category}",
-                )
-            )
+        if field not in PLACEHOLDERS:
+            known = ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+            out.append((f"{key}.command uses an unknown placeholder {{{field}}}", f"use {known}"))
     if not harness.models:
         out.append(
             (

@@ -168,6 +168,8 @@ def make_plan(
         "workspace": str(site.workspace),
         "category": category,
     }
+    if any("{git_" in a for a in (*profile.argv, *(profile.stdin_argv or ()))):
+        values.update(git_dirs(site.workspace))
     stdin: bytes | None = None
     try:
         argv = build_argv(profile.argv, values)
@@ -197,4 +199,17 @@ def make_plan(
     )
 
 
-__all__ = ["Choice", "Forced", "Plan", "Site", "choose", "make_plan"]
+def git_dirs(workspace: Path) -> dict[str, str]:
+    """{git_dir} and {git_common_dir}: where the workspace's commits go, so that a sandboxed CLI
+    can be let write there. For a linked worktree (whose `.git` is a file) its own git dir and the
+    main repository's .git; for a repository its .git, twice; outside git the workspace itself (a
+    directory the CLI may write anyway)."""
+    from rota.trajectory.git import git_dirs as find
+
+    found = find(workspace)
+    if found is None or not all(d.is_dir() for d in found):
+        return {"git_dir": str(workspace), "git_common_dir": str(workspace)}
+    return {"git_dir": str(found[0]), "git_common_dir": str(found[1])}
+
+
+__all__ = ["Choice", "Forced", "Plan", "Site", "choose", "git_dirs", "make_plan"]
