@@ -26,16 +26,25 @@ USER_PATH = os.environ.get("PATH", "")
 USER_HOME = os.environ.get("HOME", "")
 SYSTEM_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 # Kept from the caller: what .ci/run and its install helpers hand the suite (the PostgreSQL
-# server, ccusage, where screenshots go) and the ROTA_REQUIRE_* switches that turn skips into
-# failures. Everything else under ROTA_ is the caller's own rota setup and is dropped.
+# server, ccusage, the real agent CLIs, where screenshots go) and the ROTA_REQUIRE_* switches that
+# turn skips into failures. Everything else under ROTA_ is the caller's own rota setup and is dropped.
 KEEP_VARS = (
     "ROTA_TEST_PG_URL",
     "ROTA_TEST_PG_DIR",
     "ROTA_TEST_ARTIFACTS",
     "ROTA_CCUSAGE",
+    "ROTA_REALCLI_DIR",
     "ROTA_REQUIRE_PG",
     "ROTA_REQUIRE_CCUSAGE",
     "ROTA_REQUIRE_BROWSER",
+    "ROTA_REQUIRE_REALCLI",
+)
+# Where .ci/install-clis.sh put the real agent CLIs (default: the caller's ~/.cache/rota-realcli).
+os.environ.setdefault(
+    "ROTA_REALCLI_DIR",
+    os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(USER_HOME, ".cache"), "rota-realcli"
+    ),
 )
 
 

@@ -33,7 +33,9 @@ kill_grace_seconds = {grace}
 {run}
 
 [harnesses.claude-code]
-env = {{ FAKE_SECRET = "sk-ant-oat01-THISISAFAKESECRETVALUE0123456789" }}
+# IS_SANDBOX: the suite runs as root in CI, where the profile (like the real claude) refuses
+# bypassPermissions without it
+env = {{ FAKE_SECRET = "sk-ant-oat01-THISISAFAKESECRETVALUE0123456789", IS_SANDBOX = "1" }}
 [harnesses.claude-code.models]
 opus = {{ tier = "high", cost = 5.0 }}
 sonnet = {{ tier = "medium", cost = 1.5 }}

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from rota.learning import step
-from run_support import AGENT_CONFIG, RUN_CONFIG, RunEnv, new_run_env, wait_until
+from run_support import AGENT_CONFIG, RUN_CONFIG, RunEnv, new_run_env
 
 HL = 14 * 86400.0  # [bandit] half_life_days default
 
@@ -146,6 +146,20 @@ def test_infrastructure_failures_limits_and_interrupts_never_move_a_posterior(
         extra=LIMIT_PIN,
     )
     code, out, err = run_env.run_json("run")
-    assert out["session"]["status"] == "crashed" and out["session"]["reward"] is None
+    assert out["session"]["status"] == "unavailable" and out["session"]["reward"] is None
+    assert out["session"]["detail"]["infra"]["kind"] == "cli"
     assert evidence(run_env) == before
-    assert wait_until(lambda: True)
+
+    # Infrastructure: the provider overloaded after the CLI's own retries, then rejected the key.
+    run_env.config_with(RUN_CONFIG, extra=LIMIT_PIN)
+    for mode, kind in (("overloaded", "provider"), ("auth", "auth")):
+        run_env.run("unblock", "claude-code", check=True)
+        run_env.queue("claude", mode)
+        code, out, err = run_env.run_json("run")
+        s = out["session"]
+        assert (s["status"], s["reward"], s["detail"]["infra"]["kind"]) == (
+            "unavailable",
+            None,
+            kind,
+        ), err
+        assert evidence(run_env) == before

@@ -13,6 +13,7 @@ from run_support import AGENT_CONFIG, AGENT_OK_GAINS, AGENT_OK_REWARD, RunEnv, g
 
 JUDGE = """
 [harnesses.claude-code]
+env = { IS_SANDBOX = "1" }  # the suite runs as root, where claude refuses bypassPermissions
 [harnesses.claude-code.models]
 haiku = { tier = "low", cost = 0.5 }
 

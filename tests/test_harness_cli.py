@@ -235,6 +235,13 @@ def test_doctor(rota_env, fixtures_dir: Path) -> None:
     rota_env.env["ROTA_CLAUDE_USAGE_URL"] = "http://127.0.0.1:9/unreachable"
     for k in ("OPENAI_API_KEY", "CODEX_API_KEY", "ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN"):
         rota_env.env.pop(k, None)
+    rota_env.env.pop("IS_SANDBOX", None)
+    if os.geteuid() == 0:  # as root, claude refuses bypassPermissions without IS_SANDBOX=1
+        p = rota_env.run("doctor")
+        assert "claude-code: fail" in p.stdout, p.stdout
+        assert "refuses to skip its permission prompts as root" in p.stdout
+        assert 'IS_SANDBOX = "1"' in p.stdout  # the fix
+        rota_env.env["IS_SANDBOX"] = "1"
     p = rota_env.run("doctor")
     assert p.returncode == 1, p.stdout + p.stderr
     assert "codex: fail" in p.stdout and "'codex' is not on PATH" in p.stdout

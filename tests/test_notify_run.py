@@ -102,11 +102,15 @@ def test_each_event_fires_once_per_occurrence(run_env: RunEnv, hub) -> None:
         assert run_env.run("health").returncode == 0
     assert alerts(run_env).count("healthy") == 1 and alerts(run_env)[-1] == "healthy"
 
-    # Authentication: once until the harness runs well again.
+    # Authentication: once until the harness runs well again. A rejected key holds the harness
+    # (an `unavailable` session: rota.session.infra) until `rota unblock` or a config change.
     run_env.queue("claude", "auth", "auth", "ok", "auth")
-    for _ in range(2):
-        assert run_env.run("run").returncode == 70
+    assert run_env.run("run").returncode == 70
+    assert run_env.run("run").returncode == 76  # held
+    run_env.run("unblock", "claude-code", check=True)
+    assert run_env.run("run").returncode == 70  # still rejected
     assert alerts(run_env).count("auth_failed") == 1
+    run_env.run("unblock", "claude-code", check=True)
     assert run_env.run("run").returncode == 0  # logged in again
     assert run_env.run("run").returncode == 70  # and out again: a new occurrence
     assert alerts(run_env).count("auth_failed") == 2

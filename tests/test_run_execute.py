@@ -27,6 +27,34 @@ def test_an_argument_too_long_for_exec_names_the_fix() -> None:
     assert build_argv(["x", "{prompt}"], {"prompt": "a" * MAX_ARG_BYTES})[1] == "a" * MAX_ARG_BYTES
 
 
+def test_the_git_dirs_are_where_the_workspace_commits_go(tmp_path: Path) -> None:
+    """{git_dir} {git_common_dir} (codex's --add-dir, so that its sandbox lets it commit): a
+    repository's .git; a linked worktree's own git dir and the main repository's .git (its own
+    `.git` is a file); the workspace itself outside git."""
+    import subprocess
+
+    from rota.session.plan import git_dirs
+
+    def git(cwd: Path, *args: str) -> None:
+        subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+    repo, plain = tmp_path / "repo", tmp_path / "plain"
+    (repo / "sub").mkdir(parents=True)
+    plain.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "--allow-empty", "-m", "x")
+    git(repo, "worktree", "add", "-q", "-b", "agent", str(tmp_path / "wt"))
+    assert (tmp_path / "wt" / ".git").is_file()
+    dot_git = str((repo / ".git").resolve())
+    both = {"git_dir": dot_git, "git_common_dir": dot_git}
+    assert git_dirs(repo) == git_dirs(repo / "sub") == both
+    assert git_dirs(tmp_path / "wt") == {
+        "git_dir": str((repo / ".git" / "worktrees" / "wt").resolve()),
+        "git_common_dir": dot_git,
+    }
+    assert git_dirs(plain) == {"git_dir": str(plain), "git_common_dir": str(plain)}
+
+
 def test_capture_keeps_the_head_and_the_tail() -> None:
     cap = Capture(head=10, tail=10)
     for i in range(100):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from run_support import AGENT_CONFIG, RunEnv, new_run_env
+from run_support import AGENT_CONFIG, RUN_CONFIG, RunEnv, new_run_env
 
 
 @pytest.fixture
@@ -110,3 +110,24 @@ def test_bad_arguments_are_usage_errors(run_env: RunEnv) -> None:
     proc = run_env.run("run", "--prompt-file", str(run_env.root / "missing.txt"))
     assert proc.returncode == 2 and "cannot read --prompt-file" in proc.stderr
     assert run_env.sessions() == []
+
+
+LONG_PROMPT = "Read all of this before you start. " * 6000  # 210 KB: no argument holds it
+# (the built-in template sends it on stdin: tests/test_run_unavailable.py)
+
+
+def test_a_long_prompt_with_a_command_of_ones_own_is_78_with_advice_for_that_cli(
+    run_env: RunEnv,
+) -> None:
+    own = '[harnesses.claude-code]\ncommand = ["claude", "-p", "--model", "{{model}}", "{{prompt}}"]'
+    run_env.config_with(
+        RUN_CONFIG.replace("[harnesses.claude-code]", own, 1),
+        extra='[rules.code]\npin = ["claude-code:sonnet"]',
+    )
+    prompt = run_env.root / "long.md"
+    prompt.write_text(LONG_PROMPT)
+    proc = run_env.run("run", "--prompt-file", str(prompt))
+    assert proc.returncode == 78, proc.stderr
+    assert "harnesses.claude-code.command" in proc.stderr
+    assert "remove `command`" in proc.stderr and "on standard input" in proc.stderr
+    assert run_env.calls() == []  # nothing started

@@ -148,17 +148,25 @@ def test_crash_exits_70_and_a_crash_loop_blocks_the_arm(run_env: RunEnv) -> None
     assert code == 76
 
 
-def test_a_missing_executable_is_a_crash_without_a_grade_and_blocks_the_harness(
+def test_a_missing_executable_is_unavailable_and_holds_the_harness_until_its_config_changes(
     run_env: RunEnv,
 ) -> None:
     run_env.config_with(AGENT_CONFIG.replace('["agent",', '["no-such-agent-cli-xyz",'))
     code, out, err = run_env.run_json("run")
     assert code == 70, err
     s = out["session"]
-    assert s["status"] == "crashed" and s["reward"] is None
+    assert s["status"] == "unavailable" and s["reward"] is None
+    assert s["detail"]["infra"]["kind"] == "cli"
     assert "executable not found" in s["detail"]["error"]
     assert [b["scope"] for b in run_env.blocks()] == ["harness:agent"]
     assert run_env.n("agent:m1") == 0
+    code, _, _ = run_env.run_json("run")
+    assert code == 76  # held: nothing else to run
+    run_env.config_with(AGENT_CONFIG)  # the person fixed the command
+    run_env.queue("agent", "ok")
+    code, out, err = run_env.run_json("run")
+    assert code == 0 and out["session"]["status"] == "completed", err
+    assert run_env.blocks() == []
 
 
 def test_config_errors_exit_78_and_a_missing_workspace_too(run_env: RunEnv) -> None:

@@ -25,6 +25,9 @@ CHECK_SUCCESS = "recent_success"
 CHECK_CRASHES = "crash_streak"
 CHECK_BLOCKED = "arms_available"
 CHECK_TIMER = "timer_active"
+CHECK_INFRA = "harnesses_usable"
+INFRA_SOURCE = "infra"  # Block.source of an infrastructure failure (rota.session.infra)
+INFRA_HOLD_KINDS = ("auth", "cli")  # held until `rota unblock` or the config changes
 
 # Outcomes that count toward a crash streak: the harness died or hung.
 CRASH_STATES = ("crashed", "timed_out")
@@ -146,15 +149,39 @@ def evaluate(inp: HealthInput, settings: HealthThresholds) -> HealthReport:
         checks.append(
             Check(CHECK_STORE, PROBLEM, f"the state store cannot be read: {inp.store_error}")
         )
-        for name in (CHECK_SUCCESS, CHECK_CRASHES, CHECK_BLOCKED):
+        for name in (CHECK_SUCCESS, CHECK_CRASHES, CHECK_BLOCKED, CHECK_INFRA):
             checks.append(Check(name, UNKNOWN, "store unreadable"))
     else:
         checks.append(Check(CHECK_STORE, OK, "the state store is readable"))
         checks.append(_check_success(inp, settings))
         checks.append(_check_crashes(inp, settings))
         checks.append(_check_blocked(inp, settings))
+        checks.append(_check_infra(inp))
     checks.append(_check_timer(inp.timer, settings))
     return HealthReport(tuple(checks), now)
+
+
+def _check_infra(inp: HealthInput) -> Check:
+    """Harnesses held out by a failure a person must fix: credentials the provider rejected, or
+    a CLI that is missing or refuses to start (held until `rota unblock` or the config changes)."""
+    held = [
+        b
+        for b in inp.blocks
+        if b.source == INFRA_SOURCE
+        and b.until > inp.now
+        and b.reason.split(":", 1)[0] in INFRA_HOLD_KINDS
+    ]
+    if not held:
+        return Check(CHECK_INFRA, OK, "no harness is held by a failed login or a missing CLI")
+    names = sorted({b.scope for b in held})
+    detail = "; ".join(f"{b.scope_kind}:{b.scope}: {b.reason}" for b in held)
+    return Check(
+        CHECK_INFRA,
+        PROBLEM,
+        f"held until fixed ({', '.join(names)}): {detail}. Fix the login or the CLI "
+        "(the hold lifts when its [harnesses.X] config changes), or `rota unblock NAME`",
+        {"harnesses": names},
+    )
 
 
 def _check_success(inp: HealthInput, settings: HealthThresholds) -> Check:

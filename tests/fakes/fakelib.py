@@ -68,7 +68,7 @@ def record(name: str, mode: str, **extra: object) -> None:
         "pid": os.getpid(),
         "pgid": os.getpgid(0),
         "sid": os.getsid(0),
-        "env": {k: v for k, v in os.environ.items() if k.startswith("ROTA_")},
+        "env": {k: v for k, v in os.environ.items() if k.startswith("ROTA_") or k == "PWD"},
         "secret_sha": hashlib.sha256(secret.encode()).hexdigest() if secret else None,
         **extra,
     }

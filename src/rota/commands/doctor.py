@@ -69,6 +69,15 @@ def check_executable(hc: HarnessConfig, profile: Any, env: dict[str, str]) -> di
     return _check("executable", "fail", f"{exe!r} is not on PATH", fix)
 
 
+def check_refusal(profile: Any, env: dict[str, str]) -> list[dict[str, str]]:
+    """A CLI that would refuse to start here (claude-code as root without IS_SANDBOX=1)."""
+    why = profile.refusal(env) if hasattr(profile, "refusal") else None
+    if not why:
+        return []
+    problem, _, fix = why.partition("; ")
+    return [_check("start", "fail", problem, fix)]
+
+
 def check_auth(hc: HarnessConfig, profile: Any, env: dict[str, str]) -> dict[str, str]:
     home = _home(env)
     paths_fn = getattr(profile, "auth_paths", None)
@@ -192,6 +201,7 @@ def diagnose(config: Config, t: float, env: dict[str, str] | None = None) -> lis
         profile = profile_for(hc.name, hc)
         henv = {**env, **hc.env}
         checks = [check_executable(hc, profile, henv), check_auth(hc, profile, henv)]
+        checks.extend(check_refusal(profile, henv))
         checks.append(check_probe(hc, profile, env, t))
         checks.extend(check_config(config, hc))
         checks.extend(check_extras(hc))

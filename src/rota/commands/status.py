@@ -271,7 +271,13 @@ def print_costs(costs: list[dict], colour: bool) -> None:
 
 
 def session_table(sessions: list[dict], t: float, colour: bool) -> str:
-    colours = {"completed": "green", "crashed": "red", "timed_out": "red", "rate_limited": "yellow"}
+    colours = {
+        "completed": "green",
+        "crashed": "red",
+        "timed_out": "red",
+        "rate_limited": "yellow",
+        "unavailable": "yellow",
+    }
     rows = []
     for s in sessions:
         ran = s["arm_ran"] if s["arm_ran"] and s["arm_ran"] != s["arm"] else ""

@@ -50,13 +50,13 @@ def auth_problem(profile: object, out: SessionOutput) -> str | None:
     """Why the harness could not authenticate, or None (also None for a process that succeeded)."""
     if out.exit_code in (0, None) and "is_error" not in out.stdout:
         return None
-    hook = getattr(profile, "health_problem", None)
+    hook = getattr(profile, "detect_infra", None)  # the profile's own reading comes first
     try:
-        problem = hook(out) if callable(hook) else None
+        found = hook(out) if callable(hook) else None
     except Exception:
-        problem = None
-    if isinstance(problem, str) and "auth" in problem.lower():
-        return problem[:MAX_CHARS]
+        found = None
+    if found is not None and getattr(found, "kind", "") == "auth":
+        return str(found.message)[:MAX_CHARS]
     for line in reversed([*error_lines(out), *_result_texts(out.stdout)]):
         if AUTH.search(line):
             return line.strip()[:MAX_CHARS]

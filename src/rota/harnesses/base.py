@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,25 @@ class LimitHit:
     model_match: str = ""
 
 
+# Kinds of infrastructure failure (InfraFailure.kind): what failed, and so what it blocks.
+INFRA_AUTH = "auth"  # the provider rejected the credentials
+INFRA_CLI = "cli"  # the CLI is missing or refuses to start here
+INFRA_MODEL = "model"  # the provider does not know (or serve) the model
+INFRA_PROVIDER = "provider"  # 5xx / overloaded after the CLI's own retries
+INFRA_THROTTLED = "throttled"  # a 429 the CLI itself calls "not your usage limit"
+INFRA_KINDS = (INFRA_AUTH, INFRA_CLI, INFRA_MODEL, INFRA_PROVIDER, INFRA_THROTTLED)
+
+
+@dataclass(frozen=True, slots=True)
+class InfraFailure:
+    """A session that failed for a reason that says nothing about the arm's skill: the provider
+    rejected the key, was down, did not know the model, or the CLI could not start. Recorded, never
+    graded; it blocks the harness or the arm instead (rota.session.infra)."""
+
+    kind: str  # one of INFRA_KINDS
+    message: str
+
+
 @dataclass(frozen=True, slots=True)
 class SessionOutput:
     """What a finished harness process left behind, for classification and grading."""
@@ -35,6 +55,9 @@ class SessionOutput:
     stdout: str  # the tail of stdout (bounded)
     stderr: str  # the tail of stderr (bounded)
     ended_at: float  # epoch seconds, the reference for "resets 11pm"
+    started_at: float = 0.0  # epoch seconds; 0 when unknown
+    timed_out: bool = False  # rota stopped it at its timeout
+    env: Mapping[str, str] = field(default_factory=dict)  # the environment the harness ran with
 
 
 @dataclass(slots=True)
@@ -58,7 +81,7 @@ class HarnessProfile:
     """A harness: its headless argv, how it reports limits and the model that ran, its quota probe.
 
     argv is a template; each element may contain {model}, {prompt}, {prompt_file}, {workspace},
-    {category}. It is never joined into a shell string.
+    {category}, {git_dir}. It is never joined into a shell string.
     """
 
     name: str
@@ -70,6 +93,9 @@ class HarnessProfile:
     default_timeout_minutes: float = 60.0
     auth_env: tuple[str, ...] = ()  # env vars that authenticate instead of auth_files
     quota_source: str = "none"  # what probe() reads, for `rota doctor` and docs
+    # The template for a prompt too long for one argument: the prompt then goes on stdin. None:
+    # the CLI reads no prompt from stdin (use {prompt_file} in `command`).
+    stdin_argv: list[str] | None = None
 
     def detect_limit(self, out: SessionOutput) -> LimitHit | None:
         """A LimitHit when the session stopped on a limit, else None.
@@ -80,8 +106,23 @@ class HarnessProfile:
             return LimitHit(message=f"exit code {out.exit_code}", scope=self.name)
         return None
 
+    def detect_infra(self, out: SessionOutput) -> InfraFailure | None:
+        """An InfraFailure when the session failed for a reason outside the arm's skill (checked
+        after detect_limit: a limit is never an infrastructure failure)."""
+        return None
+
     def model_seen(self, stdout: str) -> str | None:
         """The model that actually ran, where the output says so."""
+        return None
+
+    def model_ran(self, out: SessionOutput) -> str | None:
+        """The model that actually ran: by default what model_seen reads on stdout; a profile
+        may also read what the CLI wrote for the session (codex's rollout file)."""
+        return self.model_seen(out.stdout)
+
+    def refusal(self, env: Mapping[str, str]) -> str | None:
+        """Why the CLI would refuse to start with this environment (claude-code as root), with the
+        fix; None when nothing is known against it. Checked before a session and by `rota doctor`."""
         return None
 
     def result_signals(self, stdout: str) -> dict[str, float]:

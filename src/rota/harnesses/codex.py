@@ -1,7 +1,11 @@
-"""Codex CLI: `codex exec -m MODEL --json … PROMPT`.
+"""Codex CLI: `codex exec -m MODEL --sandbox workspace-write --add-dir GIT_DIR --add-dir
+GIT_COMMON_DIR --json … -- PROMPT` (a long prompt on stdin with `-`; the git dirs: where the
+workspace's commits go, rota.session.plan.git_dirs).
 
-Quota: the rate-limit snapshots codex writes into its rollout files
-(rota.harnesses.codex_rollouts).
+Limits and failures: the `error` / `turn.failed` events on stdout; a reset is in their wording
+("try again at 11:23 PM", "… at Dec 4th, 2026 10:42 PM"). The model that ran: a reroute, else the
+session's rollout file (rota.harnesses.codex_session). Quota: the rate-limit snapshots codex
+writes into its rollout files (rota.harnesses.codex_rollouts).
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from rota.harnesses.base import LimitHit, ProbeContext, SessionOutput
+from rota.harnesses.base import InfraFailure, LimitHit, ProbeContext, SessionOutput
+from rota.harnesses.codex_session import INFRA_PATTERNS
 from rota.harnesses.common import BuiltinProfile, json_lines
 from rota.quota.state import QuotaState
 
@@ -84,6 +89,20 @@ class CodexProfile(BuiltinProfile):
             return self._hit(hit.message, structured, out.ended_at, window=hit.window)
         return hit
 
+    def detect_infra(self, out: SessionOutput) -> InfraFailure | None:
+        failed = any(o.get("type") == "turn.failed" for o in json_lines(out.stdout))
+        if not failed and out.exit_code in (0, None):
+            return None
+        texts, _ = _error_texts(out.stdout)
+        return self.text_infra(out, texts)
+
+    def model_ran(self, out: SessionOutput) -> str | None:
+        """The model that answered: a "model rerouted: A -> B" switch, else the session's rollout
+        file (rota.harnesses.codex_session)."""
+        from rota.harnesses.codex_session import model_ran
+
+        return model_ran(out.stdout, out.env) or self.model_seen(out.stdout)
+
     def model_seen(self, stdout: str) -> str | None:
         model: str | None = None
         for obj in json_lines(stdout):
@@ -126,21 +145,32 @@ class CodexProfile(BuiltinProfile):
         return probe(ctx, self.name)
 
 
+# workspace-write mounts <workspace>/.git read-only, so an agent's commits fail
+# (openai/codex#7071): --add-dir makes the git directories writable too. Not {workspace}/.git: in
+# a linked worktree `.git` is a file (an --add-dir that is a file makes codex's sandbox fail every
+# command), and the commits go to the worktree's own git dir and the main repository's .git.
+_ARGV = (
+    "codex",
+    "exec",
+    "-m",
+    "{model}",
+    "--sandbox",
+    "workspace-write",
+    "--add-dir",
+    "{git_dir}",
+    "--add-dir",
+    "{git_common_dir}",
+    "--json",
+    "--skip-git-repo-check",
+)
+
+
 def profile() -> CodexProfile:
     return CodexProfile(
         name=NAME,
         executable="codex",
-        argv=[
-            "codex",
-            "exec",
-            "-m",
-            "{model}",
-            "--sandbox",
-            "workspace-write",
-            "--json",
-            "--skip-git-repo-check",
-            "{prompt}",
-        ],
+        argv=[*_ARGV, "--", "{prompt}"],
+        stdin_argv=[*_ARGV, "-"],  # `-`: the prompt is read from stdin
         auth_files=(".codex/auth.json",),
         auth_env=("OPENAI_API_KEY", "CODEX_API_KEY"),
         default_models={
@@ -151,5 +181,6 @@ def profile() -> CodexProfile:
         install_hint="npm install -g @openai/codex",
         limit_patterns=LIMIT_PATTERNS,
         limit_anywhere=LIMIT_ANYWHERE,
+        infra_patterns=INFRA_PATTERNS,
         reset_horizon_days=32.0,  # a free plan's window is a month: 'try again at Jul 5th'
     )

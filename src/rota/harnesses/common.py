@@ -18,7 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rota.harnesses.base import HarnessProfile, LimitHit, ProbeContext, SessionOutput
+from rota.harnesses.base import (
+    INFRA_AUTH,
+    INFRA_MODEL,
+    INFRA_PROVIDER,
+    HarnessProfile,
+    InfraFailure,
+    LimitHit,
+    ProbeContext,
+    SessionOutput,
+)
 from rota.quota.state import QuotaState
 from rota.quota.state import last_outcome_states as _last_outcome_states
 
@@ -64,6 +73,42 @@ def load_json(text: str) -> Any:
         return json.loads(text)
     except (ValueError, RecursionError):
         return None
+
+
+def last_json_document(text: str) -> dict[str, Any] | None:
+    """The last JSON object in `text` that starts at the beginning of a line and runs to the end
+    of the text (gemini's error document, printed after its log and stack traces), or None."""
+    text = text.rstrip()
+    start = len(text)
+    while True:
+        start = text.rfind("\n{", 0, start)
+        candidate = text[start + 1 :] if start >= 0 else text
+        if candidate.startswith("{"):
+            try:
+                obj = json.loads(candidate)
+            except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+                obj = None
+            if isinstance(obj, dict):
+                return obj
+        if start < 0:
+            return None
+
+
+def infra_from_status(status: object, message: str) -> InfraFailure | None:
+    """The infrastructure failure an HTTP status names: 401/403 the credentials, 404 the model,
+    5xx (and Anthropic's 529) the provider. None for anything else (a 429 is a limit)."""
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if not isinstance(status, int) or isinstance(status, bool):
+        return None
+    text = message.strip()[:500] or f"HTTP {status}"
+    if status in (401, 403):
+        return InfraFailure(INFRA_AUTH, text)
+    if status == 404:
+        return InfraFailure(INFRA_MODEL, text)
+    if 500 <= status <= 599:
+        return InfraFailure(INFRA_PROVIDER, text)
+    return None
 
 
 def strip_prefix(line: str) -> str:
@@ -156,6 +201,9 @@ class BuiltinProfile(HarnessProfile):
     # The longest a reset may lie ahead: a little over the harness's longest window. Longer
     # ("in 99999999999999999999 days", a resetsAt of 1e20) is capped to it.
     reset_horizon_days: float = 32.0
+    # (kind, regex) pairs, anchored like limit_patterns, read on the error channel of a session
+    # that failed: infrastructure failures in the CLI's own words (rota.harnesses.base).
+    infra_patterns: tuple[tuple[str, str], ...] = ()
 
     def _hit(self, message: str, resets_at: float | None, ref: float, **kw: Any) -> LimitHit:
         from rota.resettime import cap_reset
@@ -198,10 +246,23 @@ class BuiltinProfile(HarnessProfile):
             return self._hit(f"exit code {out.exit_code}", reset, out.ended_at)
         return None
 
-    def health_problem(self, out: SessionOutput) -> str | None:
-        """A reason to keep this harness out for a while that is not a quota limit (e.g. gptme's
-        exit 76 "authentication error"), else None."""
+    def text_infra(self, out: SessionOutput, extra: Iterable[str] = ()) -> InfraFailure | None:
+        """An infrastructure failure named on the error channel (or in `extra`) of a session that
+        failed; a session that exited 0 had its errors retried away."""
+        if out.exit_code == 0 and not extra:
+            return None
+        lines = [strip_prefix(x) for x in extra if x] + error_lines(out)
+        for line in reversed(lines):
+            for kind, pattern in self.infra_patterns:
+                try:
+                    if re.match(pattern, line, re.IGNORECASE):
+                        return InfraFailure(kind, line.strip()[:500])
+                except re.error:
+                    continue
         return None
+
+    def detect_infra(self, out: SessionOutput) -> InfraFailure | None:
+        return self.text_infra(out)
 
     def auth_paths(self, home: Path, env: Mapping[str, str]) -> list[Path]:
         """Where this harness keeps its login; any one present is enough (for `rota doctor`)."""

@@ -1,4 +1,9 @@
-"""GitHub Copilot CLI: `copilot -p PROMPT --model MODEL --allow-all-tools --no-ask-user -s`.
+"""GitHub Copilot CLI: `copilot --prompt=PROMPT --model MODEL --allow-all-tools --no-ask-user -s`
+(a long prompt on stdin; `-p VALUE` refuses a VALUE starting with "-", and `--` makes it a
+subcommand). Errors are on stderr, exit 1 (tests/fixtures/realcli/copilot/): "Failed to get
+response from the AI model; retried 5 times … Last error: 429 …" is a limit; "Authentication
+failed with provider", "Model '…' not found on provider" and "Last error: 5xx" are
+infrastructure failures.
 
 All models share one monthly premium-request pool, so a limit blocks the whole harness. "You have
 no quota" (402) lasts until the pool resets on the 1st of the month, 00:00 UTC. When the premium
@@ -11,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rota.harnesses.base import LimitHit, SessionOutput
+from rota.harnesses.base import INFRA_AUTH, INFRA_MODEL, INFRA_PROVIDER, LimitHit, SessionOutput
 from rota.harnesses.common import BuiltinProfile, json_lines
 
 NAME = "copilot"
@@ -35,6 +40,12 @@ LIMIT_PATTERNS = (
     # hours 49 minutes…"
     r"you(?:'|’)ve (?:hit|reached|exceeded) (?:your|the) (?:global |monthly |premium )*(?:request |rate )?(?:limit|quota|allowance)",
     r"quota_exceeded",
+    r"Failed to get response from the AI model;.*Last error: 429\b",
+)
+INFRA_PATTERNS = (
+    (INFRA_AUTH, r"Authentication failed with provider\b"),
+    (INFRA_MODEL, r"Model .* not found on provider\b"),
+    (INFRA_PROVIDER, r"Failed to get response from the AI model;.*Last error: 5\d\d\b"),
 )
 _NO_QUOTA = re.compile(r"no quota|quota_exceeded|premium", re.I)
 _MODEL_TEXT = re.compile(
@@ -80,22 +91,18 @@ class CopilotProfile(BuiltinProfile):
         return found[-1] if found else None
 
 
+_ARGV = ("copilot", "--model", "{model}", "--allow-all-tools", "--no-ask-user", "-s")
+
+
 def profile() -> CopilotProfile:
     return CopilotProfile(
         name=NAME,
         executable="copilot",
-        argv=[
-            "copilot",
-            "-p",
-            "{prompt}",
-            "--model",
-            "{model}",
-            "--allow-all-tools",
-            "--no-ask-user",
-            "-s",
-        ],
+        argv=["copilot", "--prompt={prompt}", *_ARGV[1:]],
+        stdin_argv=list(_ARGV),
         auth_files=(".copilot/config.json",),
-        auth_env=("COPILOT_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"),
+        # COPILOT_PROVIDER_API_KEY: own-key mode (with COPILOT_PROVIDER_BASE_URL), no GitHub login
+        auth_env=("COPILOT_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN", "COPILOT_PROVIDER_API_KEY"),
         default_models={
             "claude-sonnet-4.6": {"tier": "medium", "cost": 1.0},
             "gpt-5.4": {"tier": "high", "cost": 1.0},
@@ -103,4 +110,5 @@ def profile() -> CopilotProfile:
         quota_source="heuristic (last session on this harness)",
         install_hint="npm install -g @github/copilot",
         limit_patterns=LIMIT_PATTERNS,
+        infra_patterns=INFRA_PATTERNS,
     )

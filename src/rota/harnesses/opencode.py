@@ -1,7 +1,11 @@
-"""opencode (reported): `opencode run --format json -m PROVIDER/MODEL PROMPT`.
+"""opencode: `opencode run --format json -m PROVIDER/MODEL -- PROMPT` (a long prompt on stdin).
 
-JSON events; errors carry a name and a message (e.g. APIError with statusCode 429). Limits block
-the arm (opencode fronts many providers). The model that ran is in providerID/modelID fields.
+opencode works in $PWD, not in its process's working directory: rota sets PWD to the workspace.
+JSON events on stdout; a failure is an `error` event, `{"error": {"name": "APIError", "data":
+{"message", "statusCode", "isRetryable", "responseHeaders", "responseBody"}}}`, after its own
+retries, with exit 1 (tests/fixtures/realcli/opencode/). A 429 is a limit; 401/403, 404 and 5xx
+are infrastructure failures. Limits block the arm (opencode fronts many providers). Its events
+name no model here; where one carries providerID/modelID, that is the model credited.
 """
 
 from __future__ import annotations
@@ -9,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rota.harnesses.base import LimitHit, SessionOutput
-from rota.harnesses.common import BuiltinProfile, json_lines
+from rota.harnesses.base import InfraFailure, LimitHit, SessionOutput
+from rota.harnesses.common import BuiltinProfile, infra_from_status, json_lines
 
 NAME = "opencode"
 # Anchored at the start of an error line.
@@ -45,6 +49,17 @@ LIMIT_ANYWHERE = (
 )
 
 
+def _statuses(stdout: str) -> list[tuple[object, str]]:
+    """(statusCode, message) of each `error` event."""
+    out = []
+    for obj in json_lines(stdout):
+        err = obj.get("error") if obj.get("type") == "error" else None
+        data = err.get("data") if isinstance(err, dict) else None
+        if isinstance(data, dict):
+            out.append((data.get("statusCode"), str(data.get("message") or err.get("name") or "")))
+    return out
+
+
 def _errors(obj: Any, depth: int = 0) -> list[str]:
     """Texts of error objects in one event: "Name: message (status)"."""
     if depth > 4 or not isinstance(obj, dict):
@@ -75,6 +90,15 @@ class OpencodeProfile(BuiltinProfile):
             extra.extend(_errors(obj))
         return self.text_limit(out, extra) or super().detect_limit(out)
 
+    def detect_infra(self, out: SessionOutput) -> InfraFailure | None:
+        if out.exit_code == 0:
+            return None
+        for status, message in reversed(_statuses(out.stdout)):
+            found = infra_from_status(status, message)
+            if found is not None:
+                return found
+        return None
+
     def model_seen(self, stdout: str) -> str | None:
         found: str | None = None
 
@@ -98,7 +122,8 @@ def profile() -> OpencodeProfile:
     return OpencodeProfile(
         name=NAME,
         executable="opencode",
-        argv=["opencode", "run", "--format", "json", "-m", "{model}", "{prompt}"],
+        argv=["opencode", "run", "--format", "json", "-m", "{model}", "--", "{prompt}"],
+        stdin_argv=["opencode", "run", "--format", "json", "-m", "{model}"],
         auth_files=(".local/share/opencode/auth.json",),
         auth_env=("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY"),
         default_models={

@@ -70,12 +70,15 @@ def profile_for(name: str, harness: HarnessConfig | None = None) -> HarnessProfi
     if harness.command:
         changes["argv"] = list(harness.command)
         changes["executable"] = harness.executable or harness.command[0]
+        changes["stdin_argv"] = None  # a command of the user's: its prompt is where it says
     elif harness.executable:
         argv = list(prof.argv)
         if argv and argv[0] == prof.executable:
             argv[0] = harness.executable
         changes["argv"] = argv
         changes["executable"] = harness.executable
+        if prof.stdin_argv and prof.stdin_argv[0] == prof.executable:
+            changes["stdin_argv"] = [harness.executable, *prof.stdin_argv[1:]]
     codes = quota.get("rate_limit_exit_codes")
     if isinstance(codes, list) and all(
         isinstance(c, int) and not isinstance(c, bool) for c in codes
@@ -158,14 +161,12 @@ def config_problems(harness: HarnessConfig) -> list[tuple[str, str]]:
                 "add {model} so each arm runs its own model",
             )
         )
+    from rota.session.argv import PLACEHOLDERS
+
     for field in re.findall(r"\{(\w*)\}", joined):
-        if field not in ("model", "prompt", "prompt_file", "workspace", "category"):
-            out.append(
-                (
-                    f"{key}.command uses an unknown placeholder {{{field}}}",
-                    "use {model}, {prompt}, {prompt_file}, {workspace} or {category}",
-                )
-            )
+        if field not in PLACEHOLDERS:
+            known = ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+            out.append((f"{key}.command uses an unknown placeholder {{{field}}}", f"use {known}"))
     if not harness.models:
         out.append(
             (

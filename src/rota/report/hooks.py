@@ -45,7 +45,11 @@ class RunHooks:
             self.notifier.finish(self._start)
             self._start = None
         auth = None
-        if profile is not None and result is not None and rec.status in ("crashed", "completed"):
+        if profile is not None and result is not None and rec.status in (
+            "crashed",
+            "completed",
+            "unavailable",
+        ):
             auth = _auth_problem(profile, result)
         events.session_ended(self.notifier, rec, blocks=blocks, auth_problem=auth)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-PLACEHOLDERS = ("model", "prompt", "prompt_file", "workspace", "category")
+PLACEHOLDERS = ("model", "prompt", "prompt_file", "workspace", "category", "git_dir",
+                "git_common_dir")
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 # Linux refuses a single argument longer than MAX_ARG_STRLEN (32 pages) with E2BIG.
 MAX_ARG_BYTES = 32 * 4096 - 1
@@ -23,7 +24,9 @@ class ArgvTooLong(ValueError):
 
 
 def build_argv(template: Sequence[str], values: Mapping[str, str]) -> list[str]:
-    """Substitute {model} {prompt} {prompt_file} {workspace} {category} in each element.
+    """Substitute {model} {prompt} {prompt_file} {workspace} {category} {git_dir} {git_common_dir}
+    in each element ({git_dir}, {git_common_dir}: where the workspace's commits go; see
+    rota.session.plan.git_dirs).
 
     One pass per element: a prompt that contains "{model}" stays as written. Other braces are
     left alone. The result is an argv list for exec, never a shell string.

@@ -12,10 +12,10 @@ from typing import Any
 from rota import journal
 from rota.config import Config
 from rota.errors import StoreUnavailable
-from rota.harnesses.base import LimitHit
+from rota.harnesses.base import InfraFailure, LimitHit
 from rota.quota.state import Block
 from rota.reward.judge import Verdict
-from rota.session import grading
+from rota.session import grading, infra
 from rota.session.execute import LogFile
 from rota.session.launch import Ran
 from rota.session.outcome import (
@@ -30,8 +30,8 @@ from rota.session.outcome import (
     crash_loop_block,
     crash_streak,
     limit_scopes,
-    start_failure_block,
 )
+from rota.session.plan import Plan
 from rota.session.record import Started
 from rota.session.stop import StopFlag
 from rota.store.base import (
@@ -104,16 +104,28 @@ class Interpreted:
     judge: JudgeUse | None = None
 
 
+def infra_block_for(
+    store: Store, plan: Plan, failure: InfraFailure, arm: str, now: float
+) -> Block:
+    """The block an infrastructure failure leaves (rota.session.infra), with the latest block on
+    the same scope (for the backoff) and the harness config's fingerprint (for the holds)."""
+    scope = infra.block_scope(failure, plan.harness, arm)
+    previous = _latest(store, *scope)
+    fingerprint = infra.config_fingerprint(plan.hc)
+    return infra.infra_block(failure, plan.harness, arm, now, previous, fingerprint)
+
+
 def interpret(
     store: Store, started: Started, ran: Ran, stop: StopFlag, log: LogFile
 ) -> Interpreted:
     """The SessionOutcome of a session whose harness has ended: its state, the arm it credits,
     the blocks it creates, its grade and signals; and the judge's run, when one was asked."""
     plan, res = started.plan, ran.result
-    status, hit, error = classify(res, plan.profile)
-    if error:
-        journal.log_event("warning", level="warning", reason=error)
-    arm_ran, model_seen = arm_that_ran(plan.config, plan.harness, plan.profile, res.stdout)
+    how = classify(res, plan.profile, ran.env)
+    status, hit = how.status, how.hit
+    if how.error:
+        journal.log_event("warning", level="warning", reason=how.error)
+    arm_ran, model_seen = arm_that_ran(plan.config, plan.harness, plan.profile, res, ran.env)
     credited = arm_ran or plan.arm
     ended = res.ended_at
     # What the process did, less what the record's columns say (exit_code) and what did not happen.
@@ -138,10 +150,12 @@ def interpret(
             "scopes": [f"{k}:{s}" for k, s in scopes],
         }
         log.note(f"rate limited: {hit.message}")
-    elif not res.started:
-        detail["error"] = res.error
-        previous = _latest(store, "harness", plan.harness)
-        blocks.append(start_failure_block(plan.harness, res.error, ended, previous))
+    elif how.infra is not None:
+        blocks.append(infra_block_for(store, plan, how.infra, credited, ended))
+        detail["infra"] = {"kind": how.infra.kind, "message": how.infra.message}
+        if not res.started:
+            detail["error"] = res.error
+        log.note(f"not the model's doing ({how.infra.kind}): {how.infra.message}")
     elif status in GRADED_STATES:
         g = grade_session(store, started, ran, status, credited, model_seen, stop, log)
         reward, signals = g.reward, g.signals

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -24,7 +25,8 @@ from rota.trajectory.workspace import Baseline
 
 @dataclass(frozen=True, slots=True)
 class Ran:
-    """How the harness ended, and the workspace as it was before it started."""
+    """How the harness ended, the workspace as it was before it started, and the environment it
+    ran with (a profile may read what the CLI wrote there, e.g. codex's $CODEX_HOME)."""
 
     result: ProcessResult
     before: Baseline
@@ -36,11 +38,14 @@ def harness_env(
 ) -> tuple[dict[str, str], list[str]]:
     """(environment, names withheld): rota's environment less other harnesses' credentials and
     anything else that looks like a secret (rota.harnesses.environment), then [harnesses.X] env,
-    then rota's own ROTA_* variables. `profile`: the built-in profile's name; `auth_env`: its own
-    credential variables; [harnesses.X] pass_env names more ("*": everything)."""
+    then rota's own ROTA_* variables, and PWD. `profile`: the built-in profile's name; `auth_env`:
+    its own credential variables; [harnesses.X] pass_env names more ("*": everything).
+
+    PWD is the workspace: a CLI that works in $PWD rather than in its process's working directory
+    (opencode) must not inherit the directory rota was started from."""
     from rota.harnesses.environment import for_harness
 
-    return for_harness(
+    env, withheld = for_harness(
         os.environ,
         profile=profile,
         name=hc.name,
@@ -49,6 +54,9 @@ def harness_env(
         pass_env=hc.pass_env,
         extra=extra,
     )
+    if "ROTA_WORKSPACE" in extra:
+        env["PWD"] = extra["ROTA_WORKSPACE"]
+    return env, withheld
 
 
 def run_harness(started: Started, lock: WorkspaceLock | None, stop: StopFlag, log: LogFile) -> Ran:
@@ -92,6 +100,13 @@ def run_harness(started: Started, lock: WorkspaceLock | None, stop: StopFlag, lo
         log=log,
     )
     before = grading.prepare(ws, cfg.run.test_command, cfg.grading, checks)
+    refusal = plan.profile.refusal(env)
+    if refusal:  # it would refuse to start: say why, and run nothing
+        log.note(f"not started: {refusal}")
+        now = time.time()
+        return Ran(ProcessResult(list(plan.argv), now, now, error=refusal), before, env)
+    if plan.stdin is not None:
+        log.note(f"the prompt ({len(plan.stdin)} bytes) goes on standard input")
     res = run_process(
         plan.argv,
         cwd=ws,
@@ -100,6 +115,7 @@ def run_harness(started: Started, lock: WorkspaceLock | None, stop: StopFlag, lo
         kill_grace_s=plan.config.run.kill_grace_seconds,
         stop=stop,
         log=log,
+        stdin_data=plan.stdin,
         on_spawn=(lambda pgid: lock.update(child_pgid=pgid)) if lock is not None else None,
     )
     log.note(f"harness: {res.describe()} after {res.duration_s:.1f}s")

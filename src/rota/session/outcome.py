@@ -1,6 +1,6 @@
-"""What a finished session means, as pure rules (no I/O): its outcome state, the arm to credit,
-the probed levels to record with it, and the blocks it creates (a limit hit, a harness that cannot
-start, a crash loop).
+"""What a finished session means, as pure rules (no I/O): its outcome state (with the limit hit or
+infrastructure failure behind it), the arm to credit, the probed levels to record with it, and the
+blocks a limit hit or a crash loop creates (an infrastructure failure's: rota.session.infra).
 
 The runner (rota.session.interpret) gathers the inputs from the store; the simulator
 (rota.simulate.rota_policy) passes its own. Both get the same blocks from the same hit.
@@ -8,9 +8,11 @@ The runner (rota.session.interpret) gathers the inputs from the store; the simul
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rota.harnesses.base import InfraFailure, LimitHit
 from rota.quota.limits import block_after_limit, narrow_limit_scopes
 from rota.quota.state import Block, QuotaState, levels_of, pool_use
 from rota.store.base import (
@@ -21,50 +23,88 @@ from rota.store.base import (
     RATE_LIMITED,
     RUNNING,
     TIMED_OUT,
+    UNAVAILABLE,
     SessionRecord,
 )
 
 if TYPE_CHECKING:
     from rota.config import Config
-    from rota.harnesses.base import HarnessProfile, LimitHit
+    from rota.harnesses.base import HarnessProfile, SessionOutput
     from rota.session.execute import ProcessResult
 
 Scope = tuple[str, str]  # (scope_kind, scope)
 
 CRASH_STATES = (CRASHED, TIMED_OUT)  # what counts toward [health] crash_streak
-NEUTRAL_STATES = (ABANDONED, INTERRUPTED, RUNNING)  # neither break nor extend a crash streak
+# neither break nor extend a crash streak
+NEUTRAL_STATES = (ABANDONED, INTERRUPTED, RUNNING, UNAVAILABLE)
 GRADED_STATES = (COMPLETED, CRASHED, TIMED_OUT)
 SEEN_MAX_AGE_S = 3600.0  # probe answers older than this before a hit say nothing about it
 CRASH_LOOKBACK = 200  # recent sessions read to count a crash streak
 
 
-def classify(res: ProcessResult, profile: HarnessProfile) -> tuple[str, LimitHit | None, str]:
-    """(outcome state, the limit hit if the output reports one, a profile error or ""). A limit is
-    read from the harness's exit code and error output, never from what the agent wrote."""
+@dataclass(frozen=True, slots=True)
+class Classified:
+    """How a session ended: its state, and the limit hit or infrastructure failure behind it."""
+
+    status: str
+    hit: LimitHit | None = None
+    infra: InfraFailure | None = None
+    error: str = ""  # a profile that raised (the session is still recorded)
+
+
+def session_output(res: ProcessResult, env: Mapping[str, str] | None = None) -> SessionOutput:
+    """What a profile reads of a finished process."""
     from rota.harnesses.base import SessionOutput
 
+    return SessionOutput(
+        exit_code=res.exit_code,
+        stdout=res.stdout,
+        stderr=res.stderr,
+        ended_at=res.ended_at,
+        started_at=res.started_at,
+        timed_out=res.timed_out,
+        env=dict(env or {}),
+    )
+
+
+def classify(
+    res: ProcessResult, profile: HarnessProfile, env: Mapping[str, str] | None = None
+) -> Classified:
+    """The outcome of a session. A limit is read from the harness's exit code and error output,
+    never from what the agent wrote; so is an infrastructure failure (checked after a limit). A
+    session stopped at its timeout is a limit when the CLI said it was waiting for one (gemini
+    sleeps until its quota resets); a harness that could not start is an infrastructure failure."""
+    from rota.harnesses.base import INFRA_CLI
+
     if res.interrupted:
-        return INTERRUPTED, None, ""
-    if res.timed_out:
-        return TIMED_OUT, None, ""
+        return Classified(INTERRUPTED)
     if not res.started:
-        return CRASHED, None, ""
+        return Classified(UNAVAILABLE, infra=InfraFailure(INFRA_CLI, res.error or "cannot start"))
+    out = session_output(res, env)
     error = ""
     try:
-        hit = profile.detect_limit(
-            SessionOutput(
-                exit_code=res.exit_code, stdout=res.stdout, stderr=res.stderr, ended_at=res.ended_at
-            )
-        )
+        hit = profile.detect_limit(out)
     except Exception as exc:  # a profile bug must not lose the session
         hit, error = None, f"limit detection failed: {exc}"
     if hit is not None:
-        return RATE_LIMITED, hit, error
-    return (COMPLETED if res.exit_code == 0 else CRASHED), None, error
+        return Classified(RATE_LIMITED, hit=hit, error=error)
+    if res.timed_out:
+        return Classified(TIMED_OUT, error=error)
+    try:
+        infra = profile.detect_infra(out)
+    except Exception as exc:
+        infra, error = None, error or f"failure detection failed: {exc}"
+    if infra is not None:
+        return Classified(UNAVAILABLE, infra=infra, error=error)
+    return Classified(COMPLETED if res.exit_code == 0 else CRASHED, error=error)
 
 
 def arm_that_ran(
-    config: Config, harness: str, profile: HarnessProfile, stdout: str
+    config: Config,
+    harness: str,
+    profile: HarnessProfile,
+    res: ProcessResult,
+    env: Mapping[str, str] | None = None,
 ) -> tuple[str | None, str | None]:
     """(arm to credit, model name the harness reported). The arm is harness:<configured model>
     when the reported model maps to one, else harness:<reported model> (a model outside the
@@ -72,7 +112,7 @@ def arm_that_ran(
     from rota.harnesses import canonical_model
 
     try:
-        seen = profile.model_seen(stdout)
+        seen = profile.model_ran(session_output(res, env))
     except Exception:
         seen = None
     if not seen:
@@ -192,20 +232,6 @@ def limit_blocks(
     return blocks_on(scopes, hit, now, previous), scopes
 
 
-def start_failure_block(
-    harness: str, error: str | None, now: float, previous: Block | None
-) -> Block:
-    """A harness that cannot start (not installed, not executable) is blocked with a backoff."""
-    return block_after_limit(
-        "harness",
-        harness,
-        resets_at=None,
-        now=now,
-        previous=previous,
-        reason=f"cannot start: {error}",
-    )
-
-
 def crash_streak(recent: Iterable[SessionRecord], arm: str, status: str) -> int:
     """Consecutive crashed/timed-out sessions of `arm`, counting the one just finished with
     `status` (`recent`: the sessions recorded before it, newest first)."""
@@ -235,6 +261,7 @@ def crash_loop_block(arm: str, streak: int, now: float, previous: Block | None) 
 
 __all__ = [
     "CRASH_STATES",
+    "Classified",
     "GRADED_STATES",
     "NEUTRAL_STATES",
     "arm_that_ran",
@@ -245,5 +272,5 @@ __all__ = [
     "limit_blocks",
     "limit_scopes",
     "probed_levels",
-    "start_failure_block",
+    "session_output",
 ]

@@ -126,6 +126,7 @@ class Plan:
     paths: SessionPaths
     argv: Sequence[str]
     timeout_s: float
+    stdin: bytes | None = None  # the prompt, when it is too long for an argument
 
     @property
     def decision(self) -> Decision:
@@ -167,16 +168,48 @@ def make_plan(
         "workspace": str(site.workspace),
         "category": category,
     }
+    if any("{git_" in a for a in (*profile.argv, *(profile.stdin_argv or ()))):
+        values.update(git_dirs(site.workspace))
+    stdin: bytes | None = None
     try:
         argv = build_argv(profile.argv, values)
     except ArgvTooLong as exc:
-        raise ConfigError(
-            str(exc),
-            path=str(config.path) if config.path else None,
-            key=f"harnesses.{arm_cfg.harness}.command",
-        ) from None
+        if profile.stdin_argv is None or hc.command:
+            from rota.harnesses.registry import builtin_profile
+
+            message = str(exc)
+            own = builtin_profile(arm_cfg.harness) if hc.command else None
+            if own is not None and own.stdin_argv is not None:
+                # advice that works for this CLI: its built-in template reads a long prompt
+                message += (
+                    f", or remove `command` (rota's own template for {arm_cfg.harness} sends "
+                    "a prompt this long on standard input)"
+                )
+            raise ConfigError(
+                message,
+                path=str(config.path) if config.path else None,
+                key=f"harnesses.{arm_cfg.harness}.command",
+            ) from None
+        # The CLI reads a prompt from standard input: too long for an argument, it goes there.
+        argv = build_argv(profile.stdin_argv, {**values, "prompt": ""})
+        stdin = prompt.text.encode("utf-8", "surrogateescape")
     timeout_s = float(hc.timeout_minutes) * 60.0
-    return Plan(config, site, category, choice, arm, hc, profile, prompt, paths, argv, timeout_s)
+    return Plan(
+        config, site, category, choice, arm, hc, profile, prompt, paths, argv, timeout_s, stdin
+    )
 
 
-__all__ = ["Choice", "Forced", "Plan", "Site", "choose", "make_plan"]
+def git_dirs(workspace: Path) -> dict[str, str]:
+    """{git_dir} and {git_common_dir}: where the workspace's commits go, so that a sandboxed CLI
+    can be let write there. For a linked worktree (whose `.git` is a file) its own git dir and the
+    main repository's .git; for a repository its .git, twice; outside git the workspace itself (a
+    directory the CLI may write anyway)."""
+    from rota.trajectory.git import git_dirs as find
+
+    found = find(workspace)
+    if found is None or not all(d.is_dir() for d in found):
+        return {"git_dir": str(workspace), "git_common_dir": str(workspace)}
+    return {"git_dir": str(found[0]), "git_common_dir": str(found[1])}
+
+
+__all__ = ["Choice", "Forced", "Plan", "Site", "choose", "git_dirs", "make_plan"]

@@ -6,9 +6,14 @@ rota.session.record.Started). DESIGN.md "What rota run does, step by step" is th
 
 Outcomes and exit codes:
   completed     the harness exited 0                                  exit 0 (graded)
-  crashed       it exited non-zero, was killed, or could not start    exit 70 (graded if it ran)
+  crashed       it exited non-zero or was killed                      exit 70 (graded)
   timed_out     it ran past [harnesses.X] timeout_minutes             exit 70 (graded)
   rate_limited  its output says it stopped on a limit                 exit 0 (not graded; blocks)
+  unavailable   it failed for a reason outside the arm's skill:       exit 70 for auth, cli, model;
+                credentials rejected (auth), CLI missing or refusing  0 for provider, throttled
+                (cli), model unknown (model), provider down after     (not graded; blocks:
+                retries (provider), "not your usage limit"            rota.session.infra)
+                (throttled)
   interrupted   rota got SIGTERM/SIGINT                               exit 128+signal: 143, 130
                                                                       (not graded)
 Busy workspace: 75. Nothing usable: 76. Config error (also a failing category/prompt command): 78.
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 from rota import journal
 from rota.config import Config
 from rota.errors import EXIT_BUSY, EXIT_EXHAUSTED, EXIT_OK, EXIT_SESSION_FAILED, StoreUnavailable
-from rota.session import prompting, record
+from rota.session import infra, prompting, record
 from rota.session.fleet import FleetBusy, FleetSession, fleet_for
 from rota.session.followups import refresh
 from rota.session.interpret import interpret
@@ -36,7 +41,7 @@ from rota.session.record import Started
 from rota.session.recover import recover
 from rota.session.result import RunResult, summary
 from rota.session.stop import Interrupted, StopFlag
-from rota.store.base import INTERRUPTED, SessionOutcome, Store
+from rota.store.base import INTERRUPTED, UNAVAILABLE, SessionOutcome, Store
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
@@ -102,6 +107,7 @@ def run_once(
                     half_life_s=config.bandit.half_life_s,
                 )
                 refresh(store, config, site.workspace, site.workspace_id, clock())
+                lift_stale_holds(store, config, clock())
             stop.check()
             category = prompting.choose_category(config, opts.category, stop)
             stop.check()
@@ -254,6 +260,21 @@ def run_session(
     )
 
 
+def lift_stale_holds(store: Store, config: Config, now: float) -> None:
+    """Lift the holds an authentication failure or a CLI that could not start left on a harness
+    whose config has changed since (rota.session.infra.stale_holds)."""
+    try:
+        stale = infra.stale_holds(config, store.active_blocks(now))
+        for b in stale:
+            store.remove_blocks(b.scope_kind, b.scope)
+            journal.log_event(
+                "unblock", level="notice", scope=f"{b.scope_kind}:{b.scope}",
+                reason="its config changed since: " + b.reason,
+            )
+    except Exception as exc:  # never stop a run for this
+        journal.log_event("warning", level="warning", reason=f"cannot lift holds: {exc}")
+
+
 def apply_retention(store: Store, config: Config, site: Site, now: float) -> None:
     """Bounded growth after each session ([retention]; rota.store.retention). Best effort: a
     prune that fails is done by a later run, and never costs this session its exit code."""
@@ -275,8 +296,9 @@ def apply_retention(store: Store, config: Config, site: Site, now: float) -> Non
 
 
 def exit_code(outcome: SessionOutcome, stop: StopFlag) -> int:
-    """0 for a session that ran to its end (whatever its grade, and for a rate limit), 70 for a
-    crash or a timeout, 128+signal when rota was stopped."""
+    """0 for a session that ran to its end (whatever its grade, and for a rate limit or a passing
+    outage), 70 for a crash, a timeout, or an infrastructure failure a person must fix (rejected
+    credentials, a CLI that cannot start, an unknown model), 128+signal when rota was stopped."""
     status = outcome.status
     if status == INTERRUPTED or (
         stop.is_set() and status in GRADED_STATES and outcome.reward is None
@@ -284,6 +306,9 @@ def exit_code(outcome: SessionOutcome, stop: StopFlag) -> int:
         return Interrupted(stop.signum).exit_code
     if status in CRASH_STATES:
         return EXIT_SESSION_FAILED
+    if status == UNAVAILABLE:
+        kind = (outcome.detail.get("infra") or {}).get("kind")
+        return EXIT_SESSION_FAILED if kind in infra.NEEDS_A_PERSON else EXIT_OK
     return EXIT_OK
 
 

@@ -32,7 +32,19 @@ CRASHED = "crashed"
 TIMED_OUT = "timed_out"
 INTERRUPTED = "interrupted"
 ABANDONED = "abandoned"
-SESSION_STATES = (RUNNING, COMPLETED, RATE_LIMITED, CRASHED, TIMED_OUT, INTERRUPTED, ABANDONED)
+# The harness could not do the work for a reason outside the arm's skill (credentials rejected,
+# provider down, model unknown, CLI missing or refusing): recorded, never graded; blocks instead.
+UNAVAILABLE = "unavailable"
+SESSION_STATES = (
+    RUNNING,
+    COMPLETED,
+    RATE_LIMITED,
+    CRASHED,
+    TIMED_OUT,
+    INTERRUPTED,
+    ABANDONED,
+    UNAVAILABLE,
+)
 # The newest sessions whose outcomes the probes read (rota.probes: a harness without a quota
 # source is usable when its last session succeeded); retention never prunes them.
 RECENT_OUTCOMES = 100

@@ -53,6 +53,18 @@ def git_text(ws: Path, *args: str) -> str | None:
     return r.stdout.decode("utf-8", "surrogateescape")
 
 
+def git_dirs(ws: Path) -> tuple[Path, Path] | None:
+    """(git dir, common dir) of the workspace: for a linked worktree, whose `.git` is a file, its
+    own git dir (index, HEAD) under the main repository's .git (objects, refs); for a repository,
+    its .git twice. None outside git."""
+    out = git_text(ws, "rev-parse", "--git-dir", "--git-common-dir")
+    lines = out.splitlines() if out else []
+    if len(lines) != 2 or not all(lines):
+        return None
+    own, common = ((Path(ws) / x).resolve() for x in lines)
+    return own, common
+
+
 def stat(path: Path) -> Stat | None:
     try:
         st = path.lstat()
