@@ -151,30 +151,49 @@ def arm_sizes(
     sessions vary, and other use of the subscription meanwhile only makes a difference larger.
     uses: oldest first. keys: only these levels (all when None).
     """
-    prev: dict[LevelKey, tuple[str, bool, float, float | None]] = {}
+    prev: dict[LevelKey, tuple[int, str, bool, float, float | None]] = {}
     out: dict[tuple[str, LevelKey], float] = {}
-    for u in uses:
-        for kind, scope, window, used, resets in u.levels:
-            key = (kind, scope, window)
-            if keys is not None and key not in keys:
-                continue
-            before = prev.get(key)
-            prev[key] = (u.arm, u.limited, used, resets)
-            if before is None:
-                continue
-            arm, limited, level, level_resets = before
-            d = used - level
-            if limited or d <= 1e-6:
-                continue  # refused (used nothing), or nothing measurable, or a new window
-            if level_resets is not None and resets is not None:
-                if abs(resets - level_resets) > RESET_TOLERANCE_S:
-                    continue  # another window: the difference says nothing
-            sc = scopes.get(arm)
-            if sc is None or not sc.covers(kind, scope):
-                continue  # someone else's use
+    for i, u in enumerate(uses):
+        for _, arm, key, d in level_differences(prev, i, u, scopes, keys):
             k = (arm, key)
             if k not in out or d < out[k]:
                 out[k] = d
+    return out
+
+
+SizeStep = tuple[int, str, LevelKey, float]  # (earlier session's index, its arm, level, use)
+
+
+def level_differences(
+    prev: dict[LevelKey, tuple[int, str, bool, float, float | None]],
+    i: int,
+    u: Use,
+    scopes: Mapping[str, ArmScopes],
+    keys: Container[LevelKey] | None = None,
+) -> list[SizeStep]:
+    """What session u's levels say that the session before it on each level used (see arm_sizes).
+    prev: each level's last session so far (its index i, arm, whether refused, level, reset), kept
+    up to date here."""
+    out: list[SizeStep] = []
+    for kind, scope, window, used, resets in u.levels:
+        key = (kind, scope, window)
+        if keys is not None and key not in keys:
+            continue
+        before = prev.get(key)
+        prev[key] = (i, u.arm, u.limited, used, resets)
+        if before is None:
+            continue
+        j, arm, limited, level, level_resets = before
+        d = used - level
+        if limited or d <= 1e-6:
+            continue  # refused (used nothing), or nothing measurable, or a new window
+        if level_resets is not None and resets is not None:
+            if abs(resets - level_resets) > RESET_TOLERANCE_S:
+                continue  # another window: the difference says nothing
+        sc = scopes.get(arm)
+        if sc is None or not sc.covers(kind, scope):
+            continue  # someone else's use
+        out.append((j, arm, key, d))
     return out
 
 
@@ -189,8 +208,15 @@ def too_big_for_levels(
     full = well_used_levels(states, now)
     if not full:
         return []
+    return kept_out_by_size(arm_sizes(scopes, uses[-SIZE_FROM_SESSIONS:], full), full, now)
+
+
+def kept_out_by_size(
+    sizes: Mapping[tuple[str, LevelKey], float], full: Mapping[LevelKey, QuotaState], now: float
+) -> list[QuotaState]:
+    """The arms whose least session (arm_sizes) does not fit what a well-used level has left."""
     out: list[QuotaState] = []
-    for (arm, key), need in arm_sizes(scopes, uses[-SIZE_FROM_SESSIONS:], full).items():
+    for (arm, key), need in sizes.items():
         s = full.get(key)
         if s is None or s.utilization is None or s.utilization + need <= 1.0 + 1e-6:
             continue
@@ -272,11 +298,7 @@ def learned_states(
     limited = list(filter(_LIMITED, recent))  # in time order, like recent
     if not limited:
         return out
-    probed = {
-        (s.scope_kind, s.scope)
-        for s in states
-        if s.source != "learned" and (s.utilization is not None or s.available is not None)
-    }
+    probed = probed_scopes(states)
     hits_by_key: dict[tuple[str, str], list[Use]] = {}
     silent: dict[tuple[str, str], list[Use]] = {}  # hits that gave no reset time
     for u in limited:
@@ -284,100 +306,151 @@ def learned_states(
             if key not in probed:
                 into = hits_by_key if u.resets_at is not None else silent
                 into.setdefault(key, []).append(u)
-    # A limit that never says when it resets: infer its schedule from its recoveries, then learn
-    # it like one that does. Its own backoff blocks are short, so say until when it is out.
     for key, quiet in silent.items():
         if key in hits_by_key:
             continue
-        members = {a for a, sc in scopes.items() if sc.covers(*key)}
-        found = infer_resets(recoveries([u for u in recent if u.arm in members]))
-        if found is None:
+        members = members_of(scopes, key)
+        inferred = silent_limit(key, quiet, [u for u in recent if u.arm in members], now)
+        if inferred is not None:
+            hits_by_key[key], state = inferred
+            if state is not None:
+                out.append(state)
+    for key, hits in hits_by_key.items():
+        w = window_length(h.resets_at for h in hits)  # type: ignore[misc]
+        if w is None:
             continue
-        w, phase = found
-        hits_by_key[key] = [h._replace(resets_at=_next_reset(h.at, w, phase)) for h in quiet]
-        last = max(h.at for h in quiet)
-        served = any(u.at > last and not u.limited and u.arm in members for u in recent)
-        reset = _next_reset(last, w, phase)
-        if not served and reset > now:
+        members = members_of(scopes, key)
+        # When its members ran (and were not refused), in time order like recent. Only for a
+        # pool whose window is known: most decisions never need it.
+        ran = [u.at for u in recent if not u.limited and u.arm in members]
+        out.extend(window_states(key, hits, w, members, ran, 0, len(ran), now))
+    current = current_pools(states, now)
+    fit: dict[tuple[str, str], float] = {}
+    for u in limited:
+        entry = fit_entry(u, scopes)
+        if entry is not None:
+            add_fit(fit, entry, current)
+    out.extend(kept_out_by_fit(fit, current, now))
+    return out
+
+
+def probed_scopes(states: Iterable[QuotaState]) -> set[tuple[str, str]]:
+    """Scopes a probe reports on: what a hit on them ran out of needs no learning."""
+    return {
+        (s.scope_kind, s.scope)
+        for s in states
+        if s.source != "learned" and (s.utilization is not None or s.available is not None)
+    }
+
+
+def members_of(scopes: Mapping[str, ArmScopes], key: tuple[str, str]) -> set[str]:
+    return {a for a, sc in scopes.items() if sc.covers(*key)}
+
+
+def silent_limit(
+    key: tuple[str, str], quiet: Sequence[Use], member_uses: Sequence[Use], now: float
+) -> tuple[list[Use], QuotaState | None] | None:
+    """A limit that never says when it resets: its schedule inferred from its recoveries (then it
+    is learnt like one that does: the hits with the inferred resets), and until when it is out
+    (its own backoff blocks are short). None when no schedule fits.
+    quiet: its hits without a reset time; member_uses: its members' sessions, in time order."""
+    found = infer_resets(recoveries(member_uses))
+    if found is None:
+        return None
+    w, phase = found
+    hits = [h._replace(resets_at=_next_reset(h.at, w, phase)) for h in quiet]
+    last = max(h.at for h in quiet)
+    served = any(u.at > last and not u.limited for u in member_uses)
+    reset = _next_reset(last, w, phase)
+    if served or reset <= now:
+        return hits, None
+    return hits, QuotaState(
+        scope_kind=key[0],
+        scope=key[1],
+        window="learned",
+        available=False,
+        utilization=1.0,
+        resets_at=reset,
+        source="learned",
+        reason="refused; it has reset on this schedule before (learnt, no reset given)",
+        window_minutes=w / 60.0,
+        observed_at=now,
+    )
+
+
+def window_states(
+    key: tuple[str, str],
+    hits: Sequence[Use],
+    w: float,
+    members: Container[str],
+    ran: Sequence[float],
+    lo: int,
+    hi: int,
+    now: float,
+) -> list[QuotaState]:
+    """How used a learnt window is, and the arms it will refuse now.
+
+    hits: the limit hits on it (with reset times); w: its length; ran: when its members ran and
+    were not refused, in time order; only ran[lo:hi] counts."""
+    kind, scope = key
+    # Per arm that was refused: how many sessions its window had already run. Arms differ in
+    # size (opus uses more of a Claude window than sonnet), so one count for the pool would
+    # either waste the window's end or keep hitting it.
+    counts: dict[str, list[int]] = {}
+    for h in hits:
+        start = h.resets_at - w  # type: ignore[operator]
+        # Sessions in [start, h.at).
+        c = bisect_left(ran, h.at, lo, hi) - bisect_left(ran, start, lo, hi)
+        if c >= 1:  # a hit on the window's first session says nothing about its size
+            counts.setdefault(h.arm, []).append(c)
+    caps = {a: min(cs[-LEARN_FROM_HITS:]) for a, cs in counts.items() if a in members}
+    if not caps:
+        return []
+    anchor = max(h.resets_at for h in hits)  # type: ignore[type-var]
+    if now < anchor:
+        return []  # still in the window that refused: its block covers it
+    start = anchor + math.floor((now - anchor) / w) * w
+    used = bisect_left(ran, now, lo, hi) - bisect_left(ran, start, lo, hi)
+    biggest = max(caps.values())
+    # How used the window is (so that pacing sees it as it sees a probed pool) ...
+    out = [
+        QuotaState(
+            scope_kind=kind,
+            scope=scope,
+            window="learned",
+            available=True if used < biggest else None,
+            utilization=min(1.0, used / biggest),
+            resets_at=start + w,
+            source="learned",
+            reason=f"{used} of about {biggest} sessions this window (learnt from its limit hits)",
+            window_minutes=w / 60.0,
+            observed_at=now,
+        )
+    ]
+    # ... and the arms it will refuse now.
+    for arm, cap in caps.items():
+        if used >= cap:
             out.append(
                 QuotaState(
-                    scope_kind=key[0],
-                    scope=key[1],
+                    scope_kind="arm",
+                    scope=arm,
                     window="learned",
                     available=False,
-                    utilization=1.0,
-                    resets_at=reset,
+                    utilization=min(1.0, used / biggest),
+                    resets_at=start + w,
                     source="learned",
-                    reason="refused; it has reset on this schedule before (learnt, no reset given)",
+                    reason=f"{kind} {scope}: {used} sessions this window; it refused "
+                    f"{arm} after {cap} before",
                     window_minutes=w / 60.0,
                     observed_at=now,
                 )
             )
+    return out
 
-    for (kind, scope), hits in hits_by_key.items():
-        w = window_length(h.resets_at for h in hits)  # type: ignore[misc]
-        if w is None:
-            continue
-        members = {a for a, sc in scopes.items() if sc.covers(kind, scope)}
-        # When its members ran (and were not refused), in time order like recent. Only for a
-        # pool whose window is known: most decisions never need it.
-        ran = [u.at for u in recent if not u.limited and u.arm in members]
-        # Per arm that was refused: how many sessions its window had already run. Arms differ in
-        # size (opus uses more of a Claude window than sonnet), so one count for the pool would
-        # either waste the window's end or keep hitting it.
-        counts: dict[str, list[int]] = {}
-        for h in hits:
-            start = h.resets_at - w  # type: ignore[operator]
-            c = bisect_left(ran, h.at) - bisect_left(ran, start)  # sessions in [start, h.at)
-            if c >= 1:  # a hit on the window's first session says nothing about its size
-                counts.setdefault(h.arm, []).append(c)
-        caps = {a: min(cs[-LEARN_FROM_HITS:]) for a, cs in counts.items() if a in members}
-        if not caps:
-            continue
-        anchor = max(h.resets_at for h in hits)  # type: ignore[type-var]
-        if now < anchor:
-            continue  # still in the window that refused: its block covers it
-        start = anchor + math.floor((now - anchor) / w) * w
-        used = bisect_left(ran, now) - bisect_left(ran, start)
-        biggest = max(caps.values())
-        # How used the window is (so that pacing sees it as it sees a probed pool) ...
-        out.append(
-            QuotaState(
-                scope_kind=kind,
-                scope=scope,
-                window="learned",
-                available=True if used < biggest else None,
-                utilization=min(1.0, used / biggest),
-                resets_at=start + w,
-                source="learned",
-                reason=f"{used} of about {biggest} sessions this window (learnt from its limit hits)",
-                window_minutes=w / 60.0,
-                observed_at=now,
-            )
-        )
-        # ... and the arms it will refuse now.
-        for arm, cap in caps.items():
-            if used >= cap:
-                out.append(
-                    QuotaState(
-                        scope_kind="arm",
-                        scope=arm,
-                        window="learned",
-                        available=False,
-                        utilization=min(1.0, used / biggest),
-                        resets_at=start + w,
-                        source="learned",
-                        reason=f"{kind} {scope}: {used} sessions this window; it refused "
-                        f"{arm} after {cap} before",
-                        window_minutes=w / 60.0,
-                        observed_at=now,
-                    )
-                )
 
-    # Arms too big for what a probed pool has left. Only when every pool covering the arm is probed
-    # (else the hit may have been an unseen one's) and the pool was well used (else the arm
-    # cannot be too big for what was left).
-    current = {
+def current_pools(states: Iterable[QuotaState], now: float) -> dict[str, QuotaState]:
+    """Probed pools with a known use in a current window."""
+    return {
         s.scope: s
         for s in states
         if s.scope_kind == "pool"
@@ -386,26 +459,53 @@ def learned_states(
         and s.resets_at is not None
         and s.resets_at > now
     }
-    fit: dict[tuple[str, str], float] = {}
-    for u in limited:
-        if not (u.resets_at is not None and u.utilization and u.arm in scopes):
-            continue
-        pools = scopes[u.arm].pools
-        blocked = {b.split(":", 1)[1] for b in u.blocked if b.startswith("pool:")}
-        if blocked:
-            # What the hit blocked (narrowed by the probes): it must name no pool that no probe
-            # reports, or the refusal may have been that one's.
-            if any(p not in current for p in blocked if p in pools):
-                continue
-            pools = tuple(p for p in pools if p in blocked)
-        elif any(p not in current for p in pools):
-            continue
-        cover = [(p, x) for p, x in u.utilization.items() if p in pools]
-        if not cover:
-            continue
-        pool, x = max(cover, key=lambda px: px[1])
-        if FIT_MIN_UTILIZATION <= x < 1.0 - 1e-6:
-            fit[(u.arm, pool)] = min(fit.get((u.arm, pool), 1.0), x)
+
+
+FitEntry = tuple[tuple[str, ...], str, str, float]  # (pools probes must report, arm, pool, used)
+
+
+def fit_entry(u: Use, scopes: Mapping[str, ArmScopes]) -> FitEntry | None:
+    """What a refusal with room left says about the arm's size, or None: the pool that refused
+    (the most used one the hit names or covers), how used it was, and the pools that a probe must
+    report for it to count (else the refusal may have been an unseen pool's)."""
+    if not (u.resets_at is not None and u.utilization and u.arm in scopes):
+        return None
+    pools = scopes[u.arm].pools
+    blocked = {b.split(":", 1)[1] for b in u.blocked if b.startswith("pool:")}
+    if blocked:
+        # What the hit blocked (narrowed by the probes): it must name no pool that no probe
+        # reports, or the refusal may have been that one's.
+        required = tuple(p for p in blocked if p in pools)
+        pools = tuple(p for p in pools if p in blocked)
+    else:
+        required = pools
+    cover = [(p, x) for p, x in u.utilization.items() if p in pools]
+    if not cover:
+        return None
+    pool, x = max(cover, key=lambda px: px[1])
+    if not FIT_MIN_UTILIZATION <= x < 1.0 - 1e-6:
+        return None
+    return required, u.arm, pool, x
+
+
+def add_fit(
+    fit: dict[tuple[str, str], float], entry: FitEntry, current: Container[str]
+) -> None:
+    """Keep (arm, pool) -> the least use at which the pool refused the arm, when every pool the
+    refusal needs is probed now and the pool was well used (else the arm cannot be too big)."""
+    required, arm, pool, x = entry
+    for p in required:
+        if p not in current:
+            return
+    k = (arm, pool)
+    fit[k] = min(fit.get(k, 1.0), x)
+
+
+def kept_out_by_fit(
+    fit: Mapping[tuple[str, str], float], current: Mapping[str, QuotaState], now: float
+) -> list[QuotaState]:
+    """Arms too big for what a probed pool has left: it refused them at this use or less."""
+    out = []
     for (arm, pool), x in fit.items():
         s = current.get(pool)
         if s is not None and s.utilization is not None and s.utilization >= x - 1e-6:

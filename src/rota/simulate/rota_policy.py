@@ -10,7 +10,9 @@
 - Graded rewards are learnt with rota.learning.step.observe, the learning step the store takes:
   the evidence rows and their change tests, with what a detected change sets aside.
 - Every session is kept as a rota.quota.uses.Use (what Store.recent_uses makes of the sessions
-  table), and select gets that history.
+  table) in rota.quota.learnt.QuotaLearning, which keeps what quota learning finds in that
+  history up to date as sessions are added (what select works out from the history it is given:
+  the same states, without rescanning up to 1,000 sessions before every decision).
 - Each slot calls rota.learning.policy.select.
 Nothing here tunes the policy: a better simulated rota needs a better product.
 """
@@ -24,7 +26,8 @@ from rota.config import Config, parse_config
 from rota.harnesses.base import LimitHit
 from rota.learning import bandit, policy, step
 from rota.learning.change import Drift
-from rota.quota.history import HISTORY_LIMIT, LEARN_LOOKBACK_S
+from rota.quota.history import LEARN_LOOKBACK_S
+from rota.quota.learnt import QuotaLearning
 from rota.quota.state import Block, Level, QuotaState, levels_of, pool_use
 from rota.quota.uses import Use
 from rota.session.outcome import limit_blocks
@@ -91,11 +94,18 @@ class RotaPolicy(Policy):
         self.block_history: list[Block] = []  # what the store's blocks table would hold
         self.window = {q.pool: f"{q.window_minutes:g}m" for q in scenario.quotas}
         self.last_decision: policy.Decision | None = None
-        self.history: list[Use] = []  # the sessions table, as quota learning reads it
         self.lookback_s = LEARN_LOOKBACK_S
+        # The sessions table, as quota learning reads it (as decide() does: the same lookback and
+        # the same row cap), and what it learns from it.
+        self.quota = QuotaLearning(self.config.all_scopes(), lookback_s=self.lookback_s)
         self._profiles: dict[str, object] = {}
         self._states: list[QuotaState] = []
         self._levels: tuple[Level, ...] = ()
+
+    @property
+    def history(self) -> list[Use]:
+        """Every session so far, oldest first (the sessions table)."""
+        return self.quota.uses
 
     # -- what a probe reports ------------------------------------------------------------------
     def quota_states(self, obs: Observation) -> list[QuotaState]:
@@ -116,22 +126,19 @@ class RotaPolicy(Policy):
 
     def choose(self, obs: Observation) -> str | None:
         self.blocks = [b for b in self.blocks if b.until > obs.now]
-        cut = obs.now - self.lookback_s
-        if self.history and self.history[0].at < cut:
-            self.history = [u for u in self.history if u.at >= cut]
         self._states = self.quota_states(obs)
         self._levels = levels_of(self._states)
+        # What select adds to the probes from a history it is given, kept as state here.
+        learnt = self.quota.learned_states(self._states, obs.now)
         inputs = policy.SelectionInput(
             config=self.config,
             category=obs.category,
             now=obs.now,
             evidence=self.evidence,
             changed=self.changed,
-            quota_states=self._states,
+            quota_states=[*self._states, *learnt] if learnt else self._states,
             blocks=self.blocks,
             arms=obs.arms,
-            # What decide() reads from the store: the same lookback and the same row cap.
-            history=self.history[-HISTORY_LIMIT :],
         )
         decision = policy.select(inputs, self.rng)
         self.last_decision = decision
@@ -165,7 +172,7 @@ class RotaPolicy(Policy):
             self.blocks.extend(blocks)
             self.block_history.extend(blocks)
             blocked = tuple(f"{k}:{s}" for k, s in scopes)
-        self.history.append(
+        self.quota.add(
             Use(
                 arm=arm.arm,
                 at=obs.now,
