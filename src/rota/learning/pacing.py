@@ -45,6 +45,35 @@ def _setting(settings: object, name: str, default: float) -> float:
     return float(v)
 
 
+_Settings = tuple[bool, float, float, float, float]
+# Settings read once per settings object (select asks for every arm of every decision); a dict
+# (mutable) is read every time.
+_RESOLVED: dict[int, tuple[object, _Settings]] = {}
+
+
+def _resolve(settings: object) -> tuple[object, _Settings]:
+    enabled = bool(
+        settings.get("enabled", True)  # type: ignore[attr-defined]
+        if isinstance(settings, dict)
+        else getattr(settings, "enabled", True)
+    )
+    got = (
+        settings,
+        (
+            enabled,
+            _setting(settings, "use_it_horizon_hours", 6.0),
+            _setting(settings, "use_it_min_headroom", 0.4),
+            _setting(settings, "bonus", 0.05),
+            _setting(settings, "ahead_penalty", 0.05),
+        ),
+    )
+    if not isinstance(settings, dict):
+        if len(_RESOLVED) >= 16:
+            _RESOLVED.clear()
+        _RESOLVED[id(settings)] = got
+    return got
+
+
 def _windows(states: Iterable[QuotaState], now: float) -> list[_Window]:
     """Windows with a known use, reset and length, deduplicated (a pool repeats its harness)."""
     out: dict[tuple[str, float, float], _Window] = {}
@@ -81,16 +110,14 @@ def pacing_adjustment(
     settings: rota.config.PacingSettings (enabled, use_it_horizon_hours, use_it_min_headroom,
     bonus, ahead_penalty) or a dict with those keys.
     """
-    if settings is None or not bool(
-        settings.get("enabled", True)
-        if isinstance(settings, dict)
-        else getattr(settings, "enabled", True)
-    ):
+    if settings is None:
         return 0.0, ""
-    horizon_h = _setting(settings, "use_it_horizon_hours", 6.0)
-    min_headroom = _setting(settings, "use_it_min_headroom", 0.4)
-    bonus_max = _setting(settings, "bonus", 0.05)
-    penalty_max = _setting(settings, "ahead_penalty", 0.05)
+    got = _RESOLVED.get(id(settings))
+    if got is None or got[0] is not settings:
+        got = _resolve(settings)
+    enabled, horizon_h, min_headroom, bonus_max, penalty_max = got[1]
+    if not enabled:
+        return 0.0, ""
     windows = _windows(states, now)
     if not windows:
         return 0.0, ""
