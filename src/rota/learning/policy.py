@@ -46,6 +46,9 @@ class SelectionInput:
     costs: Mapping[str, tuple[float, str]] | None = None
     # When a detected change last set aside an arm's older evidence, per row (rota.learning.step).
     changed: Mapping[tuple[str, str], float] = MappingProxyType({})
+    # observation_weight(config, evidence), when the caller keeps it (the simulator works it out
+    # once per grade learnt, not once per decision); None: worked out here.
+    weight: float | None = None
 
 
 def learned_from_history(
@@ -80,7 +83,9 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
     now = inputs.now
     settings = cfg.bandit
     half_life_s = settings.half_life_s
-    weight = observation_weight(cfg, inputs.evidence)
+    weight = inputs.weight
+    if weight is None:
+        weight = observation_weight(cfg, inputs.evidence)
     rule = rule_for(cfg, inputs.category)
     allowed = set(inputs.arms) if inputs.arms is not None else None
     states: Sequence[QuotaState] = inputs.quota_states
@@ -91,6 +96,7 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
     all_scopes = cfg.all_scopes()
     max_cost = max((a.cost for a in cfg.arms.values()), default=1.0) or 1.0
     candidates: list[Candidate] = []
+    pacing: dict[tuple[int, ...], tuple[float, str]] = {}
     for arm in cfg.arms.values():
         if allowed is not None and arm.arm not in allowed:
             continue
@@ -146,7 +152,13 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
                 cost_note(c.cost_penalty) + (f" ({how})" if how.startswith("measured") else "")
             )
         if cfg.pacing.enabled:
-            delta, note = pacing_adjustment(states_for(scopes, states), cfg.pacing, now)
+            covering = states_for(scopes, states)
+            # Arms covered by the same windows (a harness's models) are paced alike.
+            key = tuple(map(id, covering))
+            paced = pacing.get(key)
+            if paced is None:
+                paced = pacing[key] = pacing_adjustment(covering, cfg.pacing, now)
+            delta, note = paced
             if delta:
                 c.pacing = delta
                 score += delta
