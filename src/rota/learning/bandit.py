@@ -151,13 +151,17 @@ def noise_weight(rows: Iterable[tuple[str, Evidence]]) -> float:
     total = 0.0
     count = 0
     for cat, ev in rows:
-        if cat == OVERALL or ev.n == 0:
+        n = ev.n
+        if n == 0 or cat == OVERALL:
             continue
-        total += ev.sum_r
-        count += ev.n
-        if ev.n >= 2:
-            ss += max(0.0, ev.sum_r2 - ev.sum_r * ev.sum_r / ev.n)
-            dof += ev.n - 1
+        sum_r = ev.sum_r
+        total += sum_r
+        count += n
+        if n >= 2:
+            within = ev.sum_r2 - sum_r * sum_r / n
+            if within > 0.0:  # max(0, within): rounding can make it a hair negative
+                ss += within
+            dof += n - 1
     if dof < MIN_DOF_FOR_AUTO or count == 0:
         return DEFAULT_WEIGHT
     m = total / count
@@ -188,20 +192,25 @@ def posterior(
     cs, cf = category.decayed(now, half_life_s) if category else (0.0, 0.0)
     os_, of = overall.decayed(now, half_life_s) if overall else (0.0, 0.0)
     # Exclude this category's own evidence from the arm's overall record (no double counting).
-    os_, of = max(0.0, os_ - cs), max(0.0, of - cf)
+    # (Comparisons written out, not max/min: select runs this for every arm of every decision.)
+    os_ = os_ - cs if os_ - cs > 0.0 else 0.0
+    of = of - cf if of - cf > 0.0 else 0.0
     k0 = prior_strength * weight
     a_o = prior_mean * k0 + weight * os_
     b_o = (1.0 - prior_mean) * k0 + weight * of
     m_o = a_o / (a_o + b_o)
-    borrowed = min(pooling_strength * weight, a_o + b_o)
-    borrowed = max(borrowed, k0)  # never less certain than the prior alone
+    borrowed = pooling_strength * weight
+    if a_o + b_o < borrowed:
+        borrowed = a_o + b_o
+    if borrowed < k0:
+        borrowed = k0  # never less certain than the prior alone
     alpha = m_o * borrowed + weight * cs
     beta = (1.0 - m_o) * borrowed + weight * cf
     return Posterior(
-        alpha=max(alpha, 1e-6),
-        beta=max(beta, 1e-6),
-        n=category.n if category else 0,
-        effective=cs + cf,
+        alpha if alpha > 1e-6 else 1e-6,
+        beta if beta > 1e-6 else 1e-6,
+        category.n if category else 0,
+        cs + cf,
     )
 
 

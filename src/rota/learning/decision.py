@@ -178,7 +178,18 @@ def _when(ts: float | None) -> str:
     """To the second: reasons read the same whatever the clock's fractions."""
     if ts is None or ts != ts:
         return "unknown"
-    return str(iso(int(ts)) if abs(ts) < 1e15 else iso(ts))  # iso says what is out of range
+    if not abs(ts) < 1e15:
+        return str(iso(ts))  # iso says what is out of range
+    second = int(ts)
+    text = _WHEN.get(second)
+    if text is None:
+        if len(_WHEN) >= 256:  # a simulation sees many reset times; a decision, a few
+            _WHEN.clear()
+        text = _WHEN[second] = str(iso(second))
+    return text
+
+
+_WHEN: dict[int, str] = {}  # the same reset times come back decision after decision
 
 
 def reason_text(why_not: Sequence[Any]) -> str:

@@ -46,9 +46,6 @@ class SelectionInput:
     costs: Mapping[str, tuple[float, str]] | None = None
     # When a detected change last set aside an arm's older evidence, per row (rota.learning.step).
     changed: Mapping[tuple[str, str], float] = MappingProxyType({})
-    # observation_weight(config, evidence), when the caller keeps it (the simulator works it out
-    # once per grade learnt, not once per decision); None: worked out here.
-    weight: float | None = None
 
 
 def learned_from_history(
@@ -83,9 +80,7 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
     now = inputs.now
     settings = cfg.bandit
     half_life_s = settings.half_life_s
-    weight = inputs.weight
-    if weight is None:
-        weight = observation_weight(cfg, inputs.evidence)
+    weight = observation_weight(cfg, inputs.evidence)
     rule = rule_for(cfg, inputs.category)
     allowed = set(inputs.arms) if inputs.arms is not None else None
     states: Sequence[QuotaState] = inputs.quota_states
@@ -103,9 +98,10 @@ def select(inputs: SelectionInput, rng: random.Random) -> Decision:
         c = Candidate(arm.arm, arm.harness, arm.model, arm.tier, arm.cost)
         candidates.append(c)
         post = arm_posterior(cfg, evidence, inputs.category, arm, now, weight)
-        c.changed_at = _changed_at(inputs.changed, inputs.category, arm.arm, now, half_life_s)
-        if c.changed_at:
-            c.notes.append(change_note(c.changed_at))
+        if inputs.changed:
+            c.changed_at = _changed_at(inputs.changed, inputs.category, arm.arm, now, half_life_s)
+            if c.changed_at:
+                c.notes.append(change_note(c.changed_at))
         c.mean = post.mean
         c.low, c.high = post.interval(0.90)
         c.n = post.n

@@ -19,6 +19,11 @@ def observation_weight(
     return config.bandit.observation_weight or bandit.noise_weight(bandit.evidence_table(evidence))
 
 
+# A config is immutable: each tier's prior mean is worked out once per config (select asks for every
+# arm of every decision).
+_PRIORS: dict[int, tuple[Config, dict[str, float]]] = {}
+
+
 def arm_posterior(
     config: Config,
     evidence: Mapping[tuple[str, str], bandit.Evidence],
@@ -29,8 +34,18 @@ def arm_posterior(
 ) -> bandit.Posterior:
     """The posterior select() samples from for (category, arm); also what `rota status` shows."""
     settings = config.bandit
+    priors = _PRIORS.get(id(config))
+    if priors is None or priors[0] is not config:
+        if len(_PRIORS) >= 8:  # a simulation builds a config per replicate
+            _PRIORS.clear()
+        priors = _PRIORS[id(config)] = (config, {})
+    prior = priors[1].get(arm.tier)
+    if prior is None:
+        prior = priors[1][arm.tier] = bandit.tier_prior_mean(
+            config.tier_rank(arm.tier), len(config.tiers)
+        )
     return bandit.posterior(
-        prior_mean=bandit.tier_prior_mean(config.tier_rank(arm.tier), len(config.tiers)),
+        prior_mean=prior,
         category=evidence.get((category, arm.arm)),
         overall=evidence.get((bandit.OVERALL, arm.arm)),
         now=now,

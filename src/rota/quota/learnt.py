@@ -103,6 +103,21 @@ class QuotaLearning:
         ats, idx = self._ran[key]
         return members, ats, idx
 
+    def _arm_sizes(
+        self, first: int, hi: int, full: Mapping[LevelKey, QuotaState]
+    ) -> dict[tuple[str, LevelKey], float]:
+        """arm_sizes over sessions first..hi-1, for the levels in full."""
+        sizes: dict[tuple[str, LevelKey], float] = {}
+        a = bisect_left(self._size_at, first)
+        b = bisect_left(self._size_at, hi, a)
+        for j, arm, key, d in self._sizes[a:b]:
+            if j < first or key not in full:
+                continue  # the earlier session is out of the window, or the level is not full
+            k = (arm, key)
+            if k not in sizes or d < sizes[k]:
+                sizes[k] = d
+        return sizes
+
     def learned_states(self, states: Sequence[QuotaState], now: float) -> list[QuotaState]:
         """What rota.quota.history.learned_states finds in the newest `limit` sessions."""
         ats = self._ats
@@ -114,16 +129,7 @@ class QuotaLearning:
         full = well_used_levels(states, now)
         if full:
             first = max(lo, hi - SIZE_FROM_SESSIONS)  # too_big_for_levels: the newest sessions
-            sizes: dict[tuple[str, LevelKey], float] = {}
-            a = bisect_left(self._size_at, first)
-            b = bisect_left(self._size_at, hi, a)
-            for j, arm, key, d in self._sizes[a:b]:
-                if j < first or key not in full:
-                    continue  # the earlier session is out of the window, or the level is not full
-                k = (arm, key)
-                if k not in sizes or d < sizes[k]:
-                    sizes[k] = d
-            out = kept_out_by_size(sizes, full, now)
+            out = kept_out_by_size(self._arm_sizes(first, hi, full), full, now)
         la = bisect_left(self._limited, lo)
         lb = bisect_left(self._limited, hi, la)
         if la == lb:

@@ -24,7 +24,7 @@ from typing import Any
 
 from rota.config import Config, parse_config
 from rota.harnesses.base import LimitHit
-from rota.learning import bandit, policy, posteriors, step
+from rota.learning import bandit, policy, step
 from rota.learning.change import Drift
 from rota.quota.history import LEARN_LOOKBACK_S
 from rota.quota.learnt import QuotaLearning
@@ -101,8 +101,6 @@ class RotaPolicy(Policy):
         self._profiles: dict[str, object] = {}
         self._states: list[QuotaState] = []
         self._levels: tuple[Level, ...] = ()
-        # The grades' observation weight: it changes only when a grade is learnt.
-        self._weight = posteriors.observation_weight(self.config, self.evidence)
 
     @property
     def history(self) -> list[Use]:
@@ -141,7 +139,6 @@ class RotaPolicy(Policy):
             quota_states=[*self._states, *learnt] if learnt else self._states,
             blocks=self.blocks,
             arms=obs.arms,
-            weight=self._weight,
         )
         decision = policy.select(inputs, self.rng)
         self.last_decision = decision
@@ -202,7 +199,6 @@ class RotaPolicy(Policy):
             self.half_life_s,
         )
         self.evidence.update(learnt.rows)
-        self._weight = posteriors.observation_weight(self.config, self.evidence)
         self.drifts.update(learnt.drifts)
         if learnt.change is not None:
             for key, d in learnt.drifts.items():
