@@ -60,7 +60,8 @@ class Posterior:
         var = a * b / ((a + b) ** 2 * (a + b + 1))
         z = _Z.get(level, 1.6449)
         half = z * math.sqrt(var)
-        return max(0.0, self.mean - half), min(1.0, self.mean + half)
+        mean = a / (a + b)
+        return max(0.0, mean - half), min(1.0, mean + half)
 
     def sample(self, rng: random.Random, exploration: float = 1.0) -> float:
         """A Thompson draw; `exploration` scales its spread around the mean (1 = plain TS).
@@ -76,10 +77,11 @@ class Posterior:
 
 
 _Z = {0.80: 1.2816, 0.90: 1.6449, 0.95: 1.9600}
+_INF = math.inf
 
 
 def decay_factor(elapsed_s: float, half_life_s: float) -> float:
-    if elapsed_s <= 0 or half_life_s <= 0 or math.isinf(half_life_s):
+    if elapsed_s <= 0 or half_life_s <= 0 or half_life_s == _INF:
         return 1.0
     return 0.5 ** (elapsed_s / half_life_s)
 
