@@ -241,6 +241,40 @@ def test_a_signal_stops_the_run_and_its_workers_without_tracebacks(tmp_path: Pat
     assert not any(Path(f"/proc/{w}").exists() for w in workers)
 
 
+def test_a_worker_killed_from_outside_ends_the_run_with_a_message(tmp_path: Path) -> None:
+    # The OOM killer or a stray kill -9 takes one worker: multiprocessing.Pool waited forever
+    # for its replicate; the run must end, say what happened and how to go on, and leave nothing.
+    sc = tmp_path / "long.toml"
+    sc.write_text(LONG, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rota", "simulate", str(sc), "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = _children(proc.pid)
+        assert len(workers) >= 2
+        time.sleep(0.5)  # the workers are busy
+        os.kill(workers[0], signal.SIGKILL)
+        out, err = proc.communicate(timeout=120)  # a hang guard, not a timing check
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err, err
+    assert "a worker process died" in err and "--jobs 1" in err, err
+    assert out == ""  # no table for a void run
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(Path(f"/proc/{w}").exists() for w in workers)
+
+
 def test_select_does_not_import_the_simulator_or_matplotlib() -> None:
     code = (
         "import sys, rota.learning.policy, rota.cli; "

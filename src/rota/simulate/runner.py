@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rota.errors import RotaError
 from rota.simulate import baselines
 from rota.simulate.metrics import RunRecord
 from rota.simulate.scenario import Scenario
@@ -127,14 +128,32 @@ def run_scenario(
                 progress(len(results), replicates)
     else:
         import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures.process import BrokenProcessPool
 
+        # An executor, not multiprocessing.Pool: a worker killed from outside (the OOM killer, a
+        # stray kill -9) breaks the executor and is reported, where a Pool would wait forever.
         ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-        with ctx.Pool(workers) as pool:
-            for i, recs in pool.imap_unordered(run_job, jobs):
+        pool = ProcessPoolExecutor(workers, mp_context=ctx)
+        try:
+            for future in as_completed([pool.submit(run_job, job) for job in jobs]):
+                i, recs = future.result()
                 results[i] = recs
                 if progress:
                     progress(len(results), replicates)
+        except BrokenProcessPool as exc:
+            raise WorkerLost(
+                f"simulate {scenario.name}: a worker process died before its replicate was done"
+                f" ({len(results)} of {replicates} finished; killed from outside or out of memory?);"
+                " nothing was written: run it again, or with --jobs 1 to use no worker processes"
+            ) from exc
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
     return [results[i] for i in range(replicates)]
+
+
+class WorkerLost(RotaError):
+    """A simulation worker process died (killed from outside, out of memory): the run is void."""
 
 
 class Progress:
