@@ -5,9 +5,9 @@ its kind, a good session as neither, the served model credited).
     python bench/realcli_outcomes.py            # the rota this Python imports
     python bench/realcli_outcomes.py --detail   # one line per recording
 
-To compare with another checkout (e.g. main before issue 12), import its `src` first:
+To compare with another revision (e.g. 15ab3dd, main before issue 12), import its `src` first:
 
-    git -C /work/main archive main src | tar -x -C /tmp/rota-main
+    mkdir -p /tmp/rota-main && git archive 15ab3dd src | tar -x -C /tmp/rota-main
     PYTHONPATH=/tmp/rota-main/src python bench/realcli_outcomes.py
 
 Works with rota versions without `detect_infra` / `model_ran` (they read as "none"). Files only:

@@ -6,8 +6,8 @@ A fake picks its behaviour ("mode") for each call, in order:
   3. $FAKE_MODE;
   4. "ok".
 Every call is appended to $FAKE_DIR/calls.jsonl: argv, cwd, mode, pid, pgid, the ROTA_* variables
-it got and a hash of $FAKE_SECRET (never the value). Output shapes come from the shared fixtures
-($FAKE_FIXTURES, i.e. /work/shared/fixtures).
+it got and a hash of $FAKE_SECRET (never the value). Output shapes come from the fixtures in the
+repository ($FAKE_FIXTURES, by default tests/fixtures).
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ import time
 from pathlib import Path
 
 FAKE_DIR = Path(os.environ.get("FAKE_DIR", "."))
-FIXTURES = Path(os.environ.get("FAKE_FIXTURES", "/work/shared/fixtures"))
+FIXTURES = Path(
+    os.environ.get("FAKE_FIXTURES") or Path(__file__).resolve().parent.parent / "fixtures"
+)
 
 
 def _locked(path: Path):
