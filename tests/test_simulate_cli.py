@@ -206,8 +206,8 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_stops_the_run_and_its_workers_without_tracebacks(tmp_path: Path, sig) -> None:
+def _simulate_with_two_workers(tmp_path: Path) -> tuple[subprocess.Popen, list[int]]:
+    """A long `rota simulate --jobs 2` in its own session, once both workers are busy."""
     sc = tmp_path / "long.toml"
     sc.write_text(LONG, encoding="utf-8")
     proc = subprocess.Popen(
@@ -217,13 +217,28 @@ def test_a_signal_stops_the_run_and_its_workers_without_tracebacks(tmp_path: Pat
         text=True,
         start_new_session=True,
     )
+    deadline = time.monotonic() + 60
+    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    if len(workers) < 2:
+        os.killpg(proc.pid, signal.SIGKILL)
+    assert len(workers) >= 2
+    time.sleep(0.5)  # the workers are busy
+    return proc, workers
+
+
+def _gone(workers: list[int]) -> bool:
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not any(Path(f"/proc/{w}").exists() for w in workers)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_the_run_and_its_workers_without_tracebacks(tmp_path: Path, sig) -> None:
+    proc, workers = _simulate_with_two_workers(tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        workers = _children(proc.pid)
-        assert len(workers) >= 2
-        time.sleep(0.5)  # the workers are busy
         if sig == signal.SIGINT:
             os.killpg(proc.pid, sig)  # Ctrl-C: the whole foreground process group
         else:
@@ -235,31 +250,14 @@ def test_a_signal_stops_the_run_and_its_workers_without_tracebacks(tmp_path: Pat
     assert proc.returncode == 128 + sig, err
     assert "Traceback" not in err, err
     assert f"stopped by {signal.Signals(sig).name}" in err
-    deadline = time.monotonic() + 10
-    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(Path(f"/proc/{w}").exists() for w in workers)
+    assert _gone(workers)
 
 
 def test_a_worker_killed_from_outside_ends_the_run_with_a_message(tmp_path: Path) -> None:
     # The OOM killer or a stray kill -9 takes one worker: multiprocessing.Pool waited forever
     # for its replicate; the run must end, say what happened and how to go on, and leave nothing.
-    sc = tmp_path / "long.toml"
-    sc.write_text(LONG, encoding="utf-8")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rota", "simulate", str(sc), "--jobs", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    proc, workers = _simulate_with_two_workers(tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        workers = _children(proc.pid)
-        assert len(workers) >= 2
-        time.sleep(0.5)  # the workers are busy
         os.kill(workers[0], signal.SIGKILL)
         out, err = proc.communicate(timeout=120)  # a hang guard, not a timing check
     finally:
@@ -269,10 +267,7 @@ def test_a_worker_killed_from_outside_ends_the_run_with_a_message(tmp_path: Path
     assert "Traceback" not in err, err
     assert "a worker process died" in err and "--jobs 1" in err, err
     assert out == ""  # no table for a void run
-    deadline = time.monotonic() + 10
-    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(Path(f"/proc/{w}").exists() for w in workers)
+    assert _gone(workers)
 
 
 def test_select_does_not_import_the_simulator_or_matplotlib() -> None:
