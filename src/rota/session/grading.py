@@ -42,6 +42,19 @@ class Commands:
     stop: StopFlag | None = None
     log: LogFile | None = None
 
+    def tests(self, test_command: tuple[str, ...], workspace: Path, label: str) -> SuiteRun:
+        """The workspace's test command, run as every grading command is."""
+        return run_suite(
+            test_command,
+            workspace,
+            env=self.env,
+            timeout_s=self.timeout_s,
+            kill_grace_s=self.kill_grace_s,
+            stop=self.stop,
+            log=self.log,
+            label=label,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class JudgeSetup:
@@ -74,16 +87,7 @@ def prepare(
     """The workspace before the session (and its tests, with test_before)."""
     base = baseline(workspace)
     if settings.test_before and test_command:
-        base.tests = run_suite(
-            test_command,
-            workspace,
-            env=run.env,
-            timeout_s=run.timeout_s,
-            kill_grace_s=run.kill_grace_s,
-            stop=run.stop,
-            log=run.log,
-            label="tests before the session",
-        )
+        base.tests = run.tests(test_command, workspace, "tests before the session")
     return base
 
 
@@ -119,16 +123,7 @@ def grade_run(
     interrupted = False
     after: SuiteRun | None = None
     if test_command:
-        after = run_suite(
-            test_command,
-            workspace,
-            env=run.env,
-            timeout_s=run.timeout_s,
-            kill_grace_s=run.kill_grace_s,
-            stop=run.stop,
-            log=run.log,
-            label="tests after the session",
-        )
+        after = run.tests(test_command, workspace, "tests after the session")
         if after.error == "interrupted":
             interrupted = True
         elif after.error:
